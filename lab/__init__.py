@@ -1,0 +1,27 @@
+"""concurrency-lab: threads, processes, threads inside processes or an event loop, measured.
+
+Plugin authors import from here: ``hookimpl`` and the types of the runner and task contracts.
+"""
+
+from __future__ import annotations
+
+from lab.jobs import Job, JobRecord
+from lab.markers import hookimpl
+from lab.runner import Layout, RunContext, Runner, Session, Workers
+from lab.sessions import ExecutorSession, InlineSession
+from lab.task import Size, Task
+
+__all__ = [
+    "ExecutorSession",
+    "InlineSession",
+    "Job",
+    "JobRecord",
+    "Layout",
+    "RunContext",
+    "Runner",
+    "Session",
+    "Size",
+    "Task",
+    "Workers",
+    "hookimpl",
+]

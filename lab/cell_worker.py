@@ -1,0 +1,90 @@
+"""A cell's worker process: ``python -m lab.cell_worker SPEC.json RESULT.json``.
+
+It loads the plugins afresh, runs one measurement and writes it as JSON (write, then rename),
+so each cell starts clean: no imported modules, warm pools or loop policies from other cells.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from lab.cell import CellSpec, Measurement
+from lab.jobs import describe_exception, make_jobs
+from lab.measure import measure
+from lab.plugin_manager import PluginOptions
+from lab.registry import load_catalog
+from lab.runner import Layout, RunContext, Runner, Workers
+from lab.sessions import InlineSession
+from lab.task import SYNC
+
+#: How often the worker checks that the lab that started it is still alive.
+PARENT_CHECK_INTERVAL = 0.5
+
+
+def run_spec(spec: CellSpec) -> Measurement:
+    """Load the plugins the spec names and measure the cell; errors become the measurement's."""
+    options = PluginOptions(blocked=spec.blocked, modules=spec.modules, autoload=spec.autoload)
+    try:
+        catalog, _, _ = load_catalog(options)
+        task = catalog.tasks.get(spec.task)
+        runner: Runner = (
+            _InlineRunner() if spec.runner is None else catalog.runners.get(spec.runner)
+        )
+        form = SYNC if spec.runner is None else runner.job_form
+        trace = task.trace_words if spec.trace else None
+        jobs = make_jobs(task.forms[form], spec.size, spec.jobs, trace)
+        layout = runner.layout(Workers.parse(spec.workers))
+    except Exception as exc:
+        return Measurement(error=f"the cell could not be set up: {describe_exception(exc)}")
+    return measure(runner, layout, RunContext(start_method=spec.start_method), jobs)
+
+
+class _InlineRunner(Runner):
+    """The jobs in the main thread with no plugin involved: the lab's own calibration."""
+
+    name = "inline"
+    description = "jobs in the main thread, for calibration"
+
+    def layout(self, workers: Workers) -> Layout:
+        return Layout()
+
+    def start(self, layout: Layout, context: RunContext) -> InlineSession:
+        return InlineSession()
+
+
+def _exit_with_parent() -> None:
+    """Kill this cell's whole process group if the lab that started it dies."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_INTERVAL)
+        if hasattr(os, "killpg"):
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="lab-parent-watch", daemon=True).start()
+
+
+def main(argv: list[str]) -> None:
+    spec_path, result_path = Path(argv[0]), Path(argv[1])
+    _exit_with_parent()
+    spec = CellSpec.from_json(spec_path.read_text())
+    sys.path[:0] = [p for p in spec.sys_path if p not in sys.path]
+    measurement = run_spec(spec)
+    partial = result_path.with_suffix(".partial")
+    partial.write_text(measurement.to_json())
+    partial.replace(result_path)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Leaked non-daemon threads must not keep the cell alive; the lab reaps leaked processes.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,17 @@
+"""Errors meant for users: the CLI prints each as one line and exits non-zero."""
+
+from __future__ import annotations
+
+
+class LabError(Exception):
+    """An error the user can act on; its message is one complete sentence."""
+
+    exit_code = 2
+
+
+class UsageError(LabError):
+    """Bad command-line input, found before anything runs."""
+
+
+class PluginError(LabError):
+    """A plugin could not be loaded or registered what it may not."""

@@ -1,0 +1,164 @@
+"""Jobs and their records: the host's wrapper around one call of a task's function.
+
+A runner only calls ``job()`` (or awaits ``job.arun()``); the job itself records where and when
+it ran, so a runner cannot change what is measured.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lab.timing import clock, thread_cpu
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+JsonScalar = int | float | str | bool | None
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """Where and when one job ran, and what it returned."""
+
+    index: int
+    pid: int
+    process: str
+    thread: str
+    thread_id: int
+    start: float
+    end: float
+    cpu: float | None
+    result: JsonScalar = None
+    error: str | None = None
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Job:
+    """One call of a task function with its size: picklable, run by calling it.
+
+    :param index: the job's position; records must come back in this order.
+    :param func: a module-level function taking the size (a coroutine function for event loops).
+    :param size: the task's size argument (a count, a number of seconds, ...).
+    :param trace: the start and finish words to print live, or ``None`` for no trace.
+    """
+
+    index: int
+    func: Callable[[Any], Any]
+    size: int | float
+    trace: tuple[str, str] | None = None
+
+    def __call__(self) -> JobRecord:
+        """Run the job in the calling thread and return its record; never raises for the job."""
+        self._trace(0)
+        cpu0 = thread_cpu()
+        start = clock()
+        result: Any = None
+        error = None
+        try:
+            result = self.func(self.size)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # a job's SystemExit is its own failure, not the worker's
+            error = describe_exception(exc)
+        end = clock()
+        cpu = thread_cpu() - cpu0
+        self._trace(1)
+        return self._record(start, end, cpu, result, error)
+
+    async def arun(self) -> JobRecord:
+        """Await the job on the running event loop and return its record.
+
+        Its CPU time is not its own alone (the loop's thread runs other jobs meanwhile), so the
+        record's ``cpu`` is ``None``.
+        """
+        self._trace(0)
+        start = clock()
+        result: Any = None
+        error = None
+        try:
+            result = await self._awaitable()
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            if _is_cancellation(exc):
+                raise
+            error = describe_exception(exc)
+        end = clock()
+        self._trace(1)
+        return self._record(start, end, None, result, error)
+
+    def _awaitable(self) -> Awaitable[Any]:
+        awaitable: Awaitable[Any] = self.func(self.size)
+        return awaitable
+
+    def _record(
+        self, start: float, end: float, cpu: float | None, result: Any, error: str | None
+    ) -> JobRecord:
+        thread = threading.current_thread()
+        return JobRecord(
+            index=self.index,
+            pid=os.getpid(),
+            process=multiprocessing.current_process().name,
+            thread=thread.name,
+            thread_id=threading.get_native_id(),
+            start=start,
+            end=end,
+            cpu=cpu,
+            result=portable(result),
+            error=error,
+        )
+
+    def _trace(self, which: int) -> None:
+        if self.trace is not None:
+            print(trace_line(self.trace[which]), flush=True)
+
+
+def trace_line(words: str) -> str:
+    """One line of the classic demo's live trace, for the calling process and thread."""
+    now = time.time()
+    stamp = time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
+    process = multiprocessing.current_process().name
+    thread = threading.current_thread().name
+    return f"{os.getpid()} * {process} * {thread} ---> {words} ---> at {stamp}"
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``Type: message`` on one line."""
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def portable(value: Any) -> JsonScalar:
+    """A JSON scalar for the record: the value itself, or its ``repr``."""
+    if value is None or isinstance(value, int | float | str | bool):
+        return value
+    return repr(value)
+
+
+def _is_cancellation(exc: BaseException) -> bool:
+    import asyncio
+
+    if isinstance(exc, asyncio.CancelledError):
+        return True
+    try:
+        import anyio
+
+        return isinstance(exc, anyio.get_cancelled_exc_class())
+    except Exception:
+        return False
+
+
+def make_jobs(
+    func: Callable[[Any], Any], size: int | float, count: int, trace: tuple[str, str] | None
+) -> list[Job]:
+    """``count`` jobs calling ``func(size)``, indexed from 0."""
+    return [Job(index=i, func=func, size=size, trace=trace) for i in range(count)]

@@ -1,0 +1,160 @@
+"""The matrix: cells of task x runner x workers, measured round by round in worker processes."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lab import validate
+from lab.cell import CellSpec
+from lab.supervisor import run_cell
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from lab.runner import Layout, Runner, Workers
+    from lab.task import Task
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One measured run of a cell, in seconds and bytes."""
+
+    startup: float
+    wall: float
+    teardown: float
+    cpu: float
+    job_span: float
+    peak_memory: int
+
+
+@dataclass
+class Cell:
+    """One task on one runner with one worker setting, and what was measured of it."""
+
+    task: Task
+    runner: Runner
+    workers: Workers
+    layout: Layout
+    jobs: int
+    size: int | float
+    not_applicable: str | None = None
+    samples: list[Sample] = field(default_factory=list)
+    failure: str | None = None
+
+    @property
+    def runnable(self) -> bool:
+        return self.not_applicable is None and self.failure is None
+
+    @property
+    def status(self) -> str:
+        if self.not_applicable is not None:
+            return f"n/a: {self.not_applicable}"
+        return self.failure or "ok"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How every cell is run: repeats, the per-run timeout, the start method, the trace, and
+    the plugin options the worker processes load plugins with."""
+
+    repeat: int
+    timeout: float
+    start_method: str
+    trace: bool = False
+    blocked: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+    autoload: bool = True
+
+    def spec(
+        self, task: str, runner: str | None, workers: str, jobs: int, size: int | float
+    ) -> CellSpec:
+        return CellSpec(
+            task=task,
+            runner=runner,
+            workers=workers,
+            jobs=jobs,
+            size=size,
+            start_method=self.start_method,
+            trace=self.trace,
+            blocked=self.blocked,
+            modules=self.modules,
+            autoload=self.autoload,
+            sys_path=tuple(sys.path),
+        )
+
+
+def plan(
+    tasks: Iterable[Task],
+    runners: Iterable[Runner],
+    workers: Iterable[Workers],
+    jobs: int,
+    sizes: dict[str, int | float],
+) -> list[Cell]:
+    """Every cell in table order; runners that ignore workers get one cell per task."""
+    from lab.runner import Workers
+
+    cells = []
+    worker_list = list(workers)
+    runner_list = list(runners)
+    for task in tasks:
+        for runner in runner_list:
+            reason = runner.unavailable() or task.unsupported_form(runner.job_form)
+            for setting in worker_list if runner.uses_workers else [Workers(1)]:
+                cells.append(
+                    Cell(
+                        task,
+                        runner,
+                        setting,
+                        runner.layout(setting),
+                        jobs,
+                        sizes[task.name],
+                        reason,
+                    )
+                )
+    return cells
+
+
+def run(
+    cells: list[Cell], settings: Settings, on_run: Callable[[Cell], None] | None = None
+) -> None:
+    """Measure every runnable cell ``settings.repeat`` times, interleaved: round 1 of every
+    cell, then round 2, so a drift of the machine does not favour one runner. A cell that fails
+    is not run again."""
+    for _ in range(settings.repeat):
+        for cell in cells:
+            if cell.runnable:
+                measure_once(cell, settings)
+                if on_run is not None:
+                    on_run(cell)
+
+
+def measure_once(cell: Cell, settings: Settings) -> None:
+    """One run of ``cell`` in a worker process: a sample, or the cell's failure."""
+    spec = settings.spec(cell.task.name, cell.runner.name, str(cell.workers), cell.jobs, cell.size)
+    outcome = run_cell(spec, settings.timeout)
+    measurement = outcome.measurement
+    if outcome.failure is not None or measurement is None:
+        cell.failure = outcome.failure or "error: no measurement"
+        return
+    if measurement.error is not None:
+        cell.failure = f"error: {measurement.error}"
+        return
+    found = validate.problems(measurement, cell.jobs, cell.layout, cell.task, cell.size)
+    if found:
+        more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
+        cell.failure = f"error: {found[0]}{more}"
+        return
+    records = measurement.records
+    span = max(r.end for r in records) - min(r.start for r in records) if records else 0.0
+    cell.samples.append(
+        Sample(
+            startup=measurement.startup or 0.0,
+            wall=measurement.wall or 0.0,
+            teardown=measurement.teardown or 0.0,
+            cpu=measurement.cpu or 0.0,
+            job_span=span,
+            peak_memory=outcome.peak_memory,
+        )
+    )

@@ -1,0 +1,84 @@
+"""Timing one run of a runner: start-up, the jobs, and close, each apart.
+
+This is host code that runs in the cell's worker process; the runner only supplies the pool.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lab.cell import Measurement
+from lab.jobs import JobRecord, describe_exception
+from lab.process_tree import tree_cpu_seconds
+from lab.timing import clock
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from lab.jobs import Job
+    from lab.runner import Layout, RunContext, Runner, Session
+
+
+def measure(
+    runner: Runner,
+    layout: Layout,
+    context: RunContext,
+    jobs: Sequence[Job],
+    cpu_seconds: Callable[[], float] = tree_cpu_seconds,
+) -> Measurement:
+    """Start ``runner``, run ``jobs`` on it and close it, timing each phase.
+
+    The CPU time is that of the whole process tree during the run phase only. A runner that
+    raises anything (``SystemExit`` included) yields a measurement with ``error`` set.
+    """
+    t0 = clock()
+    try:
+        session: Session = runner.start(layout, context)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        return Measurement(
+            error=f"runner {runner.name!r} failed to start: {describe_exception(exc)}"
+        )
+    startup = clock() - t0
+    error = None
+    records: list[JobRecord] = []
+    cpu0 = cpu_seconds()
+    run_start = clock()
+    try:
+        returned = session.run(jobs)
+        run_end = clock()
+        cpu = cpu_seconds() - cpu0
+        records, error = _as_records(returned)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        run_end = clock()
+        cpu = cpu_seconds() - cpu0
+        error = f"runner {runner.name!r} failed: {describe_exception(exc)}"
+    t1 = clock()
+    try:
+        session.close()
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        error = error or f"runner {runner.name!r} failed to close: {describe_exception(exc)}"
+    return Measurement(
+        startup=startup,
+        wall=run_end - run_start,
+        teardown=clock() - t1,
+        cpu=cpu,
+        run_start=run_start,
+        run_end=run_end,
+        records=records,
+        error=error,
+    )
+
+
+def _as_records(returned: object) -> tuple[list[JobRecord], str | None]:
+    if not isinstance(returned, list | tuple):
+        return [], f"the runner returned {type(returned).__name__}, not a list of job records"
+    wrong = [r for r in returned if not isinstance(r, JobRecord)]
+    if wrong:
+        return [], f"the runner returned {type(wrong[0]).__name__} among its job records"
+    return list(returned), None

@@ -1,0 +1,160 @@
+"""Building the plugin manager: blocked names, entry points, ``-p`` modules, then checks.
+
+Nothing is loaded at import time; every caller (the CLI, a cell's worker, a test) builds its
+own manager with :func:`get_plugin_manager`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pluggy
+
+from lab import hookspecs
+from lab.errors import PluginError
+from lab.jobs import describe_exception
+from lab.markers import PROJECT_NAME
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+ENTRY_POINT_GROUP = "lab"
+AUTOLOAD_ENV = "LAB_DISABLE_PLUGIN_AUTOLOAD"
+TRACE_ENV = "LAB_TRACE_PLUGINS"
+
+
+@dataclass(frozen=True)
+class PluginOptions:
+    """How to load plugins: what the CLI's ``-p`` and ``--strict-plugins`` said.
+
+    :param blocked: plugin names not to load (``-p no:NAME``).
+    :param modules: modules to import and register (``-p MODULE``).
+    :param strict: a plugin that fails to load is fatal instead of a warning.
+    :param autoload: load entry points; ``None`` reads ``LAB_DISABLE_PLUGIN_AUTOLOAD``.
+    """
+
+    blocked: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+    strict: bool = False
+    autoload: bool | None = None
+
+    @classmethod
+    def from_args(cls, plugin_args: Iterable[str], strict: bool = False) -> PluginOptions:
+        blocked = tuple(a[3:] for a in plugin_args if a.startswith("no:"))
+        modules = tuple(a for a in plugin_args if not a.startswith("no:"))
+        return cls(blocked=blocked, modules=modules, strict=strict)
+
+    def should_autoload(self) -> bool:
+        if self.autoload is not None:
+            return self.autoload
+        return not os.environ.get(AUTOLOAD_ENV)
+
+
+@dataclass
+class LoadReport:
+    """What loading said: one-line warnings, and the distribution behind each plugin name."""
+
+    warnings: list[str] = field(default_factory=list)
+    distributions: dict[str, str] = field(default_factory=dict)
+
+    def origin(self, plugin_name: str) -> str:
+        dist = self.distributions.get(plugin_name)
+        return f"plugin {plugin_name!r} ({dist})" if dist else f"plugin {plugin_name!r}"
+
+
+def get_plugin_manager(
+    options: PluginOptions | None = None, plugins: Iterable[object] = ()
+) -> tuple[pluggy.PluginManager, LoadReport]:
+    """A manager with the lab's hookspecs and every plugin loaded, plus what loading said.
+
+    Order: blocked names, entry points of group ``lab`` (unless autoload is off), ``plugins``
+    given as objects (tests), ``-p`` modules, then a check for hooks that no spec knows.
+    A plugin that fails is skipped with a warning, or raises :class:`PluginError` when strict.
+    """
+    options = options or PluginOptions()
+    pm = pluggy.PluginManager(PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    if os.environ.get(TRACE_ENV):
+        pm.trace.root.setwriter(sys.stderr.write)
+        pm.enable_tracing()
+    report = LoadReport()
+    for name in options.blocked:
+        pm.set_blocked(name)
+    if options.should_autoload():
+        for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if pm.is_blocked(entry_point.name) or pm.has_plugin(entry_point.name):
+                continue
+            dist = entry_point.dist
+            if dist is not None:
+                report.distributions[entry_point.name] = f"{dist.name} {dist.version}"
+            _load(pm, report, options, entry_point.name, entry_point.load)
+    for plugin in plugins:
+        _register(pm, report, options, plugin, name=None)
+    for module_name in options.modules:
+        if not pm.is_blocked(module_name):
+            _load(pm, report, options, module_name, lambda m=module_name: _import(m))
+    _drop_plugins_with_unknown_hooks(pm, report, options)
+    return pm, report
+
+
+def _import(module_name: str) -> object:
+    return importlib.import_module(module_name)
+
+
+def _load(
+    pm: pluggy.PluginManager,
+    report: LoadReport,
+    options: PluginOptions,
+    name: str,
+    load: object,
+) -> None:
+    assert callable(load)
+    try:
+        plugin = load()
+    except Exception as exc:
+        _fail(report, options, f"{report.origin(name)} failed to import: {describe_exception(exc)}")
+        return
+    _register(pm, report, options, plugin, name=name)
+
+
+def _register(
+    pm: pluggy.PluginManager,
+    report: LoadReport,
+    options: PluginOptions,
+    plugin: object,
+    name: str | None,
+) -> None:
+    try:
+        pm.register(plugin, name=name)
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        label = name or pm.get_canonical_name(plugin)
+        _fail(report, options, f"{report.origin(label)} is invalid: {_first_line(exc)}")
+
+
+def _drop_plugins_with_unknown_hooks(
+    pm: pluggy.PluginManager, report: LoadReport, options: PluginOptions
+) -> None:
+    """Unregister every plugin that implements a hook no spec declares (a misspelt hook)."""
+    while True:
+        try:
+            pm.check_pending()
+            return
+        except pluggy.PluginValidationError as exc:
+            name = pm.get_name(exc.plugin) or pm.get_canonical_name(exc.plugin)
+            pm.unregister(exc.plugin)
+            _fail(report, options, f"{report.origin(name)} is invalid: {_first_line(exc)}")
+
+
+def _fail(report: LoadReport, options: PluginOptions, message: str) -> None:
+    if options.strict:
+        raise PluginError(message)
+    report.warnings.append(f"{message}; skipped it")
+
+
+def _first_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())

@@ -1,0 +1,66 @@
+"""Pools whose workers have all started before they are returned, for runner plugins.
+
+``concurrent.futures`` pools start their workers lazily, on the first submissions; a runner
+that returned such a pool from ``start`` would have its start-up counted as job time.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+#: How long a starting worker waits for the others before giving up.
+START_TIMEOUT = 120.0
+
+
+def started_thread_pool(threads: int, prefix: str = "Thread") -> ThreadPoolExecutor:
+    """A thread pool whose ``threads`` threads are all running."""
+    executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=prefix)
+    barrier = threading.Barrier(threads)
+    for future in wait([executor.submit(barrier.wait, START_TIMEOUT) for _ in range(threads)])[0]:
+        future.result()
+    return executor
+
+
+def started_process_pool(
+    processes: int,
+    start_method: str,
+    initializer: Callable[..., object] | None = None,
+    initargs: tuple[Any, ...] = (),
+) -> ProcessPoolExecutor:
+    """A process pool whose ``processes`` workers have all started and run ``initializer``.
+
+    Every worker waits at a barrier after its initializer, so the warm-up calls return only
+    when all of them are up.
+    """
+    context = multiprocessing.get_context(start_method)
+    barrier = context.Barrier(processes)
+    executor = ProcessPoolExecutor(
+        max_workers=processes,
+        mp_context=context,
+        initializer=_initialize,
+        initargs=(barrier, initializer, initargs),
+    )
+    try:
+        list(executor.map(_ready, range(processes)))
+    except BaseException:
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    return executor
+
+
+def _initialize(
+    barrier: Any, initializer: Callable[..., object] | None, initargs: tuple[Any, ...]
+) -> None:
+    if initializer is not None:
+        initializer(*initargs)
+    barrier.wait(START_TIMEOUT)
+
+
+def _ready(_: int) -> None:
+    return None

@@ -1,0 +1,71 @@
+"""Named presets for ``lab matrix``: what ``--profile`` chooses before other options apply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lab.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Defaults for a matrix; ``None`` means every task or runner, or the usable CPU count."""
+
+    name: str
+    description: str
+    tasks: tuple[str, ...] | None = None
+    runners: tuple[str, ...] | None = None
+    workers: tuple[str, ...] | None = None
+    jobs: int | None = None
+    sizes: dict[str, float] = field(default_factory=dict)
+    repeat: int = 3
+    timeout: float = 60.0
+
+
+#: Table order of the built-in runners, from the baseline to event loops; others follow.
+RUNNER_ORDER = (
+    "single",
+    "threads",
+    "processes",
+    "threads-in-processes",
+    "asyncio",
+    "uvloop",
+    "anyio-asyncio",
+    "anyio-trio",
+)
+
+
+def in_table_order(names: list[str]) -> list[str]:
+    """``names`` with the built-in runners first, in :data:`RUNNER_ORDER`, then the rest."""
+    rank = {name: i for i, name in enumerate(RUNNER_ORDER)}
+    return sorted(names, key=lambda name: rank.get(name, len(rank)))
+
+
+QUICK = Profile(
+    name="quick",
+    description="every task and runner, workers = usable CPUs, jobs of about 0.2 s, 3 repeats",
+    sizes={"io": 0.2},
+)
+
+SEED = Profile(
+    name="seed",
+    description="the classic demo: countdown 200,000,000, sleep 10 s, 2 jobs, one run",
+    tasks=("cpu", "io"),
+    runners=("single", "threads", "processes", "threads-in-processes", "asyncio"),
+    workers=("2",),
+    jobs=2,
+    sizes={"cpu": 200_000_000, "io": 10.0},
+    repeat=1,
+    timeout=900.0,
+)
+
+PROFILES = {profile.name: profile for profile in (QUICK, SEED)}
+
+
+def get_profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise UsageError(
+            f"unknown profile {name!r}; valid profiles: {', '.join(PROFILES)}"
+        ) from None

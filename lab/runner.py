@@ -1,0 +1,111 @@
+"""The runner contract, the public API for runner plugins.
+
+A runner gets jobs and a worker layout, runs the jobs its way and returns their records in
+order. The host times ``start`` (pool or loop start-up), ``Session.run`` (the jobs) and
+``Session.close`` apart, validates the records and measures CPU and memory itself.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from lab.errors import UsageError
+from lab.task import SYNC
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from lab.jobs import Job, JobRecord
+
+_WORKERS = re.compile(r"^\s*(\d+)\s*(?:[xX]\s*(\d+))?\s*$")
+
+
+@dataclass(frozen=True)
+class Workers:
+    """Workers as the user wrote them: ``4`` or ``PxT`` (``2x2``)."""
+
+    count: int
+    threads: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Workers:
+        match = _WORKERS.match(text)
+        if not match:
+            raise UsageError(
+                f"workers must be a whole number or PxT (processes x threads), not {text!r}"
+            )
+        count, threads = int(match[1]), match[2]
+        if count < 1 or (threads is not None and int(threads) < 1):
+            raise UsageError(f"workers must be at least 1, not {text!r}")
+        return cls(count, None if threads is None else int(threads))
+
+    @property
+    def total(self) -> int:
+        return self.count * (self.threads or 1)
+
+    def __str__(self) -> str:
+        return str(self.count) if self.threads is None else f"{self.count}x{self.threads}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where jobs may run: at most ``processes`` processes, ``threads`` threads in each, and
+    ``tasks`` concurrent tasks on each thread (event loops). The host checks the records
+    against it."""
+
+    processes: int = 1
+    threads: int = 1
+    tasks: int = 1
+
+    @property
+    def concurrency(self) -> int:
+        return self.processes * self.threads * self.tasks
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Settings that the host chose for every runner: the multiprocessing start method."""
+
+    start_method: str
+
+
+class Session(Protocol):
+    """A started pool or loop."""
+
+    def run(self, jobs: Sequence[Job]) -> list[JobRecord]:
+        """Run every job once and return the records in the jobs' order."""
+        ...
+
+    def close(self) -> None:
+        """Stop the pool or loop; called once, also after ``run`` raised."""
+        ...
+
+
+class Runner(ABC):
+    """A way to run jobs concurrently (or not). Subclass it and register an instance.
+
+    Class attributes: ``name`` (used by ``--runners``), ``description`` (one line) and
+    ``job_form`` (which form of a task's function it calls: ``"sync"``, ``"asyncio"``,
+    ``"anyio"``).
+    """
+
+    name: str
+    description: str
+    job_form: str = SYNC
+    #: ``False`` for a runner whose layout ignores ``--workers`` (it runs once per task).
+    uses_workers: bool = True
+
+    def unavailable(self) -> str | None:
+        """Why this runner cannot run on this machine (a missing library, the platform)."""
+        return None
+
+    @abstractmethod
+    def layout(self, workers: Workers) -> Layout:
+        """The layout for the workers the user asked for."""
+
+    @abstractmethod
+    def start(self, layout: Layout, context: RunContext) -> Session:
+        """Start the pool or loop, ready to run jobs at once; timed as start-up."""

@@ -1,0 +1,104 @@
+"""Running one measurement in a fresh worker process that the lab can always kill.
+
+The worker gets its own session (process group), so a timeout, Ctrl-C or a leak is ended by
+killing the group and every descendant seen; its memory is sampled from outside while it runs.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from lab.cell import CellSpec, Measurement
+from lab.process_tree import kill_tree, tree, tree_memory_bytes
+from lab.timing import clock
+
+#: Seconds between two samples of the worker tree's memory.
+SAMPLE_INTERVAL = 0.1
+
+
+@dataclass(frozen=True)
+class CellRun:
+    """A measurement as the lab saw it: what the worker reported, the tree's peak memory, and
+    why it failed (``timeout after …``, ``crashed: …``), if it did."""
+
+    measurement: Measurement | None
+    peak_memory: int
+    failure: str | None = None
+
+
+def run_cell(spec: CellSpec, timeout: float, sample_interval: float = SAMPLE_INTERVAL) -> CellRun:
+    """Measure ``spec`` in a worker process, killing its whole tree after ``timeout`` seconds."""
+    with tempfile.TemporaryDirectory(prefix="lab-cell-") as folder:
+        spec_path, result_path = Path(folder, "spec.json"), Path(folder, "result.json")
+        log_path = Path(folder, "worker.log")
+        spec_path.write_text(spec.to_json())
+        with log_path.open("wb") as log:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "lab.cell_worker", str(spec_path), str(result_path)],
+                stdin=subprocess.DEVNULL,
+                stdout=None if spec.trace else log,
+                stderr=log,
+                start_new_session=True,
+            )
+        peak, timed_out = _watch(worker, timeout, sample_interval)
+        if timed_out:
+            return CellRun(None, peak, f"timeout after {timeout:g} s")
+        if worker.returncode < 0:
+            return CellRun(None, peak, f"crashed: killed by {_signal_name(-worker.returncode)}")
+        if not result_path.exists():
+            detail = _last_line(log_path)
+            return CellRun(
+                None, peak, f"crashed: the worker exited with code {worker.returncode}{detail}"
+            )
+        try:
+            measurement = Measurement.from_json(result_path.read_text())
+        except ValueError as exc:
+            return CellRun(None, peak, f"error: {exc}")
+        return CellRun(measurement, peak)
+
+
+def _watch(worker: subprocess.Popen[bytes], timeout: float, interval: float) -> tuple[int, bool]:
+    """Sample the worker tree's memory until it exits or the deadline passes; always leaves
+    the worker reaped and its tree killed. Returns the peak and whether it timed out."""
+    seen: dict[int, psutil.Process] = {}
+    peak = 0
+    deadline = clock() + timeout
+    try:
+        root = psutil.Process(worker.pid)
+        while True:
+            try:
+                worker.wait(timeout=min(interval, max(deadline - clock(), 0.001)))
+                return peak, False
+            except subprocess.TimeoutExpired:
+                pass
+            processes = tree(root)
+            seen.update((p.pid, p) for p in processes)
+            peak = max(peak, tree_memory_bytes(processes))
+            if clock() >= deadline:
+                kill_tree(worker.pid, [*processes, *seen.values()])
+                worker.wait()
+                return peak, True
+    finally:
+        if worker.poll() is None:
+            kill_tree(worker.pid, seen.values())
+            worker.wait()
+        kill_tree(worker.pid, seen.values())  # whatever the worker leaked
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _last_line(path: Path) -> str:
+    lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    return f": {lines[-1].strip()}" if lines else ""

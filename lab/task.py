@@ -1,0 +1,96 @@
+"""What a task is: a function the jobs call, in one or more forms, with a size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from lab.errors import UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from lab.jobs import JobRecord
+
+Bound = Literal["cpu", "io"]
+SYNC = "sync"
+
+
+@dataclass(frozen=True)
+class Size:
+    """The one argument a task's function takes.
+
+    :param name: what it is called on the command line (``count``, ``seconds``).
+    :param kind: ``int`` or ``float``.
+    :param default: the size used when none is given and the task is not calibrated.
+    :param soft_limit: sizes above it need ``--allow-large``.
+    :param unit: printed after the value (``" s"``).
+    """
+
+    name: str
+    kind: type[int] | type[float]
+    default: int | float
+    soft_limit: int | float
+    unit: str = ""
+
+    def parse(self, text: str, *, task: str, allow_large: bool = False) -> int | float:
+        """The size written as ``text``, checked; a :class:`UsageError` names the limit."""
+        try:
+            value: int | float = self.kind(float(text)) if self.kind is int else float(text)
+        except (ValueError, OverflowError):
+            raise UsageError(f"{task} {self.name} must be a number, not {text!r}") from None
+        if self.kind is int and float(text) != int(float(text)):
+            raise UsageError(f"{task} {self.name} must be a whole number, not {text!r}")
+        if not value > 0 or value != value:
+            raise UsageError(f"{task} {self.name} must be greater than 0, not {text!r}")
+        if value > self.soft_limit and not allow_large:
+            raise UsageError(
+                f"{task} {self.name} {text} is above the limit of {self.format(self.soft_limit)};"
+                " pass --allow-large to run it anyway"
+            )
+        return value
+
+    def format(self, value: int | float) -> str:
+        return f"{value:,}{self.unit}" if self.kind is int else f"{value:g}{self.unit}"
+
+
+def _no_check(record: JobRecord, size: int | float) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Task:
+    """A kind of work the matrix runs.
+
+    :param name: the name used by ``--tasks``.
+    :param description: one line for listings.
+    :param bound: ``"cpu"`` or ``"io"``: how its ideal speed-up is computed.
+    :param forms: the job function per form: ``"sync"`` (required, a plain function) and
+        optionally ``"asyncio"`` or ``"anyio"`` (coroutine functions) for event-loop runners.
+        Each is a module-level function taking the size, so it pickles by reference.
+    :param size: the size its functions take.
+    :param trace_words: what ``--trace`` prints when a job starts and finishes.
+    :param missing_form_reason: the ``n/a`` reason shown for a runner needing a missing form.
+    :param calibrated: the size is chosen so that one job takes ``--job-time`` seconds.
+    :param check: returns why a job's record is wrong (``None`` when right).
+    """
+
+    name: str
+    description: str
+    bound: Bound
+    forms: Mapping[str, Callable[[Any], Any]]
+    size: Size
+    trace_words: tuple[str, str] = ("Start...", "Finished...")
+    missing_form_reason: str = ""
+    calibrated: bool = False
+    check: Callable[[JobRecord, int | float], str | None] = field(default=_no_check)
+
+    def __post_init__(self) -> None:
+        if SYNC not in self.forms:
+            raise ValueError(f"task {self.name!r} has no {SYNC!r} form")
+
+    def unsupported_form(self, form: str) -> str | None:
+        """Why a runner that calls the ``form`` form cannot run this task (``None`` if it can)."""
+        if form in self.forms:
+            return None
+        return self.missing_form_reason or f"task {self.name} has no {form} form"

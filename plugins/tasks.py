@@ -1,0 +1,80 @@
+"""The two classic tasks: a CPU-bound countdown and an IO-bound sleep."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+from lab import JobRecord, Size, Task, hookimpl
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+#: ``time.sleep`` and event loops may wake this much before the exact deadline on coarse clocks.
+SLEEP_TOLERANCE = 0.002
+
+
+def countdown(n: int) -> int:
+    """The classic CPU-bound job; returns what is left of ``n``, 0 when it counted down fully."""
+    while n > 0:
+        n -= 1
+    return n
+
+
+def sleep(seconds: float) -> None:
+    """The classic IO-bound job: a blocking sleep."""
+    time.sleep(seconds)
+
+
+async def asyncio_sleep(seconds: float) -> None:
+    """The sleep for asyncio's event loops (asyncio, uvloop)."""
+    await asyncio.sleep(seconds)
+
+
+async def anyio_sleep(seconds: float) -> None:
+    """The sleep for anyio's backends (asyncio, trio)."""
+    import anyio
+
+    await anyio.sleep(seconds)
+
+
+def check_countdown(record: JobRecord, size: int | float) -> str | None:
+    if record.result != 0:
+        return f"the countdown ended at {record.result!r}, not 0"
+    return None
+
+
+def check_sleep(record: JobRecord, size: int | float) -> str | None:
+    if record.duration < size - SLEEP_TOLERANCE:
+        return f"slept {record.duration:.4f} s, less than {size:g} s"
+    return None
+
+
+CPU = Task(
+    name="cpu",
+    description="CPU-bound countdown: while n > 0: n -= 1",
+    bound="cpu",
+    forms={"sync": countdown},
+    size=Size(name="count", kind=int, default=200_000_000, soft_limit=10_000_000_000),
+    trace_words=("Start counting...", "Finished counting..."),
+    missing_form_reason="CPU-bound work blocks the event loop",
+    calibrated=True,
+    check=check_countdown,
+)
+
+IO = Task(
+    name="io",
+    description="IO-bound sleep: time.sleep, or asyncio.sleep / anyio.sleep on an event loop",
+    bound="io",
+    forms={"sync": sleep, "asyncio": asyncio_sleep, "anyio": anyio_sleep},
+    size=Size(name="seconds", kind=float, default=0.2, soft_limit=3600.0, unit=" s"),
+    trace_words=("Start sleeping.....", "Finished sleeping..."),
+    check=check_sleep,
+)
+
+
+@hookimpl
+def lab_register_tasks(register: Callable[[Task], None]) -> None:
+    register(CPU)
+    register(IO)
