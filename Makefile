@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: matrix seed test lint bench clean
+.PHONY: matrix seed test lint clean
 
 matrix: $(INSTALLED)
 	$(BIN)/lab matrix $(ARGS)
@@ -17,12 +17,9 @@ test: $(INSTALLED)
 	$(BIN)/pytest $(ARGS)
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check lab plugins tests bench
-	$(BIN)/ruff format --check lab plugins tests bench
+	$(BIN)/ruff check lab plugins tests
+	$(BIN)/ruff format --check lab plugins tests
 	$(BIN)/mypy lab plugins
-
-bench: $(INSTALLED)
-	$(BIN)/python -m bench $(ARGS)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

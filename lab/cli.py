@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
@@ -129,7 +130,13 @@ def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> i
 
 
 def console_main() -> NoReturn:
-    sys.exit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (``lab matrix | head``)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 1
+    sys.exit(code)
 
 
 def _fail(exc: LabError) -> int:

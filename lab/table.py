@@ -46,7 +46,7 @@ def _row(cell: Cell, found: Figures | None, cpus: int) -> list[str]:
     return [
         *head,
         f"{found.wall.median:.3f}",
-        f"±{found.wall.spread:.1%}",
+        f"±{found.wall.spread:.1%}" if found.wall.count > 1 else "",
         f"{found.startup:.3f}",
         f"{found.cpu:.2f}",
         f"{found.cores:.2f}",

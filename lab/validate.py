@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from lab.cell import Measurement
+    from lab.jobs import JobRecord
     from lab.runner import Layout
     from lab.task import Task
+
+K = TypeVar("K")
 
 #: Slack for comparing timestamps taken in different processes on the shared clock.
 CLOCK_SLACK = 0.001
@@ -18,8 +21,8 @@ def problems(
     measurement: Measurement, jobs: int, layout: Layout, task: Task, size: int | float
 ) -> list[str]:
     """Everything wrong with a measurement, worst first: job errors, jobs missing, run twice or
-    out of order, records outside the run, failed task checks, more processes or threads than
-    the layout allows."""
+    out of order, records outside the run, failed task checks, and more jobs, processes or
+    threads at once than the layout allows."""
     found: list[str] = []
     records = measurement.records
     found += [f"job {r.index} failed: {r.error}" for r in records if r.error]
@@ -41,15 +44,49 @@ def problems(
         for r in records
         if not r.error and (why := task.check(r, size)) is not None
     ]
-    processes = {r.pid for r in records}
-    if len(processes) > layout.processes:
+    found += _over_layout(records, layout)
+    return found
+
+
+def _over_layout(records: list[JobRecord], layout: Layout) -> list[str]:
+    """More jobs, processes or threads busy at one instant than the layout allows.
+
+    Counted at each instant rather than over the run, so a runner may start a fresh thread or
+    process for every job as long as no more than its layout run at once.
+    """
+    events = sorted(
+        [(r.start, 1, i) for i, r in enumerate(records)]
+        + [(r.end, 0, i) for i, r in enumerate(records)]
+    )  # at equal times, an end comes before a start
+    jobs = 0
+    processes: Counter[int] = Counter()
+    threads: Counter[tuple[int, int]] = Counter()
+    peak_jobs = peak_processes = peak_threads = 0
+    for _, starting, i in events:
+        record = records[i]
+        step = 1 if starting else -1
+        jobs += step
+        _count(processes, record.pid, step)
+        _count(threads, (record.pid, record.thread_id), step)
+        peak_jobs = max(peak_jobs, jobs)
+        peak_processes = max(peak_processes, len(processes))
+        peak_threads = max(peak_threads, len(threads))
+    found = []
+    if peak_processes > layout.processes:
         found.append(
-            f"jobs ran in {len(processes)} processes; its layout allows {layout.processes}"
+            f"jobs ran in {peak_processes} processes at once; its layout allows {layout.processes}"
         )
-    threads = {(r.pid, r.thread_id) for r in records}
-    if len(threads) > layout.processes * layout.threads:
+    if peak_threads > layout.processes * layout.threads:
         found.append(
-            f"jobs ran on {len(threads)} threads; its layout allows "
+            f"jobs ran on {peak_threads} threads at once; its layout allows "
             f"{layout.processes * layout.threads}"
         )
+    if peak_jobs > layout.concurrency:
+        found.append(f"{peak_jobs} jobs ran at once; its layout allows {layout.concurrency}")
     return found
+
+
+def _count(counter: Counter[K], key: K, step: int) -> None:
+    counter[key] += step
+    if not counter[key]:
+        del counter[key]

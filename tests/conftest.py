@@ -1,0 +1,99 @@
+"""Shared fixtures: the loaded catalog, and running the ``lab`` command in a subprocess that is
+always reaped, with a check that it left no process behind."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+
+from lab.registry import Catalog, load_catalog
+
+SUPPORT = Path(__file__).parent / "support"
+MARKER_ENV = "LAB_TEST_MARKER"
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog()[0]
+
+
+@dataclass
+class Completed:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def processes_marked(marker: str) -> list[psutil.Process]:
+    """Running processes whose environment carries ``marker`` (zombies do not run)."""
+    found = []
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if process.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if process.environ().get(MARKER_ENV) == marker:
+                found.append(process)
+    return found
+
+
+class LabProcess:
+    """Runs ``python -m lab ...`` in its own session with a hard timeout; always reaped."""
+
+    def __init__(self, folder: Path) -> None:
+        self.marker = uuid.uuid4().hex
+        folder.mkdir(parents=True, exist_ok=True)
+        self.started_file = folder / "hang-started"
+
+    def cell_is_hanging(self) -> bool:
+        """Whether a ``hang`` job of the test plugins has started."""
+        return self.started_file.exists()
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env[MARKER_ENV] = self.marker
+        env["LAB_TEST_STARTED"] = str(self.started_file)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SUPPORT), env.get("PYTHONPATH")]))
+        return env
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "lab", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env(),
+            start_new_session=True,
+        )
+
+    def finish(self, process: subprocess.Popen[str], timeout: float) -> Completed:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        return Completed(process.returncode, out, err)
+
+    def run(self, *args: str, timeout: float = 90) -> Completed:
+        return self.finish(self.start(*args), timeout)
+
+    def leftovers(self) -> list[psutil.Process]:
+        left = processes_marked(self.marker)
+        for process in left:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+        return left
+
+
+@pytest.fixture
+def lab_process(tmp_path: Path) -> LabProcess:
+    return LabProcess(tmp_path)

@@ -1,0 +1,155 @@
+"""Misbehaving tasks and runners, loaded with ``-p lab_test_plugins`` by the fault tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lab import InlineSession, Job, JobRecord, Layout, RunContext, Runner, Size, Task, hookimpl
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+SIZE = Size(name="seconds", kind=float, default=0.01, soft_limit=1e9, unit=" s")
+
+
+#: A file the ``hang`` task creates when it starts, for tests to wait on.
+STARTED_ENV = "LAB_TEST_STARTED"
+
+
+def hang(seconds: float) -> None:
+    if path := os.environ.get(STARTED_ENV):
+        Path(path).touch()
+    time.sleep(1e9)
+
+
+def spin(seconds: float) -> None:
+    """A C loop that never releases the GIL: catastrophic regex backtracking."""
+    re.match(r"(a*)*b", "a" * 64)
+
+
+def boom(seconds: float) -> None:
+    raise ZeroDivisionError("the job divided by zero")
+
+
+async def aboom(seconds: float) -> None:
+    raise ZeroDivisionError("the job divided by zero")
+
+
+def exit_job(seconds: float) -> None:
+    sys.exit(3)
+
+
+def hard_exit(seconds: float) -> None:
+    os._exit(7)
+
+
+def sigkill(seconds: float) -> None:
+    time.sleep(seconds)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def unpicklable(seconds: float) -> object:
+    return threading.Lock()
+
+
+def _task(name: str, func: Callable[[float], object]) -> Task:
+    return Task(
+        name=name, description=f"test task {name}", bound="io", forms={"sync": func}, size=SIZE
+    )
+
+
+TASKS = [
+    _task("hang", hang),
+    _task("spin", spin),
+    Task(
+        name="boom",
+        description="test task boom",
+        bound="io",
+        forms={"sync": boom, "asyncio": aboom, "anyio": aboom},
+        size=SIZE,
+    ),
+    _task("exit", exit_job),
+    _task("hard-exit", hard_exit),
+    _task("sigkill", sigkill),
+]
+
+
+class _Fake(Runner):
+    def __init__(self, name: str, run: Callable[[Sequence[Job]], object]) -> None:
+        self.name = name
+        self.description = f"test runner {name}"
+        self._run = run
+
+    def layout(self, workers: object) -> Layout:
+        return Layout()
+
+    def start(self, layout: Layout, context: RunContext) -> _FakeSession:
+        return _FakeSession(self._run)
+
+
+class _FakeSession:
+    def __init__(self, run: Callable[[Sequence[Job]], object]) -> None:
+        self._run = run
+
+    def run(self, jobs: Sequence[Job]) -> object:
+        return self._run(jobs)
+
+    def close(self) -> None:
+        pass
+
+
+def _skip_last(jobs: Sequence[Job]) -> list[JobRecord]:
+    return [job() for job in jobs[:-1]]
+
+
+def _first_twice(jobs: Sequence[Job]) -> list[JobRecord]:
+    records = [job() for job in jobs]
+    return [records[0], *records]
+
+
+def _raise(jobs: Sequence[Job]) -> object:
+    raise RuntimeError("the runner broke")
+
+
+def _garbage(jobs: Sequence[Job]) -> object:
+    return "not records"
+
+
+def _exit(jobs: Sequence[Job]) -> object:
+    raise SystemExit(5)
+
+
+def _leak(jobs: Sequence[Job]) -> list[JobRecord]:
+    threading.Thread(target=time.sleep, args=(1e9,), name="leaked").start()
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1e9)"])
+    return InlineSession().run(jobs)
+
+
+RUNNERS = [
+    _Fake("skip-last", _skip_last),
+    _Fake("first-twice", _first_twice),
+    _Fake("raiser", _raise),
+    _Fake("garbage", _garbage),
+    _Fake("exiter", _exit),
+    _Fake("leaker", _leak),
+]
+
+
+@hookimpl
+def lab_register_tasks(register: Callable[[Task], None]) -> None:
+    for task in TASKS:
+        register(task)
+
+
+@hookimpl
+def lab_register_runners(register: Callable[[Runner], None]) -> None:
+    for runner in RUNNERS:
+        register(runner)

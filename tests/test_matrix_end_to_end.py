@@ -1,0 +1,241 @@
+"""``lab matrix`` end to end in a subprocess, on tiny sizes, faults included."""
+
+from __future__ import annotations
+
+import re
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from conftest import LabProcess, processes_marked
+
+TINY = ["--count", "20000", "--sleep", "0.05", "--repeat", "1", "--jobs", "2", "--workers", "2"]
+
+
+def rows(out: str) -> dict[tuple[str, str], str]:
+    """(task, runner) -> the status column of each table row."""
+    found = {}
+    task = ""
+    for line in out.splitlines():
+        if match := re.match(r"^(\w[\w-]*): ", line):
+            task = match[1]
+        parts = line.split()
+        if task and len(parts) > 3 and parts[1].replace("x", "").isdigit() and parts[2].isdigit():
+            found[(task, parts[0])] = line
+    return found
+
+
+def test_a_tiny_matrix_prints_both_tables(lab_process: LabProcess) -> None:
+    result = lab_process.run("matrix", *TINY, "--runners", "threads,processes,asyncio")
+    assert result.returncode == 0, result.stderr
+    table = rows(result.stdout)
+    assert set(table) == {
+        (task, runner)
+        for task in ("cpu", "io")
+        for runner in ("single", "threads", "processes", "asyncio")
+    }
+    assert table[("cpu", "asyncio")].endswith("n/a: CPU-bound work blocks the event loop")
+    assert all(table[key].endswith(" ok") for key in table if key != ("cpu", "asyncio"))
+    assert "GIL on" in result.stdout and "usable CPUs" in result.stdout
+    assert "cpu: count 20,000 · io: seconds 0.05 s · 2 jobs a cell" in result.stdout
+    assert lab_process.leftovers() == []
+
+
+def test_the_countdown_is_calibrated_when_no_count_is_given(lab_process: LabProcess) -> None:
+    result = lab_process.run(
+        "matrix",
+        "--tasks",
+        "cpu",
+        "--runners",
+        "single",
+        "--job-time",
+        "0.02",
+        "--repeat",
+        "1",
+        "--jobs",
+        "1",
+    )
+    assert result.returncode == 0, result.stderr
+    match = re.search(r"cpu: count ([\d,]+) \(calibrated to 0.02 s a job\)", result.stdout)
+    assert match and int(match[1].replace(",", "")) > 1000
+
+
+def test_trace_prints_the_classic_lines(lab_process: LabProcess) -> None:
+    result = lab_process.run("matrix", *TINY, "--runners", "processes", "--trace")
+    assert result.returncode == 0, result.stderr
+    line = r"^\d+ \* [\w-]+ \* [\w-]+ ---> {} ---> at \d\d:\d\d:\d\d\.\d\d\d$"
+    lines = result.stdout.splitlines()
+    for words, count in [
+        ("Start counting...", 4),  # single and processes, 2 jobs each
+        ("Finished counting...", 4),
+        ("Start sleeping.....", 4),
+        ("Finished sleeping...", 4),
+    ]:
+        pattern = re.compile(line.format(re.escape(words)))
+        assert sum(bool(pattern.match(x)) for x in lines) == count, result.stdout
+    assert any(" * SpawnProcess-" in x for x in lines)
+    assert any(" * MainProcess * MainThread ---> " in x for x in lines)
+
+
+TIMEOUT = ("--timeout", "2")
+
+#: Groups of faults, each one ``lab matrix`` run: its arguments and the cells' statuses.
+FAULT_RUNS: list[tuple[list[str], dict[tuple[str, str], str]]] = [
+    (
+        ["--tasks", "hang", "--runners", "threads,processes,threads-in-processes"],
+        {
+            ("hang", runner): "timeout after 2 s"
+            for runner in ("single", "threads", "processes", "threads-in-processes")
+        },
+    ),
+    (
+        ["--tasks", "spin", "--runners", "threads"],
+        {("spin", "single"): "timeout after 2 s", ("spin", "threads"): "timeout after 2 s"},
+    ),
+    (
+        ["--tasks", "boom,exit,hard-exit,sigkill", "--runners", "threads,processes"],
+        {
+            (
+                "boom",
+                "processes",
+            ): "error: job 0 failed: ZeroDivisionError: the job divided by zero",
+            ("exit", "single"): "error: job 0 failed: SystemExit: 3",
+            ("exit", "threads"): "error: job 0 failed: SystemExit: 3",
+            ("exit", "processes"): "error: job 0 failed: SystemExit: 3",
+            ("hard-exit", "single"): "crashed: the worker exited with code 7",
+            ("hard-exit", "processes"): "error: runner 'processes' failed: BrokenProcessPool",
+            ("sigkill", "single"): "crashed: killed by SIGKILL",
+            ("sigkill", "processes"): "error: runner 'processes' failed: BrokenProcessPool",
+        },
+    ),
+    (
+        [
+            "--tasks",
+            "io",
+            "--runners",
+            "skip-last,first-twice,raiser,exiter,garbage,leaker,threads,processes",
+        ],
+        {
+            ("io", "skip-last"): "error: job 1 never ran",
+            ("io", "first-twice"): "error: job 0 ran 2 times",
+            ("io", "raiser"): "error: runner 'raiser' failed: RuntimeError: the runner broke",
+            ("io", "exiter"): "error: runner 'exiter' failed: SystemExit: 5",
+            ("io", "garbage"): "error: the runner returned str, not a list of job records",
+            ("io", "leaker"): " ok",
+            ("io", "threads"): " ok",
+            ("io", "processes"): " ok",
+        },
+    ),
+]
+
+
+def test_faults_become_marked_cells_and_the_rest_runs(tmp_path: Path) -> None:
+    """Each fault marks its own cell, the other cells still run, the exit code is 1, nothing
+    is left running. The groups run side by side: these runs measure nothing."""
+    common = ["-p", "lab_test_plugins", *TIMEOUT, "--repeat", "1", "--jobs", "2"]
+    common += ["--workers", "2", "--sleep", "0.05", "--size", "sigkill=0.05"]
+    labs = [LabProcess(tmp_path / str(i)) for i in range(len(FAULT_RUNS))]
+    processes = [
+        lab.start("matrix", *common, *args) for lab, (args, _) in zip(labs, FAULT_RUNS, strict=True)
+    ]
+    results = [lab.finish(p, timeout=120) for lab, p in zip(labs, processes, strict=True)]
+    for result, (args, expected) in zip(results, FAULT_RUNS, strict=True):
+        table = rows(result.stdout)
+        for key, status in expected.items():
+            assert status in table[key], (args, key, table[key])
+        failing = any(not status.endswith(" ok") for status in expected.values())
+        assert result.returncode == (1 if failing else 0), (args, result.stderr)
+        assert "Traceback" not in result.stderr
+    for lab in labs:
+        assert lab.leftovers() == []
+
+
+def test_ctrl_c_keeps_what_was_measured_and_exits_130(lab_process: LabProcess) -> None:
+    process = lab_process.start(
+        "matrix",
+        "-p",
+        "lab_test_plugins",
+        "--tasks",
+        "io,hang",
+        "--runners",
+        "threads",
+        "--timeout",
+        "60",
+        "--repeat",
+        "1",
+        "--jobs",
+        "2",
+        "--workers",
+        "2",
+        "--sleep",
+        "0.05",
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not lab_process.cell_is_hanging():
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    result = lab_process.finish(process, timeout=30)
+    assert result.returncode == 130
+    table = rows(result.stdout)
+    assert table[("io", "threads")].endswith(" ok")
+    assert "interrupted" in result.stderr
+    assert lab_process.leftovers() == []
+
+
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver", "fork"])
+def test_every_start_method_runs_processes(lab_process: LabProcess, start_method: str) -> None:
+    result = lab_process.run(
+        "matrix",
+        *TINY,
+        "--tasks",
+        "cpu",
+        "--runners",
+        "processes,threads-in-processes",
+        "--start-method",
+        start_method,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"start method {start_method}" in result.stdout
+
+
+def test_workers_exit_when_the_lab_is_killed(lab_process: LabProcess) -> None:
+    process = lab_process.start(
+        "matrix",
+        "-p",
+        "lab_test_plugins",
+        "--tasks",
+        "hang",
+        "--runners",
+        "processes",
+        "--timeout",
+        "60",
+        "--repeat",
+        "1",
+        "--jobs",
+        "2",
+        "--workers",
+        "2",
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not lab_process.cell_is_hanging():
+            time.sleep(0.1)
+        assert lab_process.cell_is_hanging()
+        process.kill()  # the lab alone, as the OOM killer would
+        process.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and processes_marked(lab_process.marker):
+            time.sleep(0.1)
+        assert processes_marked(lab_process.marker) == []
+    finally:
+        lab_process.finish(process, timeout=10)
+        lab_process.leftovers()
+
+
+def test_blocked_plugins_stay_blocked_in_the_workers(lab_process: LabProcess) -> None:
+    result = lab_process.run(
+        "matrix", *TINY, "--tasks", "io", "--runners", "threads", "-p", "no:anyio"
+    )
+    assert result.returncode == 0, result.stderr
+    assert set(rows(result.stdout)) == {("io", "single"), ("io", "threads")}

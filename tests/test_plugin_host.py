@@ -1,0 +1,272 @@
+"""The plugin host: loading order, blocking, broken and misbehaving plugins, duplicates."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import itertools
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+import lab
+from lab import hookspecs
+from lab.errors import PluginError
+from lab.plugin_manager import AUTOLOAD_ENV, TRACE_ENV, PluginOptions, get_plugin_manager
+from lab.registry import load_catalog
+from lab.runner import Layout, RunContext, Runner, Workers
+from lab.sessions import InlineSession
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+BUILTIN_PLUGINS = {
+    "tasks",
+    "single",
+    "threads",
+    "processes",
+    "threads-in-processes",
+    "asyncio",
+    "anyio",
+}
+
+
+class FakeDistribution(importlib.metadata.Distribution):
+    """An installed distribution that exists only in memory, declaring ``lab`` entry points."""
+
+    def __init__(self, name: str, entry_points: dict[str, str]) -> None:
+        self.dist_name = name
+        self.points = entry_points
+
+    def read_text(self, filename: str) -> str | None:
+        if filename == "METADATA":
+            return f"Metadata-Version: 2.1\nName: {self.dist_name}\nVersion: 1.2.3\n"
+        if filename == "entry_points.txt":
+            lines = [f"{name} = {target}" for name, target in self.points.items()]
+            return "[lab]\n" + "\n".join(lines) + "\n"
+        return None
+
+    def locate_file(self, path: str | object) -> Path:
+        return Path(str(path))
+
+
+@pytest.fixture
+def install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[str, str, str], None]:
+    """Install a fake distribution whose one plugin module has the given source."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fakes: list[FakeDistribution] = []
+    real = importlib.metadata.distributions
+    monkeypatch.setattr(
+        importlib.metadata, "distributions", lambda **kw: itertools.chain(real(**kw), fakes)
+    )
+
+    def add(dist: str, plugin: str, source: str) -> None:
+        module = f"fake_{plugin.replace('-', '_')}_{len(fakes)}"
+        (tmp_path / f"{module}.py").write_text(textwrap.dedent(source))
+        fakes.append(FakeDistribution(dist, {plugin: module}))
+
+    return add
+
+
+RUNNER_SOURCE = """
+    from lab import InlineSession, Layout, Runner, hookimpl
+
+    class Extra(Runner):
+        name = "{name}"
+        description = "an extra runner"
+        def layout(self, workers):
+            return Layout()
+        def start(self, layout, context):
+            return InlineSession()
+
+    @hookimpl
+    def lab_register_runners(register):
+        register(Extra())
+"""
+
+
+def test_builtins_come_through_entry_points() -> None:
+    pm, report = get_plugin_manager()
+    assert {name for name, _ in pm.list_name_plugin()} >= BUILTIN_PLUGINS
+    assert report.warnings == []
+    assert report.distributions["threads"].startswith("concurrency-lab ")
+
+
+def test_builtins_are_installed_as_lab_plugins_not_plugins(tmp_path: Path) -> None:
+    """The built-in plugins must not claim the generic top-level name ``plugins``."""
+    script = (
+        "import importlib.util, lab_plugins;"
+        "print(importlib.util.find_spec('plugins') is None, lab_plugins.__name__)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert out.stdout.split() == ["True", "lab_plugins"], out.stderr
+    for entry_point in importlib.metadata.entry_points(group="lab"):
+        if entry_point.name in BUILTIN_PLUGINS:
+            assert entry_point.value.startswith("lab_plugins.")
+
+
+def test_no_loading_at_import_time() -> None:
+    code = "import sys, lab, lab.cli; print(any(m.startswith('lab_plugins') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_blocked_names_are_not_loaded() -> None:
+    catalog, _, pm = load_catalog(PluginOptions.from_args(["no:threads", "no:anyio"]))
+    assert not pm.has_plugin("threads")
+    assert "threads" not in catalog.runners.items
+    assert "anyio-trio" not in catalog.runners.items
+    assert "processes" in catalog.runners.items
+
+
+def test_autoload_can_be_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(AUTOLOAD_ENV, "1")
+    catalog, _, _ = load_catalog(PluginOptions.from_args(["lab_plugins.threads"]))
+    assert catalog.runners.names() == ["threads"]
+
+
+def test_an_inline_plugin_registers_a_runner() -> None:
+    class Inline(Runner):
+        name = "inline-test"
+        description = "inline"
+
+        def layout(self, workers: Workers) -> Layout:
+            return Layout()
+
+        def start(self, layout: Layout, context: RunContext) -> InlineSession:
+            return InlineSession()
+
+    class Plugin:
+        @lab.hookimpl
+        def lab_register_runners(self, register: Callable[[Runner], None]) -> None:
+            register(Inline())
+
+    catalog, _, _ = load_catalog(plugins=[Plugin()])
+    assert catalog.runners.owners["inline-test"].startswith("plugin ")
+    assert "threads" in catalog.runners.items
+
+
+def test_a_third_party_plugin_loads_with_its_distribution(install: Callable[..., None]) -> None:
+    install("lab-extra", "extra", RUNNER_SOURCE.format(name="extra"))
+    catalog, report, _ = load_catalog()
+    assert "extra" in catalog.runners.items
+    assert catalog.runners.owners["extra"] == "plugin 'extra' (lab-extra 1.2.3)"
+    assert report.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [
+        ("raise ImportError('needs numpy')", "ImportError: needs numpy"),
+        ("def broken(:\n", "SyntaxError"),
+        ("raise RuntimeError('boom')", "RuntimeError: boom"),
+    ],
+)
+def test_a_plugin_that_fails_to_import_is_named_and_skipped(
+    install: Callable[..., None], source: str, error: str
+) -> None:
+    install("lab-broken", "broken", source)
+    catalog, report, _ = load_catalog()
+    assert "threads" in catalog.runners.items
+    [warning] = report.warnings
+    assert warning.startswith("plugin 'broken' (lab-broken 1.2.3) failed to import: " + error)
+    assert warning.endswith("skipped it")
+    with pytest.raises(PluginError, match=r"plugin .broken. .lab-broken 1.2.3. failed to import"):
+        load_catalog(PluginOptions(strict=True))
+
+
+def test_a_misspelt_hook_is_named_and_the_plugin_not_half_registered(
+    install: Callable[..., None],
+) -> None:
+    install(
+        "lab-typo",
+        "typo",
+        RUNNER_SOURCE.format(name="typo").replace(
+            "def lab_register_runners", "def lab_register_runner"
+        )
+        + "\n    @hookimpl\n    def lab_register_tasks(register):\n        pass\n",
+    )
+    _, report, pm = load_catalog()
+    [warning] = report.warnings
+    assert "plugin 'typo' (lab-typo 1.2.3) is invalid" in warning
+    assert "lab_register_runner" in warning
+    assert not pm.has_plugin("typo")
+    assert all(impl.plugin_name != "typo" for impl in pm.hook.lab_register_tasks.get_hookimpls())
+    with pytest.raises(PluginError, match="lab_register_runner"):
+        load_catalog(PluginOptions(strict=True))
+
+
+def test_a_hook_with_unknown_arguments_is_named(install: Callable[..., None]) -> None:
+    install(
+        "lab-args",
+        "args",
+        RUNNER_SOURCE.format(name="args").replace(
+            "lab_register_runners(register)", "lab_register_runners(register, workers)"
+        ),
+    )
+    catalog, report, pm = load_catalog()
+    [warning] = report.warnings
+    assert "plugin 'args' (lab-args 1.2.3) is invalid" in warning
+    assert "workers" in warning
+    assert not pm.has_plugin("args")
+    assert "args" not in catalog.runners.items
+
+
+def test_a_duplicate_runner_name_names_both_plugins(install: Callable[..., None]) -> None:
+    install("lab-evil", "evil", RUNNER_SOURCE.format(name="threads"))
+    with pytest.raises(PluginError) as raised:
+        load_catalog()
+    message = str(raised.value)
+    assert "runner 'threads'" in message
+    assert "plugin 'threads' (concurrency-lab" in message
+    assert "plugin 'evil' (lab-evil 1.2.3)" in message
+    catalog, _, _ = load_catalog(PluginOptions.from_args(["no:evil"]))
+    assert "threads" in catalog.runners.items
+
+
+def test_a_hook_that_raises_loses_what_it_registered(install: Callable[..., None]) -> None:
+    install(
+        "lab-half",
+        "half",
+        RUNNER_SOURCE.format(name="half").replace(
+            "register(Extra())", "register(Extra())\n        raise KeyError('oops')"
+        ),
+    )
+    catalog, report, _ = load_catalog()
+    assert "half" not in catalog.runners.items
+    assert report.warnings == [
+        "plugin 'half' (lab-half 1.2.3) failed in lab_register_runners: KeyError: 'oops';"
+        " skipped it"
+    ]
+
+
+def test_registering_the_wrong_type_is_an_error(install: Callable[..., None]) -> None:
+    install(
+        "lab-wrong",
+        "wrong",
+        "from lab import hookimpl\n@hookimpl\ndef lab_register_runners(register):\n"
+        "    register('threads')\n",
+    )
+    with pytest.raises(PluginError, match=r"plugin .wrong. .* not a Runner"):
+        load_catalog()
+
+
+def test_hook_calls_can_be_traced(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(TRACE_ENV, "1")
+    load_catalog()
+    assert "lab_register_runners" in capsys.readouterr().err
+
+
+def test_every_hook_is_documented() -> None:
+    hooks = [name for name in dir(hookspecs) if name.startswith("lab_")]
+    assert hooks == ["lab_register_runners", "lab_register_tasks"]
+    for name in hooks:
+        doc = getattr(hookspecs, name).__doc__
+        assert doc and ":param register:" in doc and ":returns:" in doc

@@ -1,0 +1,133 @@
+"""Properties of the statistics, the record validation and the input parsing."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lab import validate
+from lab.cell import CellSpec, Measurement
+from lab.errors import UsageError
+from lab.jobs import JobRecord
+from lab.runner import Layout, Workers
+from lab.stats import summarise
+from lab_plugins.tasks import CPU, IO
+
+finite = st.floats(min_value=1e-6, max_value=1e6, allow_nan=False)
+
+
+@given(st.lists(finite, min_size=1, max_size=50))
+def test_the_median_lies_between_min_and_max(values: list[float]) -> None:
+    summary = summarise(values)
+    assert summary.low <= summary.median <= summary.high
+    assert summary.spread >= 0
+    assert summary.count == len(values)
+
+
+def record(index: int, start: float = 1.0, pid: int = 1, thread: int = 1) -> JobRecord:
+    return JobRecord(index, pid, "p", "t", thread, start, start + 0.1, 0.0, None, None)
+
+
+def measured(records: list[JobRecord]) -> Measurement:
+    return Measurement(0.0, 1.0, 0.0, 0.0, 0.0, 10.0, records, None)
+
+
+@given(st.integers(min_value=0, max_value=30), st.data())
+def test_records_are_valid_exactly_when_each_job_ran_once_in_order(
+    jobs: int, data: st.DataObject
+) -> None:
+    indices = data.draw(st.lists(st.integers(min_value=0, max_value=jobs + 1), max_size=jobs + 3))
+    found = validate.problems(measured([record(i) for i in indices]), jobs, Layout(), IO, 0.1)
+    assert (found == []) == (indices == list(range(jobs)))
+
+
+@given(st.integers(min_value=1, max_value=8), st.integers(min_value=1, max_value=8), st.data())
+def test_more_processes_or_threads_than_the_layout_allows_are_caught(
+    processes: int, threads: int, data: st.DataObject
+) -> None:
+    placements = data.draw(
+        st.lists(
+            st.tuples(st.integers(1, processes + 1), st.integers(1, threads + 1)),
+            min_size=1,
+            max_size=20,
+        )
+    )
+    records = [record(i, pid=p, thread=t) for i, (p, t) in enumerate(placements)]
+    found = validate.problems(measured(records), len(records), Layout(processes, threads), IO, 0.1)
+    # every record spans the same instant, so all of them ran at once
+    too_many = (
+        len({p for p, _ in placements}) > processes
+        or len(set(placements)) > processes * threads
+        or len(placements) > processes * threads
+    )
+    assert bool(found) == too_many
+
+
+def test_a_fresh_worker_per_job_is_fine_while_no_more_run_at_once() -> None:
+    one_after_another = [record(i, start=1.0 + i, pid=100 + i, thread=i) for i in range(5)]
+    assert validate.problems(measured(one_after_another), 5, Layout(), IO, 0.1) == []
+    together = [record(i, start=1.0, pid=100 + i, thread=i) for i in range(3)]
+    assert validate.problems(measured(together), 3, Layout(processes=2), IO, 0.1) == [
+        "jobs ran in 3 processes at once; its layout allows 2",
+        "jobs ran on 3 threads at once; its layout allows 2",
+        "3 jobs ran at once; its layout allows 2",
+    ]
+
+
+def test_records_outside_the_run_and_failed_checks_are_caught() -> None:
+    outside = validate.problems(measured([record(0, start=20.0)]), 1, Layout(), IO, 0.1)
+    assert outside == ["job 0 ran outside the run it belongs to"]
+    short = validate.problems(measured([record(0)]), 1, Layout(), IO, 5.0)
+    assert short == ["job 0: slept 0.1000 s, less than 5 s"]
+    unfinished = JobRecord(0, 1, "p", "t", 1, 1.0, 2.0, 1.0, 42, None)
+    assert validate.problems(measured([unfinished]), 1, Layout(), CPU, 10) == [
+        "job 0: the countdown ended at 42, not 0"
+    ]
+
+
+@given(st.integers(min_value=1, max_value=10**6), st.none() | st.integers(1, 10**3))
+def test_workers_round_trip(count: int, threads: int | None) -> None:
+    text = str(count) if threads is None else f"{count}x{threads}"
+    workers = Workers.parse(text)
+    assert str(workers) == text
+    assert workers.total == count * (threads or 1)
+
+
+@given(st.text(max_size=8))
+def test_workers_parse_or_refuse_cleanly(text: str) -> None:
+    try:
+        workers = Workers.parse(text)
+    except UsageError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert workers.total >= 1
+
+
+@given(st.floats(min_value=1e-3, max_value=3600))
+def test_any_sleep_within_the_limit_parses(seconds: float) -> None:
+    assert IO.size.parse(repr(seconds), task="io") == seconds
+
+
+@given(st.text(max_size=10))
+def test_sizes_parse_or_refuse_cleanly(text: str) -> None:
+    for task in (CPU, IO):
+        try:
+            value = task.size.parse(text, task=task.name)
+        except UsageError as exc:
+            assert "\n" not in str(exc)
+        else:
+            assert 0 < value <= task.size.soft_limit
+            assert not math.isnan(value)
+
+
+def test_cell_specs_and_measurements_cross_as_json() -> None:
+    spec = CellSpec("io", "threads", "2x2", 4, 0.2, "spawn", True, ("x",), ("m",), False, ("/p",))
+    assert CellSpec.from_json(spec.to_json()) == spec
+    measurement = measured([record(0), record(1)])
+    assert Measurement.from_json(measurement.to_json()) == measurement
+    for garbage in ("[]", "{}", '{"records": [{"index": 1}]}', "not json"):
+        with pytest.raises(ValueError, match="malformed measurement"):
+            Measurement.from_json(garbage)

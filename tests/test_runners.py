@@ -1,0 +1,115 @@
+"""Every runner, built-in or not, passes one suite on tiny sizes."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from lab import validate
+from lab.cell import Measurement
+from lab.jobs import make_jobs
+from lab.measure import measure
+from lab.plugin_manager import PluginOptions
+from lab.registry import Catalog, load_catalog
+from lab.runner import Layout, RunContext, Runner, Workers
+
+CATALOG = load_catalog()[0]
+RUNNERS = [r for r in CATALOG.runners.items.values() if r.unavailable() is None]
+SLEEP = 0.1
+COUNT = 20_000
+
+
+def run(
+    runner: Runner, task_name: str, workers: str, jobs: int, size: float
+) -> tuple[Measurement, Layout]:
+    task = CATALOG.tasks.get(task_name)
+    layout = runner.layout(Workers.parse(workers))
+    job_list = make_jobs(task.forms[runner.job_form], size, jobs, None)
+    measurement = measure(runner, layout, RunContext(start_method="spawn"), job_list)
+    assert measurement.error is None
+    assert validate.problems(measurement, jobs, layout, task, size) == []
+    return measurement, layout
+
+
+def max_overlap(measurement: Measurement) -> int:
+    """The most jobs that were running at one instant."""
+    events = sorted(
+        [(r.start, 1) for r in measurement.records] + [(r.end, -1) for r in measurement.records]
+    )
+    running = peak = 0
+    for _, step in events:
+        running += step
+        peak = max(peak, running)
+    return peak
+
+
+@pytest.fixture(params=RUNNERS, ids=lambda r: r.name)
+def runner(request: pytest.FixtureRequest) -> Runner:
+    return request.param
+
+
+def test_every_builtin_runner_is_available_here(catalog: Catalog) -> None:
+    names = {r.name for r in RUNNERS}
+    assert {"single", "threads", "processes", "threads-in-processes", "asyncio"} <= names
+    assert {"uvloop", "anyio-asyncio", "anyio-trio"} <= names  # the Makefile installs them
+
+
+@pytest.mark.parametrize("workers", ["1", "2", "2x2"])
+def test_io_jobs_run_once_in_order_within_the_layout(runner: Runner, workers: str) -> None:
+    jobs = 5
+    measurement, layout = run(runner, "io", workers, jobs, SLEEP)
+    assert [r.index for r in measurement.records] == list(range(jobs))
+    assert all(r.duration >= SLEEP - 0.002 for r in measurement.records)
+    assert max_overlap(measurement) <= layout.concurrency
+
+
+def test_io_concurrency_reaches_the_layout(runner: Runner) -> None:
+    measurement, layout = run(runner, "io", "2", 4, SLEEP)
+    assert max_overlap(measurement) == min(layout.concurrency, 4)
+
+
+def test_placement_matches_the_layout(runner: Runner) -> None:
+    """Distinct pids for processes, distinct threads for threads, P x T for both."""
+    measurement, layout = run(runner, "io", "2x2", 8, SLEEP)
+    pids = {r.pid for r in measurement.records}
+    threads = {(r.pid, r.thread_id) for r in measurement.records}
+    assert len(pids) == layout.processes
+    assert len(threads) == layout.processes * layout.threads
+    per_process = {pid: {t for p, t in threads if p == pid} for pid in pids}
+    assert all(len(t) == layout.threads for t in per_process.values())
+
+
+def test_cpu_countdowns_reach_zero(runner: Runner) -> None:
+    task = CATALOG.tasks.get("cpu")
+    if task.unsupported_form(runner.job_form):
+        pytest.skip(f"{runner.name} does not run CPU-bound tasks")
+    measurement, _ = run(runner, "cpu", "2", 3, COUNT)
+    assert [r.result for r in measurement.records] == [0, 0, 0]
+    assert all(r.cpu is not None and r.cpu > 0 for r in measurement.records)
+
+
+def test_start_up_is_not_counted_as_run_time(runner: Runner) -> None:
+    measurement, layout = run(runner, "io", "2", 2, SLEEP)
+    assert measurement.startup is not None and measurement.wall is not None
+    ideal = math.ceil(2 / layout.concurrency) * SLEEP
+    assert measurement.run_start is not None
+    assert min(r.start for r in measurement.records) >= measurement.run_start
+    assert measurement.wall >= ideal - 0.002
+
+
+def test_zero_and_one_job(runner: Runner) -> None:
+    assert run(runner, "io", "2", 0, SLEEP)[0].records == []
+    assert len(run(runner, "io", "2", 1, SLEEP)[0].records) == 1
+
+
+def test_a_failing_job_comes_back_as_data(runner: Runner) -> None:
+    catalog = load_catalog(PluginOptions(modules=("lab_test_plugins",)))[0]
+    task = catalog.tasks.get("boom")
+    layout = runner.layout(Workers.parse("2"))
+    jobs = make_jobs(task.forms[runner.job_form], 0.01, 2, None)
+    measurement = measure(runner, layout, RunContext(start_method="spawn"), jobs)
+    assert measurement.error is None
+    assert [r.error for r in measurement.records] == [
+        "ZeroDivisionError: the job divided by zero"
+    ] * 2
