@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from lab.jobs import JobRecord
 
@@ -61,7 +61,43 @@ class Measurement:
         """Parse a worker's answer; anything malformed raises ``ValueError``."""
         try:
             data: dict[str, Any] = json.loads(text)
-            records = [JobRecord(**record) for record in data.pop("records")]
-            return cls(records=records, **data)
+            records = [_checked(JobRecord(**record)) for record in data.pop("records")]
+            measurement = cls(records=records, **data)
         except (TypeError, KeyError, AttributeError, json.JSONDecodeError) as exc:
             raise ValueError(f"malformed measurement: {exc}") from exc
+        return _checked(measurement)
+
+
+_NUMBER = (int, float)
+_TYPES: dict[str, tuple[type, ...]] = {
+    "index": (int,),
+    "pid": (int,),
+    "process": (str,),
+    "thread": (str,),
+    "thread_id": (int,),
+    "start": _NUMBER,
+    "end": _NUMBER,
+    "cpu": (*_NUMBER, type(None)),
+    "result": (*_NUMBER, str, bool, type(None)),
+    "error": (str, type(None)),
+    "startup": (*_NUMBER, type(None)),
+    "wall": (*_NUMBER, type(None)),
+    "teardown": (*_NUMBER, type(None)),
+    "run_start": (*_NUMBER, type(None)),
+    "run_end": (*_NUMBER, type(None)),
+    "records": (list,),
+}
+
+
+Checked = TypeVar("Checked", JobRecord, "Measurement")
+
+
+def _checked(value: Checked) -> Checked:
+    """``value`` (a record or a measurement) if every field has its type, else ``ValueError``."""
+    for item in dataclasses.fields(value):
+        field_value = getattr(value, item.name)
+        if not isinstance(field_value, _TYPES[item.name]) or (
+            isinstance(field_value, bool) and bool not in _TYPES[item.name]
+        ):
+            raise ValueError(f"malformed measurement: {item.name} is {type(field_value).__name__}")
+    return value

@@ -41,7 +41,7 @@ def run_spec(spec: CellSpec) -> Measurement:
         layout = runner.layout(Workers.parse(spec.workers))
     except Exception as exc:
         return Measurement(error=f"the cell could not be set up: {describe_exception(exc)}")
-    return measure(runner, layout, RunContext(start_method=spec.start_method), jobs)
+    return measure(runner, layout, RunContext.for_jobs(spec.start_method, jobs), jobs)
 
 
 class _InlineRunner(Runner):

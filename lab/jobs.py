@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -119,7 +120,9 @@ class Job:
 
     def _trace(self, which: int) -> None:
         if self.trace is not None:
-            print(trace_line(self.trace[which]), flush=True)
+            # One write a line: lines from several processes must not interleave.
+            sys.stdout.write(trace_line(self.trace[which]) + "\n")
+            sys.stdout.flush()
 
 
 def trace_line(words: str) -> str:

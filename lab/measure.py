@@ -55,14 +55,14 @@ def measure(
     except BaseException as exc:
         run_end = clock()
         cpu = cpu_seconds() - cpu0
-        error = f"runner {runner.name!r} failed: {describe_exception(exc)}"
+        error = f"{_named(runner, context)} failed: {describe_exception(exc)}"
     t1 = clock()
     try:
         session.close()
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
-        error = error or f"runner {runner.name!r} failed to close: {describe_exception(exc)}"
+        error = error or f"{_named(runner, context)} failed to close: {describe_exception(exc)}"
     return Measurement(
         startup=startup,
         wall=run_end - run_start,
@@ -82,3 +82,7 @@ def _as_records(returned: object) -> tuple[list[JobRecord], str | None]:
     if wrong:
         return [], f"the runner returned {type(wrong[0]).__name__} among its job records"
     return list(returned), None
+
+
+def _named(runner: Runner, context: RunContext) -> str:
+    return f"runner {runner.name!r} (start method {context.start_method})"

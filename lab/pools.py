@@ -6,6 +6,7 @@ that returned such a pool from ``start`` would have its start-up counted as job 
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
@@ -13,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from lab.runner import RunContext
 
 #: How long a starting worker waits for the others before giving up.
 START_TIMEOUT = 120.0
@@ -29,22 +32,23 @@ def started_thread_pool(threads: int, prefix: str = "Thread") -> ThreadPoolExecu
 
 def started_process_pool(
     processes: int,
-    start_method: str,
+    context: RunContext,
     initializer: Callable[..., object] | None = None,
     initargs: tuple[Any, ...] = (),
 ) -> ProcessPoolExecutor:
-    """A process pool whose ``processes`` workers have all started and run ``initializer``.
+    """A process pool whose ``processes`` workers have all started, imported the context's
+    preload modules and run ``initializer``.
 
-    Every worker waits at a barrier after its initializer, so the warm-up calls return only
-    when all of them are up.
+    Every worker then waits at a barrier, so the warm-up calls return only when all of them
+    are up.
     """
-    context = multiprocessing.get_context(start_method)
-    barrier = context.Barrier(processes)
+    mp_context = multiprocessing.get_context(context.start_method)
+    barrier = mp_context.Barrier(processes)
     executor = ProcessPoolExecutor(
         max_workers=processes,
-        mp_context=context,
+        mp_context=mp_context,
         initializer=_initialize,
-        initargs=(barrier, initializer, initargs),
+        initargs=(barrier, context.preload, initializer, initargs),
     )
     try:
         list(executor.map(_ready, range(processes)))
@@ -54,9 +58,19 @@ def started_process_pool(
     return executor
 
 
+def import_modules(names: tuple[str, ...]) -> None:
+    """Import ``names``: what a worker process does before it reports ready."""
+    for name in names:
+        importlib.import_module(name)
+
+
 def _initialize(
-    barrier: Any, initializer: Callable[..., object] | None, initargs: tuple[Any, ...]
+    barrier: Any,
+    preload: tuple[str, ...],
+    initializer: Callable[..., object] | None,
+    initargs: tuple[Any, ...],
 ) -> None:
+    import_modules(preload)
     if initializer is not None:
         initializer(*initargs)
     barrier.wait(START_TIMEOUT)

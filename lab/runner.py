@@ -67,9 +67,21 @@ class Layout:
 
 @dataclass(frozen=True)
 class RunContext:
-    """Settings that the host chose for every runner: the multiprocessing start method."""
+    """What the host tells every runner at start.
+
+    :param start_method: the multiprocessing start method to use.
+    :param preload: modules the jobs' functions live in; a runner's worker processes should
+        import them while starting (``lab.pools`` does), or the first job in each worker pays
+        for the import.
+    """
 
     start_method: str
+    preload: tuple[str, ...] = ()
+
+    @classmethod
+    def for_jobs(cls, start_method: str, jobs: Sequence[Job]) -> RunContext:
+        """The context for running ``jobs``: their functions' modules are the preload."""
+        return cls(start_method, tuple(dict.fromkeys(job.func.__module__ for job in jobs)))
 
 
 class Session(Protocol):

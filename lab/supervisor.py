@@ -41,7 +41,8 @@ def run_cell(spec: CellSpec, timeout: float, sample_interval: float = SAMPLE_INT
         spec_path.write_text(spec.to_json())
         with log_path.open("wb") as log:
             worker = subprocess.Popen(
-                [sys.executable, "-m", "lab.cell_worker", str(spec_path), str(result_path)],
+                # -P: the user's current folder must not shadow the lab's own modules
+                [sys.executable, "-P", "-m", "lab.cell_worker", str(spec_path), str(result_path)],
                 stdin=subprocess.DEVNULL,
                 stdout=None if spec.trace else log,
                 stderr=log,

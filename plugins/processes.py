@@ -19,7 +19,7 @@ class ProcessesRunner(Runner):
         return Layout(processes=workers.total)
 
     def start(self, layout: Layout, context: RunContext) -> ExecutorSession:
-        return ExecutorSession(started_process_pool(layout.processes, context.start_method))
+        return ExecutorSession(started_process_pool(layout.processes, context))
 
 
 @hookimpl

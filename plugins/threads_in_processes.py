@@ -7,7 +7,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
 from lab import Job, JobRecord, Layout, RunContext, Runner, Workers, hookimpl
-from lab.pools import started_thread_pool
+from lab.pools import import_modules, started_thread_pool
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -19,8 +19,9 @@ DEFAULT_THREADS = 2
 _thread_pool: ThreadPoolExecutor | None = None
 
 
-def _start_threads(threads: int) -> None:
+def _start_threads(threads: int, preload: tuple[str, ...]) -> None:
     global _thread_pool
+    import_modules(preload)
     _thread_pool = started_thread_pool(threads)
 
 
@@ -69,7 +70,7 @@ class ThreadsInProcessesRunner(Runner):
                     max_workers=1,
                     mp_context=mp_context,
                     initializer=_start_threads,
-                    initargs=(layout.threads,),
+                    initargs=(layout.threads, context.preload),
                 )
                 for _ in range(layout.processes)
             ]

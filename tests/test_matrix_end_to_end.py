@@ -94,7 +94,12 @@ FAULT_RUNS: list[tuple[list[str], dict[tuple[str, str], str]]] = [
         {("spin", "single"): "timeout after 2 s", ("spin", "threads"): "timeout after 2 s"},
     ),
     (
-        ["--tasks", "boom,exit,hard-exit,sigkill", "--runners", "threads,processes"],
+        [
+            "--tasks",
+            "boom,exit,hard-exit,sigkill,unpicklable,unpicklable-result",
+            "--runners",
+            "threads,processes",
+        ],
         {
             (
                 "boom",
@@ -104,9 +109,19 @@ FAULT_RUNS: list[tuple[list[str], dict[tuple[str, str], str]]] = [
             ("exit", "threads"): "error: job 0 failed: SystemExit: 3",
             ("exit", "processes"): "error: job 0 failed: SystemExit: 3",
             ("hard-exit", "single"): "crashed: the worker exited with code 7",
-            ("hard-exit", "processes"): "error: runner 'processes' failed: BrokenProcessPool",
+            (
+                "hard-exit",
+                "processes",
+            ): "error: runner 'processes' (start method spawn) failed: BrokenProcessPool",
             ("sigkill", "single"): "crashed: killed by SIGKILL",
-            ("sigkill", "processes"): "error: runner 'processes' failed: BrokenProcessPool",
+            ("unpicklable", "processes"): "error: runner 'processes' (start method spawn) failed:"
+            " PicklingError: Can't pickle <function <lambda>",
+            ("unpicklable", "threads"): " ok",
+            ("unpicklable-result", "processes"): " ok",  # the record keeps its repr
+            (
+                "sigkill",
+                "processes",
+            ): "error: runner 'processes' (start method spawn) failed: BrokenProcessPool",
         },
     ),
     (
@@ -119,8 +134,11 @@ FAULT_RUNS: list[tuple[list[str], dict[tuple[str, str], str]]] = [
         {
             ("io", "skip-last"): "error: job 1 never ran",
             ("io", "first-twice"): "error: job 0 ran 2 times",
-            ("io", "raiser"): "error: runner 'raiser' failed: RuntimeError: the runner broke",
-            ("io", "exiter"): "error: runner 'exiter' failed: SystemExit: 5",
+            (
+                "io",
+                "raiser",
+            ): "error: runner 'raiser' (start method spawn) failed: RuntimeError: the runner broke",
+            ("io", "exiter"): "error: runner 'exiter' (start method spawn) failed: SystemExit: 5",
             ("io", "garbage"): "error: the runner returned str, not a list of job records",
             ("io", "leaker"): " ok",
             ("io", "threads"): " ok",

@@ -128,6 +128,7 @@ def test_cell_specs_and_measurements_cross_as_json() -> None:
     assert CellSpec.from_json(spec.to_json()) == spec
     measurement = measured([record(0), record(1)])
     assert Measurement.from_json(measurement.to_json()) == measurement
-    for garbage in ("[]", "{}", '{"records": [{"index": 1}]}', "not json"):
+    bad_record = measurement.to_json().replace('"pid": 1', '"pid": "1"')
+    for garbage in ("[]", "{}", '{"records": [{"index": 1}]}', "not json", bad_record):
         with pytest.raises(ValueError, match="malformed measurement"):
             Measurement.from_json(garbage)

@@ -26,7 +26,7 @@ def run(
     task = CATALOG.tasks.get(task_name)
     layout = runner.layout(Workers.parse(workers))
     job_list = make_jobs(task.forms[runner.job_form], size, jobs, None)
-    measurement = measure(runner, layout, RunContext(start_method="spawn"), job_list)
+    measurement = measure(runner, layout, RunContext.for_jobs("spawn", job_list), job_list)
     assert measurement.error is None
     assert validate.problems(measurement, jobs, layout, task, size) == []
     return measurement, layout
@@ -108,7 +108,7 @@ def test_a_failing_job_comes_back_as_data(runner: Runner) -> None:
     task = catalog.tasks.get("boom")
     layout = runner.layout(Workers.parse("2"))
     jobs = make_jobs(task.forms[runner.job_form], 0.01, 2, None)
-    measurement = measure(runner, layout, RunContext(start_method="spawn"), jobs)
+    measurement = measure(runner, layout, RunContext.for_jobs("spawn", jobs), jobs)
     assert measurement.error is None
     assert [r.error for r in measurement.records] == [
         "ZeroDivisionError: the job divided by zero"

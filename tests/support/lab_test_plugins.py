@@ -56,7 +56,7 @@ def sigkill(seconds: float) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def unpicklable(seconds: float) -> object:
+def unpicklable_result(seconds: float) -> object:
     return threading.Lock()
 
 
@@ -79,6 +79,8 @@ TASKS = [
     _task("exit", exit_job),
     _task("hard-exit", hard_exit),
     _task("sigkill", sigkill),
+    _task("unpicklable-result", unpicklable_result),
+    _task("unpicklable", lambda seconds: None),  # a job function that cannot be pickled
 ]
 
 
