@@ -41,8 +41,9 @@ class CellSpec:
 
 @dataclass(frozen=True)
 class Measurement:
-    """What a worker measured: phase times (seconds), the run's CPU time, the records, and the
-    run's window on the shared clock. ``error`` is set when the runner failed."""
+    """What a worker measured: phase times (seconds), the run's CPU time, the records, the
+    run's window on the shared clock, and whether the GIL was on after the run. ``error`` is
+    set when the runner failed."""
 
     startup: float | None = None
     wall: float | None = None
@@ -52,6 +53,7 @@ class Measurement:
     run_end: float | None = None
     records: list[JobRecord] = field(default_factory=list)
     error: str | None = None
+    gil_enabled: bool | None = None
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -86,6 +88,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "run_start": (*_NUMBER, type(None)),
     "run_end": (*_NUMBER, type(None)),
     "records": (list,),
+    "gil_enabled": (bool, type(None)),
 }
 
 

@@ -6,6 +6,7 @@ so each cell starts clean: no imported modules, warm pools or loop policies from
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 from lab.cell import CellSpec, Measurement
 from lab.jobs import describe_exception, make_jobs
 from lab.measure import measure
+from lab.metadata import gil_enabled
 from lab.plugin_manager import PluginOptions
 from lab.registry import load_catalog
 from lab.runner import Layout, RunContext, Runner, Workers
@@ -41,7 +43,8 @@ def run_spec(spec: CellSpec) -> Measurement:
         layout = runner.layout(Workers.parse(spec.workers))
     except Exception as exc:
         return Measurement(error=f"the cell could not be set up: {describe_exception(exc)}")
-    return measure(runner, layout, RunContext.for_jobs(spec.start_method, jobs), jobs)
+    measurement = measure(runner, layout, RunContext.for_jobs(spec.start_method, jobs), jobs)
+    return dataclasses.replace(measurement, gil_enabled=gil_enabled())
 
 
 class _InlineRunner(Runner):

@@ -27,6 +27,7 @@ class Sample:
     cpu: float
     job_span: float
     peak_memory: int
+    gil_enabled: bool | None = None
 
 
 @dataclass
@@ -56,12 +57,13 @@ class Cell:
 
 @dataclass(frozen=True)
 class Settings:
-    """How every cell is run: repeats, the per-run timeout, the start method, the trace, and
-    the plugin options the worker processes load plugins with."""
+    """How every cell is run: warm-up and measured rounds, the per-run timeout, the start
+    method, the trace, and the plugin options the worker processes load plugins with."""
 
     repeat: int
     timeout: float
     start_method: str
+    warmups: int = 0
     trace: bool = False
     blocked: tuple[str, ...] = ()
     modules: tuple[str, ...] = ()
@@ -119,19 +121,21 @@ def plan(
 def run(
     cells: list[Cell], settings: Settings, on_run: Callable[[Cell], None] | None = None
 ) -> None:
-    """Measure every runnable cell ``settings.repeat`` times, interleaved: round 1 of every
-    cell, then round 2, so a drift of the machine does not favour one runner. A cell that fails
+    """Measure every runnable cell in rounds: ``settings.warmups`` rounds whose samples are
+    dropped, then ``settings.repeat`` measured ones. Rounds are interleaved (round 1 of every
+    cell, then round 2) so a drift of the machine does not favour one runner. A cell that fails
     is not run again."""
-    for _ in range(settings.repeat):
+    for round_number in range(settings.warmups + settings.repeat):
         for cell in cells:
             if cell.runnable:
-                measure_once(cell, settings)
+                measure_once(cell, settings, keep=round_number >= settings.warmups)
                 if on_run is not None:
                     on_run(cell)
 
 
-def measure_once(cell: Cell, settings: Settings) -> None:
-    """One run of ``cell`` in a worker process: a sample, or the cell's failure."""
+def measure_once(cell: Cell, settings: Settings, keep: bool = True) -> None:
+    """One run of ``cell`` in a worker process: a sample (dropped unless ``keep``), or the
+    cell's failure."""
     spec = settings.spec(cell.task.name, cell.runner.name, str(cell.workers), cell.jobs, cell.size)
     outcome = run_cell(spec, settings.timeout)
     measurement = outcome.measurement
@@ -146,6 +150,8 @@ def measure_once(cell: Cell, settings: Settings) -> None:
         more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
         cell.failure = f"error: {found[0]}{more}"
         return
+    if not keep:
+        return
     records = measurement.records
     span = max(r.end for r in records) - min(r.start for r in records) if records else 0.0
     cell.samples.append(
@@ -156,5 +162,6 @@ def measure_once(cell: Cell, settings: Settings) -> None:
             cpu=measurement.cpu or 0.0,
             job_span=span,
             peak_memory=outcome.peak_memory,
+            gil_enabled=measurement.gil_enabled,
         )
     )

@@ -1,11 +1,29 @@
-"""What the machine and the Python are: the facts printed above every table."""
+"""What the machine and the Python are: the facts printed with every run, and the warnings
+about conditions that spoil measurements."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+import importlib.metadata
 import os
 import platform
+import statistics
 import sys
 import sysconfig
+import time
+from dataclasses import dataclass, field
+
+import psutil
+
+#: Distributions whose versions are recorded.
+LIBRARIES = ("concurrency-lab", "pluggy", "anyio", "uvloop", "trio", "tabulate", "psutil")
+#: System-wide CPU use by others (percent) above which the machine counts as busy.
+BUSY_PERCENT = 25.0
+#: How long the busy check watches, in seconds.
+BUSY_WINDOW = 0.2
+#: A 1 ms sleep that overshoots by more than this (seconds) makes sleeps imprecise.
+SLEEP_OVERSHOOT_LIMIT = 0.001
 
 
 def usable_cpus() -> int:
@@ -31,3 +49,106 @@ def python_description() -> str:
         f"{platform.python_implementation()} {platform.python_version()} "
         f"({build}{platform.python_compiler()})"
     )
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """The facts of one run of the lab."""
+
+    date: str
+    python: str
+    gil_enabled: bool
+    cpus: int
+    logical_cpus: int
+    affinity: list[int] | None
+    system: str
+    load_average: list[float] | None
+    busy_percent: float
+    sleep_overshoot: float
+    start_method: str
+    versions: dict[str, str] = field(default_factory=dict)
+
+
+def collect(start_method: str) -> Metadata:
+    """Read the machine now; takes about :data:`BUSY_WINDOW` seconds."""
+    affinity = None
+    if hasattr(os, "sched_getaffinity"):
+        affinity = sorted(os.sched_getaffinity(0))
+    load = None
+    with contextlib.suppress(OSError, AttributeError):
+        load = [round(x, 2) for x in os.getloadavg()]
+    return Metadata(
+        date=datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        python=python_description(),
+        gil_enabled=gil_enabled(),
+        cpus=usable_cpus(),
+        logical_cpus=os.cpu_count() or 1,
+        affinity=affinity,
+        system=platform.platform(terse=True),
+        load_average=load,
+        busy_percent=psutil.cpu_percent(interval=BUSY_WINDOW),
+        sleep_overshoot=sleep_overshoot(),
+        start_method=start_method,
+        versions=library_versions(),
+    )
+
+
+def library_versions() -> dict[str, str]:
+    versions = {}
+    for name in LIBRARIES:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            versions[name] = importlib.metadata.version(name)
+    return versions
+
+
+def sleep_overshoot(seconds: float = 0.001, tries: int = 10) -> float:
+    """How much longer than asked ``time.sleep(seconds)`` takes, median of ``tries``."""
+    overshoots = []
+    for _ in range(tries):
+        start = time.perf_counter()
+        time.sleep(seconds)
+        overshoots.append(time.perf_counter() - start - seconds)
+    return statistics.median(overshoots)
+
+
+def header(meta: Metadata) -> list[str]:
+    """The lines printed above the tables."""
+    affinity = ""
+    if meta.affinity is not None and len(meta.affinity) != meta.logical_cpus:
+        affinity = f" (affinity {_ranges(meta.affinity)} of {meta.logical_cpus})"
+    load = "" if meta.load_average is None else f" · load {meta.load_average[0]:g}"
+    versions = " · ".join(f"{name} {version}" for name, version in meta.versions.items())
+    return [
+        f"concurrency-lab · {meta.cpus} usable CPUs{affinity} · {meta.python}"
+        f" · GIL {'on' if meta.gil_enabled else 'off'} · start method {meta.start_method}",
+        f"{meta.system} · {meta.date}{load} · {versions}",
+    ]
+
+
+def warnings(meta: Metadata) -> list[str]:
+    """Conditions of the machine that spoil measurements."""
+    found = []
+    if meta.busy_percent > BUSY_PERCENT:
+        found.append(
+            f"the machine is busy ({meta.busy_percent:.0f}% CPU in use before the run):"
+            " figures will be noisy"
+        )
+    if meta.sleep_overshoot > SLEEP_OVERSHOOT_LIMIT:
+        found.append(
+            f"sleeps are imprecise here: time.sleep(0.001) overshoots by"
+            f" {meta.sleep_overshoot * 1000:.1f} ms"
+        )
+    return found
+
+
+def _ranges(numbers: list[int]) -> str:
+    parts = []
+    start = previous = numbers[0]
+    for number in [*numbers[1:], None]:
+        if number is not None and number == previous + 1:
+            previous = number
+            continue
+        parts.append(str(start) if start == previous else f"{start}-{previous}")
+        if number is not None:
+            start = previous = number
+    return ",".join(parts)

@@ -19,6 +19,7 @@ class Profile:
     jobs: int | None = None
     sizes: dict[str, float] = field(default_factory=dict)
     repeat: int = 3
+    warmups: int = 1
     timeout: float = 60.0
 
 
@@ -43,7 +44,8 @@ def in_table_order(names: list[str]) -> list[str]:
 
 QUICK = Profile(
     name="quick",
-    description="every task and runner, workers = usable CPUs, jobs of about 0.2 s, 3 repeats",
+    description="every task and runner, workers = usable CPUs, jobs of about 0.2 s,"
+    " a warm-up and 3 measured runs",
     sizes={"io": 0.2},
 )
 
@@ -56,10 +58,23 @@ SEED = Profile(
     jobs=2,
     sizes={"cpu": 200_000_000, "io": 10.0},
     repeat=1,
+    warmups=0,
     timeout=900.0,
 )
 
 PROFILES = {profile.name: profile for profile in (QUICK, SEED)}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """How many warm-up and measured runs each cell gets."""
+
+    warmups: int
+    repeat: int
+
+
+#: ``--fast`` and ``--rigorous``; without either, the profile decides.
+PRESETS = {"fast": Preset(warmups=0, repeat=1), "rigorous": Preset(warmups=1, repeat=10)}
 
 
 def get_profile(name: str) -> Profile:

@@ -48,10 +48,11 @@ def processes_marked(marker: str) -> list[psutil.Process]:
 class LabProcess:
     """Runs ``python -m lab ...`` in its own session with a hard timeout; always reaped."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, lock: Path | None = None) -> None:
         self.marker = uuid.uuid4().hex
         folder.mkdir(parents=True, exist_ok=True)
         self.started_file = folder / "hang-started"
+        self.lock = lock or folder / "lab.lock"  # its own machine lock: tests measure nothing
 
     def cell_is_hanging(self) -> bool:
         """Whether a ``hang`` job of the test plugins has started."""
@@ -61,6 +62,7 @@ class LabProcess:
         env = dict(os.environ)
         env[MARKER_ENV] = self.marker
         env["LAB_TEST_STARTED"] = str(self.started_file)
+        env["LAB_LOCK"] = str(self.lock)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SUPPORT), env.get("PYTHONPATH")]))
         return env
 

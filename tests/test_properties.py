@@ -3,28 +3,85 @@
 from __future__ import annotations
 
 import math
+import statistics
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lab import validate
+from lab import matrix, validate
 from lab.cell import CellSpec, Measurement
 from lab.errors import UsageError
 from lab.jobs import JobRecord
+from lab.matrix import Cell, Settings
 from lab.runner import Layout, Workers
-from lab.stats import summarise
+from lab.stats import ratio_of_medians, summarise
+from lab_plugins.single import SingleRunner
 from lab_plugins.tasks import CPU, IO
 
+RUNNER = SingleRunner()
 finite = st.floats(min_value=1e-6, max_value=1e6, allow_nan=False)
 
 
 @given(st.lists(finite, min_size=1, max_size=50))
 def test_the_median_lies_between_min_and_max(values: list[float]) -> None:
     summary = summarise(values)
-    assert summary.low <= summary.median <= summary.high
-    assert summary.spread >= 0
+    assert summary.low <= summary.q1 <= summary.median <= summary.q3 <= summary.high
+    assert summary.low * (1 - 1e-12) <= summary.mean <= summary.high * (1 + 1e-12)
+    assert summary.stdev >= 0
+    assert summary.variation >= 0
     assert summary.count == len(values)
+
+
+@given(st.lists(finite, min_size=1, max_size=12), st.lists(finite, min_size=1, max_size=12))
+def test_the_interval_contains_its_point_estimate(
+    baseline: list[float], measured: list[float]
+) -> None:
+    interval = ratio_of_medians(baseline, measured)
+    if len(baseline) < 2 or len(measured) < 2:
+        assert interval is None
+        return
+    assert interval is not None
+    assert interval.low <= interval.point <= interval.high
+    assert interval.point == pytest.approx(
+        statistics.median(baseline) / statistics.median(measured)
+    )
+    assert interval.confidence == 0.95
+
+
+def test_the_interval_narrows_with_agreeing_samples() -> None:
+    tight = ratio_of_medians([1.0, 1.001, 0.999, 1.0], [0.5, 0.5005, 0.4995, 0.5])
+    loose = ratio_of_medians([1.0, 1.3, 0.7, 1.1], [0.5, 0.7, 0.3, 0.6])
+    assert tight is not None and loose is not None
+    assert tight.high - tight.low < loose.high - loose.low
+
+
+@given(
+    st.integers(min_value=0, max_value=6),
+    st.integers(min_value=0, max_value=3),
+    st.integers(min_value=1, max_value=4),
+    st.sets(st.integers(min_value=0, max_value=5)),
+)
+def test_interleaving_visits_every_cell_once_per_round(
+    cell_count: int, warmups: int, repeat: int, not_applicable: set[int]
+) -> None:
+    cells = [
+        Cell(IO, RUNNER, Workers(1), Layout(), 1, 0.1, "n/a" if i in not_applicable else None)
+        for i in range(cell_count)
+    ]
+    visits: list[tuple[int, bool]] = []
+
+    def fake_measure(cell: Cell, settings: Settings, keep: bool = True) -> None:
+        visits.append((next(i for i, c in enumerate(cells) if c is cell), keep))
+
+    runnable = [i for i in range(cell_count) if i not in not_applicable]
+    settings = Settings(repeat=repeat, timeout=1, start_method="spawn", warmups=warmups)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(matrix, "measure_once", fake_measure)
+        matrix.run(cells, settings)
+    rounds = warmups + repeat
+    assert [i for i, _ in visits] == runnable * rounds
+    assert [keep for _, keep in visits] == [r >= warmups for r in range(rounds) for _ in runnable]
 
 
 def record(index: int, start: float = 1.0, pid: int = 1, thread: int = 1) -> JobRecord:

@@ -53,11 +53,10 @@ def test_installs_and_runs_a_tiny_matrix(minor: int, tmp_path: Path) -> None:
             str(venv / "bin" / "lab"),
             "matrix",
             "--count",
-            "20000",
+            "1000000",
             "--sleep",
             "0.05",
-            "--repeat",
-            "1",
+            "--fast",
             "--jobs",
             "2",
             "--workers",
@@ -68,7 +67,8 @@ def test_installs_and_runs_a_tiny_matrix(minor: int, tmp_path: Path) -> None:
         timeout=300,
         cwd=tmp_path,
         start_new_session=True,
+        env={**os.environ, "LAB_LOCK": str(tmp_path / "lab.lock")},
     )
     assert result.returncode == 0, result.stderr
     assert f"CPython 3.{minor}." in result.stdout
-    assert result.stdout.count(" ok") == 12  # 4 runners on cpu, 8 on io
+    assert result.stdout.count(" ok\n") == 12  # 4 runners on cpu, 8 on io
