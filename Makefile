@@ -17,8 +17,8 @@ test: $(INSTALLED)
 	$(BIN)/pytest $(ARGS)
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check lab plugins tests
-	$(BIN)/ruff format --check lab plugins tests
+	$(BIN)/ruff check lab plugins tests examples
+	$(BIN)/ruff format --check lab plugins tests examples
 	$(BIN)/mypy lab plugins
 
 $(BIN)/python:

@@ -1,4 +1,4 @@
-"""The ``lab`` command: ``lab matrix`` and ``lab list``."""
+"""The ``lab`` command: ``lab matrix``, ``lab list`` and ``lab plugins``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import tabulate
 
 from lab import matrix_command
 from lab.errors import LabError, UsageError
+from lab.listing import plugin_listing
 from lab.plugin_manager import PluginOptions
 from lab.registry import Catalog, load_catalog
 
@@ -56,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "list", parents=[plugin_options], help="list runners and tasks, and whether they run here"
     )
+    plugins = commands.add_parser(
+        "plugins",
+        parents=[plugin_options],
+        help="list the plugins with their distributions, hooks, runners and tasks",
+    )
+    plugins.add_argument("--all", action="store_true", help="the built-in plugins too")
     return parser
 
 
@@ -72,11 +79,14 @@ def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> i
         return 2
     try:
         options = PluginOptions.from_args(args.plugins, strict=args.strict_plugins)
-        catalog, report, _ = load_catalog(options, plugins)
+        catalog, report, pm = load_catalog(options, plugins)
         for warning in report.warnings:
             print(f"lab: warning: {warning}", file=sys.stderr)
         if args.command == "list":
             print(_listing(catalog))
+            return 0
+        if args.command == "plugins":
+            print(plugin_listing(pm, report, catalog, everything=args.all))
             return 0
         return matrix_command.run(matrix_command.resolve(args, catalog, options))
     except LabError as exc:

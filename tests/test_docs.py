@@ -1,0 +1,119 @@
+"""The docs are true: every hook documented and tested, and the examples in the README and the
+guide are the code that the tests run."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import LabProcess
+
+from lab import hookspecs
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDE = (ROOT / "docs" / "plugins.md").read_text()
+README = (ROOT / "README.md").read_text()
+EXAMPLE = ROOT / "examples" / "lab-loky"
+HOOKS = [
+    name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction) if name.startswith("lab_")
+]
+
+
+def code_blocks(text: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", text, re.S)
+
+
+def test_there_are_hooks() -> None:
+    assert HOOKS == ["lab_register_runners", "lab_register_tasks"]
+
+
+@pytest.mark.parametrize("name", HOOKS)
+def test_every_hook_has_a_docstring(name: str) -> None:
+    doc = inspect.getdoc(getattr(hookspecs, name)) or ""
+    summary, _, rest = doc.partition("\n\n")
+    assert summary and "\n" not in summary
+    assert "Called " in rest
+    for parameter in inspect.signature(getattr(hookspecs, name)).parameters:
+        assert f":param {parameter}:" in rest
+    assert ":returns:" in rest
+
+
+@pytest.mark.parametrize("name", HOOKS)
+def test_every_hook_has_a_guide_section_with_its_exact_signature(name: str) -> None:
+    signature = str(inspect.signature(getattr(hookspecs, name))).replace("'", "")
+    assert f"\n### `{name}{signature}`\n" in GUIDE
+
+
+@pytest.mark.parametrize("name", HOOKS)
+def test_every_hook_has_a_test(name: str) -> None:
+    tests = [p for p in Path(__file__).parent.glob("test_*.py") if p.name != "test_docs.py"]
+    assert any(name in p.read_text() for p in tests)
+
+
+def test_the_guide_shows_the_example_package_as_it_is() -> None:
+    assert (EXAMPLE / "lab_loky" / "__init__.py").read_text() in code_blocks(GUIDE, "python")
+    assert (EXAMPLE / "setup.cfg").read_text() in code_blocks(GUIDE, "ini")
+    assert (EXAMPLE / "tests" / "test_conformance.py").read_text() in code_blocks(GUIDE, "python")
+
+
+def test_the_readme_links_the_guide() -> None:
+    assert "(docs/plugins.md)" in README
+
+
+def install(files: dict[str, str], folder: Path) -> Path:
+    """Write a package from ``files`` and pip-install it into a folder of its own."""
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    target = folder / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "--no-deps", "--target", str(target), str(folder)],
+        check=True, timeout=300, capture_output=True,
+    )  # fmt: skip
+    return target
+
+
+def test_the_readme_example_plugin_installs_and_runs(tmp_path: Path) -> None:
+    [setup] = code_blocks(README, "ini")
+    [module] = [b for b in code_blocks(README, "python") if "lab_register_runners" in b]
+    site = install(
+        {
+            "setup.cfg": setup,
+            "pyproject.toml": '[build-system]\nrequires = ["setuptools>=69"]\n'
+            'build-backend = "setuptools.build_meta"\n',
+            "lab_thread_per_job/__init__.py": module,
+        },
+        tmp_path / "package",
+    )
+    lab = LabProcess(tmp_path / "run")
+    env = lab.env()
+    env["PYTHONPATH"] = f"{site}:{env['PYTHONPATH']}"
+    lab.env = lambda: env  # type: ignore[method-assign]
+    result = lab.run(
+        "matrix", "--runners", "thread-per-job", "--tasks", "io", "--sleep", "0.05", "--fast"
+    )
+    assert result.returncode == 0, result.stderr
+    [row] = [line for line in result.stdout.splitlines() if line.startswith("thread-per-job ")]
+    assert row.endswith(" ok")
+
+
+def test_the_guide_task_example_runs(tmp_path: Path) -> None:
+    section = GUIDE[GUIDE.index("### `lab_register_tasks") :]
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    (modules / "sha_task.py").write_text("import lab\n\n" + code_blocks(section, "python")[0])
+    lab = LabProcess(tmp_path / "run")
+    env = lab.env()
+    env["PYTHONPATH"] = f"{modules}:{env['PYTHONPATH']}"
+    lab.env = lambda: env  # type: ignore[method-assign]
+    result = lab.run(
+        "matrix", "-p", "sha_task", "--tasks", "sha256", "--runners", "threads",
+        "--size", "sha256=1000000", "--fast",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "sha256: hash a buffer with hashlib" in result.stdout
