@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: matrix seed test lint clean
+.PHONY: matrix seed test lint bench clean
 
 matrix: $(INSTALLED)
 	$(BIN)/lab matrix $(ARGS)
@@ -16,10 +16,13 @@ seed: $(INSTALLED)
 test: $(INSTALLED)
 	$(BIN)/pytest $(ARGS)
 
+bench: $(INSTALLED)
+	$(BIN)/python -m bench $(ARGS)
+
 lint: $(INSTALLED)
-	$(BIN)/ruff check lab plugins tests examples
-	$(BIN)/ruff format --check lab plugins tests examples
-	$(BIN)/mypy lab plugins
+	$(BIN)/ruff check lab plugins tests examples bench
+	$(BIN)/ruff format --check lab plugins tests examples bench
+	$(BIN)/mypy lab plugins bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

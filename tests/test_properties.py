@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 
@@ -185,7 +186,9 @@ def test_cell_specs_and_measurements_cross_as_json() -> None:
     assert CellSpec.from_json(spec.to_json()) == spec
     measurement = measured([record(0), record(1)])
     assert Measurement.from_json(measurement.to_json()) == measurement
-    bad_record = measurement.to_json().replace('"pid": 1', '"pid": "1"')
+    data = json.loads(measurement.to_json())
+    data["records"][0][1] = "1"  # a pid that is not a number
+    bad_record = json.dumps(data)
     for garbage in ("[]", "{}", '{"records": [{"index": 1}]}', "not json", bad_record):
         with pytest.raises(ValueError, match="malformed measurement"):
             Measurement.from_json(garbage)

@@ -1,0 +1,1 @@
+"""Benchmarks of the lab against hand-written equivalents: ``python -m bench``."""

@@ -1,0 +1,83 @@
+"""Rounds of lab-versus-hand-written runs, interleaved, and their medians."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bench.core import BenchError, Timing
+from bench.sides import Case, run_hand, run_lab
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from lab.matrix import Settings
+    from lab.registry import Catalog
+
+
+@dataclass
+class Comparison:
+    """What was measured of one case on both sides."""
+
+    case: Case
+    lab: list[Timing] = field(default_factory=list)
+    hand: list[Timing] = field(default_factory=list)
+    failure: str | None = None
+
+    def job_ratio(self) -> float:
+        return median(self.lab, "job_time") / median(self.hand, "job_time")
+
+    def wall_ratio(self) -> float:
+        return median(self.lab, "wall") / median(self.hand, "wall")
+
+    def round_ratios(self) -> list[float]:
+        """Lab / hand-written job time, round by round."""
+        return [lab.job_time / hand.job_time for lab, hand in zip(self.lab, self.hand, strict=True)]
+
+    def meets_goal(self) -> bool:
+        return self.failure is None and bool(self.lab) and self.job_ratio() <= self.case.goal
+
+
+def median(timings: list[Timing], name: str) -> float:
+    """The median of one field (``job_time`` or ``wall``) of ``timings``."""
+    values: list[float] = [getattr(t, name) for t in timings]
+    return statistics.median(values)
+
+
+def run_rounds(
+    comparisons: list[Comparison], rounds: int, settings: Settings, catalog: Catalog
+) -> None:
+    """Each round runs every case on both sides, lab first in even rounds, hand-written first
+    in odd ones; a case that fails is not run again."""
+    for number in range(rounds):
+        for comparison in comparisons:
+            if comparison.failure is None:
+                _one_round(comparison, number, settings, catalog)
+                _progress(comparison, number, rounds)
+
+
+def _one_round(comparison: Comparison, number: int, settings: Settings, catalog: Catalog) -> None:
+    case = comparison.case
+    sides: list[tuple[list[Timing], Callable[[], Timing]]] = [
+        (comparison.lab, lambda: run_lab(case, settings, catalog)),
+        (comparison.hand, lambda: run_hand(case, settings.timeout)),
+    ]
+    done = len(comparison.lab)
+    try:
+        for timings, measure in sides if number % 2 == 0 else sides[::-1]:
+            timings.append(measure())
+    except BenchError as exc:
+        comparison.failure = str(exc)
+        del comparison.lab[done:], comparison.hand[done:]
+
+
+def _progress(comparison: Comparison, number: int, rounds: int) -> None:
+    name = comparison.case.runner
+    if comparison.failure is not None:
+        line = f"failed: {comparison.failure}"
+    else:
+        lab, hand = comparison.lab[-1], comparison.hand[-1]
+        line = f"job time lab {lab.job_time:.4f} s, hand-written {hand.job_time:.4f} s"
+    print(f"round {number + 1}/{rounds} · {name}: {line}", file=sys.stderr, flush=True)

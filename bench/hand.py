@@ -1,0 +1,109 @@
+"""Hand-written equivalents of the lab's cells, one per run.
+
+``python -m bench.hand RUNNER WORKERS JOBS SIZE`` prints ``{"job_time": ..., "wall": ...}``.
+Pools are started and warmed before the clock starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import sys
+import threading
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from time import perf_counter
+from typing import TYPE_CHECKING
+
+from bench.core import job_time
+from bench.jobs import START_TIMEOUT, ready, timed_countdown, timed_sleep, wait_for_all
+
+#: As the lab's sleep check: a sleep may end this much early on coarse clocks.
+SLEEP_TOLERANCE = 0.002
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from bench.jobs import Span
+
+Run = tuple[list["Span"], float]
+
+
+def run_single(workers: int, jobs: int, size: float) -> Run:
+    """A plain for loop."""
+    start = perf_counter()
+    spans = [timed_countdown(int(size)) for _ in range(jobs)]
+    return spans, perf_counter() - start
+
+
+def run_threads(workers: int, jobs: int, size: float) -> Run:
+    """A ``ThreadPoolExecutor`` whose threads are all up."""
+    barrier = threading.Barrier(workers)
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(barrier.wait, [START_TIMEOUT] * workers))
+        return submit_all(pool, jobs, int(size))
+
+
+def run_processes(workers: int, jobs: int, size: float) -> Run:
+    """A spawn ``ProcessPoolExecutor`` whose workers are all up, ``bench.jobs`` imported."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(workers)
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=wait_for_all, initargs=(barrier,)
+    ) as pool:
+        list(pool.map(ready, range(workers)))
+        return submit_all(pool, jobs, int(size))
+
+
+def submit_all(pool: Executor, jobs: int, count: int) -> Run:
+    """Submit ``jobs`` countdowns and collect them in order."""
+    start = perf_counter()
+    futures = [pool.submit(timed_countdown, count) for _ in range(jobs)]
+    spans = [future.result() for future in futures]
+    return spans, perf_counter() - start
+
+
+def run_asyncio(workers: int, jobs: int, size: float) -> Run:
+    """``asyncio.run`` of one ``gather`` of every sleep."""
+    if workers < jobs:
+        raise SystemExit("asyncio: workers must cover every job")
+    return asyncio.run(gather_sleeps(jobs, size))
+
+
+async def gather_sleeps(jobs: int, seconds: float) -> Run:
+    start = perf_counter()
+    spans = await asyncio.gather(*(timed_sleep(seconds) for _ in range(jobs)))
+    return list(spans), perf_counter() - start
+
+
+RUNS: dict[str, Callable[[int, int, float], Run]] = {
+    "single": run_single,
+    "threads": run_threads,
+    "processes": run_processes,
+    "asyncio": run_asyncio,
+}
+
+
+def check(runner: str, spans: list[Span], jobs: int, size: float) -> str | None:
+    """Why the run is wrong, or ``None``."""
+    if len(spans) != jobs:
+        return f"{len(spans)} results for {jobs} jobs"
+    if runner == "asyncio":
+        short = [end - start for start, end, _ in spans if end - start < size - SLEEP_TOLERANCE]
+        return f"{len(short)} sleeps were short" if short else None
+    left = [result for _, _, result in spans if result != 0]
+    return f"{len(left)} countdowns did not reach 0" if left else None
+
+
+def main(argv: list[str]) -> None:
+    runner, workers, jobs, size = argv[0], int(argv[1]), int(argv[2]), float(argv[3])
+    spans, wall = RUNS[runner](workers, jobs, size)
+    problem = check(runner, spans, jobs, size)
+    if problem is not None:
+        raise SystemExit(f"{runner}: {problem}")
+    span = job_time((start, end) for start, end, _ in spans)
+    print(json.dumps({"job_time": span, "wall": wall}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

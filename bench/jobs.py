@@ -1,0 +1,63 @@
+"""Job functions of the hand-written side; each records its own start and end."""
+
+from __future__ import annotations
+
+import asyncio
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+#: ``(start, end, result)`` of one job, on ``perf_counter``.
+Span = tuple[float, float, int | None]
+
+#: How long a starting worker waits for the others.
+START_TIMEOUT = 120.0
+
+
+def countdown(n: int) -> int:
+    """The lab's CPU task, the same code: ``while n > 0: n -= 1``."""
+    while n > 0:
+        n -= 1
+    return n
+
+
+def same_code(first: Callable[..., object], second: Callable[..., object]) -> bool:
+    """Whether two functions compile to the same bytecode, names and constants (docstrings
+    aside)."""
+    codes = [getattr(func, "__code__", None) for func in (first, second)]
+    keys = [
+        (code.co_code, code.co_names, [c for c in code.co_consts if not isinstance(c, str)])
+        for code in codes
+        if code is not None
+    ]
+    return len(keys) == 2 and keys[0] == keys[1]
+
+
+def timed_countdown(n: int) -> Span:
+    """The countdown, timed."""
+    start = perf_counter()
+    left = countdown(n)
+    return start, perf_counter(), left
+
+
+async def timed_sleep(seconds: float) -> Span:
+    """``asyncio.sleep``, timed."""
+    start = perf_counter()
+    await asyncio.sleep(seconds)
+    return start, perf_counter(), None
+
+
+def wait_for_all(barrier: Any) -> None:
+    """Pool initializer: return once every worker has started."""
+    barrier.wait(START_TIMEOUT)
+
+
+def ready(_: int) -> None:
+    """A warm-up call."""
+
+
+def noop(_: int | float) -> int:
+    """A job that does nothing and passes the countdown's check."""
+    return 0
