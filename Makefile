@@ -8,7 +8,7 @@ ARGS ?=
 .PHONY: matrix seed test lint bench clean
 
 matrix: $(INSTALLED)
-	$(BIN)/lab matrix $(ARGS)
+	$(BIN)/lab matrix --save results $(ARGS)
 
 seed: $(INSTALLED)
 	$(BIN)/lab matrix --profile seed $(ARGS)
@@ -29,7 +29,7 @@ $(BIN)/python:
 
 # Re-install whenever the packaging metadata changes.
 $(INSTALLED): setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[trio,dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[trio,plot,dev]'
 	touch $@
 
 clean:

@@ -9,7 +9,7 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from lab.jobs import JobRecord
+from lab.jobs import JobRecord, portable
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Measurement:
     def to_json(self) -> str:
         """JSON with each record as a list of its fields, in :data:`RECORD_FIELDS` order."""
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        data["records"] = [_record_values(r) for r in self.records]
+        data["records"] = [_portable_values(r) for r in self.records]
         return json.dumps(data)
 
     @classmethod
@@ -76,6 +76,14 @@ class Measurement:
 
 RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(JobRecord))
 _record_values = operator.attrgetter(*RECORD_FIELDS)
+_RESULT = RECORD_FIELDS.index("result")
+
+
+def _portable_values(record: JobRecord) -> list[Any]:
+    values = list(_record_values(record))
+    values[_RESULT] = portable(values[_RESULT])
+    return values
+
 
 _NUMBER = (int, float)
 _TYPES: dict[str, tuple[type, ...]] = {

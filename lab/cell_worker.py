@@ -40,7 +40,7 @@ def run_spec(spec: CellSpec) -> Measurement:
         )
         form = SYNC if spec.runner is None else runner.job_form
         trace = task.trace_words if spec.trace else None
-        jobs = make_jobs(task.forms[form], spec.size, spec.jobs, trace)
+        jobs = make_jobs(task.forms[form], task.job_argument(spec.size), spec.jobs, trace)
         layout = runner.layout(Workers.parse(spec.workers))
     except Exception as exc:
         return Measurement(error=f"the cell could not be set up: {describe_exception(exc)}")

@@ -1,19 +1,24 @@
-"""The ``lab`` command: ``lab matrix``, ``lab list`` and ``lab plugins``."""
+"""The ``lab`` command: ``matrix``, ``report``, ``compare``, ``list`` and ``plugins``."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import tabulate
 
 from lab import matrix_command
+from lab.compare import compare
 from lab.errors import LabError, UsageError
+from lab.journal import load
 from lab.listing import plugin_listing
+from lab.outputs import Outputs
 from lab.plugin_manager import PluginOptions
 from lab.registry import Catalog, load_catalog
+from lab.report import render
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -57,6 +62,23 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "list", parents=[plugin_options], help="list runners and tasks, and whether they run here"
     )
+    report = commands.add_parser(
+        "report",
+        help="print a saved run again, and write it to other files, without running it",
+        description="Re-render a run saved with --json (or the .partial file of an interrupted"
+        " one).",
+    )
+    report.add_argument("results", metavar="RESULTS.json")
+    report.add_argument("--tablefmt", default="simple", help="any tabulate format")
+    matrix_command.add_output_arguments(report)
+    comparison = commands.add_parser(
+        "compare",
+        help="compare saved runs cell by cell: ratios with intervals and a verdict",
+        description="Compare each run with the first: after / before for every cell measured in"
+        " both.",
+    )
+    comparison.add_argument("runs", metavar="RESULTS.json", nargs="+")
+    comparison.add_argument("--tablefmt", default="simple", help="any tabulate format")
     plugins = commands.add_parser(
         "plugins",
         parents=[plugin_options],
@@ -78,6 +100,8 @@ def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> i
         build_parser().print_help()
         return 2
     try:
+        if args.command in ("report", "compare"):
+            return _saved(args)
         options = PluginOptions.from_args(args.plugins, strict=args.strict_plugins)
         catalog, report, pm = load_catalog(options, plugins)
         for warning in report.warnings:
@@ -88,7 +112,7 @@ def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> i
         if args.command == "plugins":
             print(plugin_listing(pm, report, catalog, everything=args.all))
             return 0
-        return matrix_command.run(matrix_command.resolve(args, catalog, options))
+        return matrix_command.run(matrix_command.resolve(args, catalog, options), catalog)
     except LabError as exc:
         return _fail(exc)
 
@@ -101,6 +125,23 @@ def console_main() -> NoReturn:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 1
     sys.exit(code)
+
+
+def _saved(args: argparse.Namespace) -> int:
+    """``lab report`` and ``lab compare``: saved runs, no plugins, nothing measured."""
+    matrix_command.check_tablefmt(args.tablefmt)
+    if args.command == "report":
+        results = load(Path(args.results))
+        outputs = Outputs.from_args(args)
+        print(render(results, args.tablefmt))
+        for line in outputs.write(results, with_json=True):
+            print(line, file=sys.stderr)
+        return 0
+    if len(args.runs) < 2:
+        raise UsageError("compare needs two results files or more")
+    runs = [(name, load(Path(name))) for name in args.runs]
+    print(compare(runs, args.tablefmt))
+    return 0
 
 
 def _fail(exc: LabError) -> int:

@@ -13,7 +13,7 @@ from lab.stats import Interval, Summary, ratio_of_medians, summarise
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from lab.matrix import Cell
+    from lab.results import Cell, Sample
 
 #: Above this standard deviation relative to the mean, a cell is flagged unstable.
 UNSTABLE_VARIATION = 0.10
@@ -68,14 +68,23 @@ def _memory_per_worker(
     return (peak - max(s.peak_memory for s in baseline.samples)) / cell.layout.concurrency
 
 
-def ideal_speedup(cell: Cell, cpus: int) -> float:
+def job_time(cell: Cell, sample: Sample) -> float:
+    """The time the jobs took: first job start to last job end, or for a transfer task, whose
+    data moves before and after each call, the whole run."""
+    return sample.wall if cell.bound == "transfer" else sample.job_span
+
+
+def ideal_speedup(cell: Cell, cpus: int) -> float | None:
     """The best speed-up over one job at a time: for CPU-bound work, no more than the workers,
-    the CPUs or the jobs; for IO-bound work, the rounds of waits that concurrency removes."""
+    the CPUs or the jobs; for IO-bound work, the rounds of waits that concurrency removes;
+    ``None`` for other tasks."""
     concurrency = cell.layout.concurrency
     jobs = max(cell.jobs, 1)
-    if cell.task.bound == "cpu":
+    if cell.bound == "cpu":
         return min(concurrency, cpus, jobs)
-    return jobs / math.ceil(jobs / concurrency)
+    if cell.bound == "io":
+        return jobs / math.ceil(jobs / concurrency)
+    return None
 
 
 def unstable(jobs: Summary) -> str | None:
@@ -95,21 +104,22 @@ def figures(
     if cell.failure is not None or not cell.samples:
         return None
     samples = cell.samples
-    jobs = summarise([s.job_span for s in samples])
+    jobs = summarise([job_time(cell, s) for s in samples])
     run = statistics.median(s.wall for s in samples)
     cpu = statistics.median(s.cpu for s in samples)
     base = baseline if baseline is not None and baseline.failure is None else None
     base_samples = base.samples if base is not None else []
     speedup = interval = None
     if base_samples and jobs.median > 0:
-        base_jobs = [s.job_span for s in base_samples]
+        base_jobs = [job_time(cell, s) for s in base_samples]
         speedup = statistics.median(base_jobs) / jobs.median
-        interval = ratio_of_medians(base_jobs, [s.job_span for s in samples])
-    if cell.task.bound == "io":
-        ideal_time = math.ceil(cell.jobs / cell.layout.concurrency) * float(cell.size)
-        efficiency: float | None = ideal_time / jobs.median if jobs.median else None
-    else:
-        efficiency = None if speedup is None else speedup / ideal_speedup(cell, cpus)
+        interval = ratio_of_medians(base_jobs, [job_time(cell, s) for s in samples])
+    ideal = ideal_speedup(cell, cpus)
+    efficiency: float | None = None
+    if cell.bound == "io" and jobs.median:
+        efficiency = math.ceil(cell.jobs / cell.layout.concurrency) * float(cell.size) / jobs.median
+    elif ideal is not None and speedup is not None:
+        efficiency = speedup / ideal
     peak = max(s.peak_memory for s in samples)
     per_worker = _memory_per_worker(cell, peak, base, siblings)
     return Figures(

@@ -3,56 +3,20 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lab import validate
 from lab.cell import CellSpec
+from lab.results import Cell, Sample
+from lab.runner import Workers
 from lab.supervisor import run_cell
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Mapping
 
-    from lab.runner import Layout, Runner, Workers
+    from lab.runner import Runner
     from lab.task import Task
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One measured run of a cell, in seconds and bytes."""
-
-    startup: float
-    wall: float
-    teardown: float
-    cpu: float
-    job_span: float
-    peak_memory: int
-    gil_enabled: bool | None = None
-
-
-@dataclass
-class Cell:
-    """One task on one runner with one worker setting, and what was measured of it."""
-
-    task: Task
-    runner: Runner
-    workers: Workers
-    layout: Layout
-    jobs: int
-    size: int | float
-    not_applicable: str | None = None
-    samples: list[Sample] = field(default_factory=list)
-    failure: str | None = None
-
-    @property
-    def runnable(self) -> bool:
-        return self.not_applicable is None and self.failure is None
-
-    @property
-    def status(self) -> str:
-        if self.not_applicable is not None:
-            return f"n/a: {self.not_applicable}"
-        return self.failure or "ok"
 
 
 @dataclass(frozen=True)
@@ -92,11 +56,9 @@ def plan(
     runners: Iterable[Runner],
     workers: Iterable[Workers],
     jobs: int,
-    sizes: dict[str, int | float],
+    sizes: Mapping[str, int | float],
 ) -> list[Cell]:
     """Every cell in table order; runners that ignore workers get one cell per task."""
-    from lab.runner import Workers
-
     cells = []
     worker_list = list(workers)
     runner_list = list(runners)
@@ -106,62 +68,68 @@ def plan(
             for setting in worker_list if runner.uses_workers else [Workers(1)]:
                 cells.append(
                     Cell(
-                        task,
-                        runner,
-                        setting,
-                        runner.layout(setting),
-                        jobs,
-                        sizes[task.name],
-                        reason,
+                        task=task.name,
+                        bound=task.bound,
+                        runner=runner.name,
+                        workers=str(setting),
+                        layout=runner.layout(setting),
+                        jobs=jobs,
+                        size=sizes[task.name],
+                        not_applicable=reason,
                     )
                 )
     return cells
 
 
 def run(
-    cells: list[Cell], settings: Settings, on_run: Callable[[Cell], None] | None = None
+    cells: list[Cell],
+    settings: Settings,
+    tasks: Mapping[str, Task],
+    on_run: Callable[[Cell, Sample | None], None] | None = None,
 ) -> None:
     """Measure every runnable cell in rounds: ``settings.warmups`` rounds whose samples are
     dropped, then ``settings.repeat`` measured ones. Rounds are interleaved (round 1 of every
     cell, then round 2) so a drift of the machine does not favour one runner. A cell that fails
-    is not run again."""
+    is not run again. ``on_run`` hears of every run: its kept sample, or ``None``."""
     for round_number in range(settings.warmups + settings.repeat):
         for cell in cells:
             if cell.runnable:
-                measure_once(cell, settings, keep=round_number >= settings.warmups)
+                keep = round_number >= settings.warmups
+                sample = measure_once(cell, settings, tasks[cell.task], keep=keep)
                 if on_run is not None:
-                    on_run(cell)
+                    on_run(cell, sample)
 
 
-def measure_once(cell: Cell, settings: Settings, keep: bool = True) -> None:
+def measure_once(cell: Cell, settings: Settings, task: Task, keep: bool = True) -> Sample | None:
     """One run of ``cell`` in a worker process: a sample (dropped unless ``keep``), or the
     cell's failure."""
-    spec = settings.spec(cell.task.name, cell.runner.name, str(cell.workers), cell.jobs, cell.size)
+    spec = settings.spec(cell.task, cell.runner, cell.workers, cell.jobs, cell.size)
     outcome = run_cell(spec, settings.timeout)
     measurement = outcome.measurement
     if outcome.failure is not None or measurement is None:
         cell.failure = outcome.failure or "error: no measurement"
-        return
+        return None
     if measurement.error is not None:
         cell.failure = f"error: {measurement.error}"
-        return
-    found = validate.problems(measurement, cell.jobs, cell.layout, cell.task, cell.size)
+        return None
+    found = validate.problems(measurement, cell.jobs, cell.layout, task, cell.size)
     if found:
         more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
         cell.failure = f"error: {found[0]}{more}"
-        return
+        return None
     if not keep:
-        return
+        return None
     records = measurement.records
     span = max(r.end for r in records) - min(r.start for r in records) if records else 0.0
-    cell.samples.append(
-        Sample(
-            startup=measurement.startup or 0.0,
-            wall=measurement.wall or 0.0,
-            teardown=measurement.teardown or 0.0,
-            cpu=measurement.cpu or 0.0,
-            job_span=span,
-            peak_memory=outcome.peak_memory,
-            gil_enabled=measurement.gil_enabled,
-        )
+    sample = Sample(
+        startup=measurement.startup or 0.0,
+        wall=measurement.wall or 0.0,
+        teardown=measurement.teardown or 0.0,
+        cpu=measurement.cpu or 0.0,
+        job_span=span,
+        peak_memory=outcome.peak_memory,
+        gil_enabled=measurement.gil_enabled,
+        records=records,
     )
+    cell.samples.append(sample)
+    return sample

@@ -9,19 +9,21 @@ from typing import TYPE_CHECKING
 
 import tabulate
 
-from lab import limits, matrix, metadata
+from lab import limits, matrix, metadata, outputs
 from lab.calibrate import calibrate
 from lab.errors import UsageError
 from lab.lock import machine_lock
 from lab.profiles import PRESETS, Profile, get_profile, in_table_order
+from lab.report import render_body, sizes_line
+from lab.results import Cell, Results, Sample, TaskInfo
 from lab.runner import Workers
-from lab.table import BASELINE, LEGEND, render_task
+from lab.table import BASELINE
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
 
-    from lab.matrix import Cell
+    from lab.journal import Journal
     from lab.plugin_manager import PluginOptions
     from lab.registry import Catalog
     from lab.runner import Runner
@@ -77,6 +79,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--trace", action="store_true", help="print each job's start and finish")
     parser.add_argument("--allow-large", action="store_true", help="go past the soft size limits")
+    add_output_arguments(parser)
+    parser.add_argument(
+        "--save",
+        metavar="DIR",
+        help="also write the run as JSON, and its plots when matplotlib is installed, in DIR",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """The files a run can be written to (``lab matrix`` and ``lab report``)."""
+    parser.add_argument("--json", metavar="PATH", help="write the run as JSON")
+    parser.add_argument("--csv", metavar="PATH", help="write one row per cell as CSV")
+    parser.add_argument("--markdown", metavar="PATH", help="write the report as Markdown")
+    parser.add_argument("--plot", metavar="DIR", help="write the plots as PNG files in DIR")
 
 
 @dataclass(frozen=True)
@@ -92,6 +109,8 @@ class Request:
     job_time: float
     tablefmt: str
     settings: matrix.Settings
+    outputs: outputs.Outputs
+    quiet: bool = False
 
 
 def resolve(args: argparse.Namespace, catalog: Catalog, options: PluginOptions) -> Request:
@@ -110,11 +129,7 @@ def resolve(args: argparse.Namespace, catalog: Catalog, options: PluginOptions) 
     jobs = jobs or 2 * max(w.total for w in workers)
     limits.check_jobs(jobs, args.allow_large)
     warmups, repeat = _rounds(args, profile)
-    if args.tablefmt not in tabulate.tabulate_formats:
-        raise UsageError(
-            f"unknown table format {args.tablefmt!r}; valid formats: "
-            + ", ".join(sorted(tabulate.tabulate_formats))
-        )
+    check_tablefmt(args.tablefmt)
     if args.start_method not in multiprocessing.get_all_start_methods():
         raise UsageError(
             f"unknown start method {args.start_method!r}; valid start methods: "
@@ -129,6 +144,8 @@ def resolve(args: argparse.Namespace, catalog: Catalog, options: PluginOptions) 
         preset_sizes=profile.sizes,
         job_time=_positive_float(args.job_time, "job time"),
         tablefmt=args.tablefmt,
+        outputs=outputs.Outputs.from_args(args),
+        quiet=args.quiet,
         settings=matrix.Settings(
             repeat=repeat,
             warmups=warmups,
@@ -142,41 +159,76 @@ def resolve(args: argparse.Namespace, catalog: Catalog, options: PluginOptions) 
     )
 
 
-def run(request: Request) -> int:
-    """Measure the request under the machine lock and print the tables; the exit code."""
+def check_tablefmt(name: str) -> None:
+    if name not in tabulate.tabulate_formats:
+        raise UsageError(
+            f"unknown table format {name!r}; valid formats: "
+            + ", ".join(sorted(tabulate.tabulate_formats))
+        )
+
+
+def run(request: Request, catalog: Catalog) -> int:
+    """Measure the request under the machine lock, print the report and write the files the
+    options asked for; the exit code."""
     with machine_lock():
-        return _measure_and_print(request)
+        journal = request.outputs.journal()  # a file that cannot be written fails before the run
+        try:
+            results, interrupted = _measure(request, catalog, journal)
+        finally:
+            if journal is not None:
+                journal.close()
+        print("\n" + render_body(results, request.tablefmt))
+        if journal is not None:
+            journal.finish(results)
+        for line in request.outputs.write(results):
+            print(line, file=sys.stderr)
+    if interrupted:
+        print("lab: interrupted; the tables show what was measured", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED_CELLS if any(c.failure is not None for c in results.cells) else 0
 
 
-def _measure_and_print(request: Request) -> int:
+def _measure(request: Request, catalog: Catalog, journal: Journal | None) -> tuple[Results, bool]:
     settings = request.settings
     facts = metadata.collect(settings.start_method)
     print("\n".join(metadata.header(facts)), flush=True)
     oversubscribed = _oversubscribed(request, facts.cpus, facts.gil_enabled)
     for warning in [*metadata.warnings(facts), *oversubscribed]:
         print(f"lab: warning: {warning}", file=sys.stderr)
-    sizes, notes = _sizes(request)
-    runs = f"{settings.repeat} measured run{'s' * (settings.repeat > 1)}"
-    warm = f"{settings.warmups} warm-up" if settings.warmups else "no warm-up"
-    print(" · ".join([*notes, f"{request.jobs} jobs a cell", f"{warm} and {runs} a cell"]))
+    sizes, tasks = _sizes(request)
     cells = matrix.plan(request.tasks, request.runners, request.workers, request.jobs, sizes)
+    results = Results(
+        metadata=facts,
+        settings={
+            "jobs": request.jobs,
+            "warmups": settings.warmups,
+            "repeat": settings.repeat,
+            "timeout": settings.timeout,
+            "start_method": settings.start_method,
+        },
+        tasks=tasks,
+        cells=cells,
+        complete=False,
+    )
+    print(sizes_line(results), flush=True)
+    if journal is not None:
+        journal.begin(results)
+    progress = None if request.quiet else _progress(cells, settings)
+
+    def on_run(cell: Cell, sample: Sample | None) -> None:
+        if journal is not None:
+            journal.add(cells, cell, sample)
+        if progress is not None:
+            progress(cell)
+
     interrupted = False
     try:
-        matrix.run(cells, settings, on_run=_progress(cells, settings))
+        matrix.run(cells, settings, {t.name: t for t in request.tasks}, on_run=on_run)
     except KeyboardInterrupt:
         interrupted = True
     _clear_progress()
-    for task in request.tasks:
-        print(f"\n{task.name}: {task.description}")
-        print(render_task([c for c in cells if c.task is task], facts.cpus, request.tablefmt))
-    print("\n" + LEGEND)
-    note = _gil_note(cells, facts.gil_enabled)
-    if note:
-        print(note)
-    if interrupted:
-        print("lab: interrupted; the tables show what was measured", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    return EXIT_FAILED_CELLS if any(c.failure is not None for c in cells) else 0
+    results.complete = not interrupted
+    return results, interrupted
 
 
 def _oversubscribed(request: Request, cpus: int, gil: bool) -> list[str]:
@@ -195,22 +247,6 @@ def _oversubscribed(request: Request, cpus: int, gil: bool) -> list[str]:
                     f" with {cpus} usable CPUs: CPU-bound speed-up cannot exceed {cpus}"
                 )
     return found
-
-
-def _gil_note(cells: list[Cell], parent_gil: bool) -> str | None:
-    """A note when cells saw another GIL state than the lab (an import re-enabled it)."""
-    differing = sorted(
-        {
-            f"{c.task.name}/{c.runner.name}"
-            for c in cells
-            for s in c.samples
-            if s.gil_enabled is not None and s.gil_enabled != parent_gil
-        }
-    )
-    if not differing:
-        return None
-    state = "on" if not parent_gil else "off"
-    return f"note: the GIL was {state} in these cells' workers: {', '.join(differing)}"
 
 
 def _names(text: str | None, preset: tuple[str, ...] | None, default: list[str]) -> list[str]:
@@ -280,10 +316,10 @@ def _given_sizes(args: argparse.Namespace, catalog: Catalog) -> dict[str, int | 
     return sizes
 
 
-def _sizes(request: Request) -> tuple[dict[str, int | float], list[str]]:
+def _sizes(request: Request) -> tuple[dict[str, int | float], list[TaskInfo]]:
     """Each task's size: given, preset, calibrated or the task's default; and how it was set."""
     sizes: dict[str, int | float] = {}
-    notes = []
+    infos = []
     for task in request.tasks:
         how = ""
         if task.name in request.given_sizes:
@@ -291,13 +327,26 @@ def _sizes(request: Request) -> tuple[dict[str, int | float], list[str]]:
         elif task.name in request.preset_sizes:
             sizes[task.name] = task.size.kind(request.preset_sizes[task.name])
         elif task.calibrated:
-            print(f"calibrating {task.name} to {request.job_time:g} s a job...", file=sys.stderr)
+            if not request.quiet:
+                print(
+                    f"calibrating {task.name} to {request.job_time:g} s a job...", file=sys.stderr
+                )
             sizes[task.name] = calibrate(task, request.job_time, request.settings)
             how = f" (calibrated to {request.job_time:g} s a job)"
         else:
             sizes[task.name] = task.size.default
-        notes.append(f"{task.name}: {task.size.name} {task.size.format(sizes[task.name])}{how}")
-    return sizes, notes
+        infos.append(
+            TaskInfo(
+                name=task.name,
+                description=task.description,
+                bound=task.bound,
+                size_name=task.size.name,
+                size=sizes[task.name],
+                size_text=task.size.format(sizes[task.name]),
+                how=how,
+            )
+        )
+    return sizes, infos
 
 
 def _progress(cells: list[Cell], settings: matrix.Settings) -> Callable[[Cell], None] | None:
@@ -309,9 +358,7 @@ def _progress(cells: list[Cell], settings: matrix.Settings) -> Callable[[Cell], 
     def show(cell: Cell) -> None:
         nonlocal done
         done += 1
-        sys.stderr.write(
-            f"\r\033[K{done}/{total} runs · {cell.task.name} {cell.runner.name} {cell.workers}"
-        )
+        sys.stderr.write(f"\r\033[K{done}/{total} runs · {cell.task} {cell.runner} {cell.workers}")
         sys.stderr.flush()
 
     return show

@@ -10,7 +10,7 @@ from lab.figures import Figures, figures, ideal_speedup
 from lab.process_tree import MEMORY_METRIC
 
 if TYPE_CHECKING:
-    from lab.matrix import Cell
+    from lab.results import Cell
 
 BASELINE = "single"
 KIB = 1024
@@ -36,7 +36,7 @@ HEADERS = (
 )
 
 LEGEND = """\
-start-up: starting the pool or loop · jobs: first job start to last job end, median
+start-up: starting the pool or loop · jobs: first job start to last job end, median (echo: the run)
 ±: sd / mean of the jobs' time · wall: start-up + the jobs' run + close · cores used: CPU / run
 speed-up: single's jobs time / this one's · ideal: the best speed-up possible here
 efficiency: for cpu, speed-up / ideal; for io, the ideal time / jobs time
@@ -46,10 +46,10 @@ efficiency: for cpu, speed-up / ideal; for io, the ideal time / jobs time
 
 def render_task(cells: list[Cell], cpus: int, tablefmt: str) -> str:
     """The table of one task's cells; speed-up is against the ``single`` runner's cell."""
-    baseline = next((c for c in cells if c.runner.name == BASELINE), None)
+    baseline = next((c for c in cells if c.runner == BASELINE), None)
     rows = [
         _row(
-            cell, figures(cell, baseline, cpus, [c for c in cells if c.runner is cell.runner]), cpus
+            cell, figures(cell, baseline, cpus, [c for c in cells if c.runner == cell.runner]), cpus
         )
         for cell in cells
     ]
@@ -57,7 +57,7 @@ def render_task(cells: list[Cell], cpus: int, tablefmt: str) -> str:
 
 
 def _row(cell: Cell, found: Figures | None, cpus: int) -> list[str]:
-    head = [cell.runner.name, str(cell.workers), str(cell.jobs)]
+    head = [cell.runner, cell.workers, str(cell.jobs)]
     if found is None:
         return [*head, *[""] * (len(HEADERS) - 4), cell.status]
     interval = found.interval
@@ -71,7 +71,7 @@ def _row(cell: Cell, found: Figures | None, cpus: int) -> list[str]:
         f"{found.cores:.2f}",
         "" if found.speedup is None else f"{found.speedup:.2f}x",
         "" if interval is None else f"{interval.low:.2f}-{interval.high:.2f}",
-        f"{ideal_speedup(cell, cpus):.2f}x",
+        _times(ideal_speedup(cell, cpus)),
         "" if found.efficiency is None else f"{found.efficiency:.0%}",
         f"{found.peak_memory / MIB:.1f}",
         "" if found.memory_per_worker is None else memory(found.memory_per_worker),
@@ -84,3 +84,7 @@ def memory(size: float) -> str:
     if abs(size) >= MIB:
         return f"{size / MIB:.1f} MiB"
     return f"{size / KIB:.0f} KiB"
+
+
+def _times(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}x"

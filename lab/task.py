@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from lab.jobs import JobRecord
 
-Bound = Literal["cpu", "io"]
+Bound = Literal["cpu", "io", "transfer"]
 SYNC = "sync"
 
 
@@ -64,7 +64,8 @@ class Task:
 
     :param name: the name used by ``--tasks``.
     :param description: one line for listings.
-    :param bound: ``"cpu"`` or ``"io"``: how its ideal speed-up is computed.
+    :param bound: ``"cpu"`` or ``"io"``: how its ideal speed-up is computed; ``"transfer"`` for
+        a task that measures moving data, which has no ideal speed-up.
     :param forms: the job function per form: ``"sync"`` (required, a plain function) and
         optionally ``"asyncio"`` or ``"anyio"`` (coroutine functions) for event-loop runners.
         Each is a module-level function taking the size, so it pickles by reference.
@@ -73,6 +74,7 @@ class Task:
     :param missing_form_reason: the ``n/a`` reason shown for a runner needing a missing form.
     :param calibrated: the size is chosen so that one job takes ``--job-time`` seconds.
     :param check: returns why a job's record is wrong (``None`` when right).
+    :param argument: makes the functions' argument from the size (``None``: the size itself).
     """
 
     name: str
@@ -84,6 +86,11 @@ class Task:
     missing_form_reason: str = ""
     calibrated: bool = False
     check: Callable[[JobRecord, int | float], str | None] = field(default=_no_check)
+    argument: Callable[[int | float], Any] | None = None
+
+    def job_argument(self, size: int | float) -> Any:
+        """What the jobs' functions are called with for ``size``."""
+        return size if self.argument is None else self.argument(size)
 
     def __post_init__(self) -> None:
         if SYNC not in self.forms:

@@ -39,6 +39,16 @@ async def anyio_sleep(seconds: float) -> None:
     await anyio.sleep(seconds)
 
 
+def payload(size: int | float) -> bytes:
+    """The echo task's argument: ``size`` bytes to send."""
+    return bytes(int(size))
+
+
+def echo(data: bytes) -> bytes:
+    """The communication job: whatever was sent comes back, so it crosses twice."""
+    return data
+
+
 def check_countdown(record: JobRecord, size: int | float) -> str | None:
     if record.result != 0:
         return f"the countdown ended at {record.result!r}, not 0"
@@ -74,7 +84,27 @@ IO = Task(
 )
 
 
+def check_echo(record: JobRecord, size: int | float) -> str | None:
+    if record.result != f"<{int(size)} bytes>":
+        return f"sent {int(size)} bytes and got back {record.result!r}"
+    return None
+
+
+ECHO = Task(
+    name="echo",
+    description="communication: send a payload to a worker and get it back",
+    bound="transfer",
+    forms={"sync": echo},
+    size=Size(name="bytes", kind=int, default=1024 * 1024, soft_limit=2**30),
+    trace_words=("Start echoing...", "Finished echoing..."),
+    missing_form_reason="an event loop's tasks share one thread: nothing to send",
+    check=check_echo,
+    argument=payload,
+)
+
+
 @hookimpl
 def lab_register_tasks(register: Callable[[Task], None]) -> None:
     register(CPU)
     register(IO)
+    register(ECHO)

@@ -6,12 +6,9 @@ from dataclasses import replace
 
 from lab import metadata
 from lab.figures import figures, unstable
-from lab.matrix import Cell, Sample
-from lab.runner import Layout, Workers
+from lab.results import Cell, Sample
+from lab.runner import Layout
 from lab.stats import summarise
-from lab_plugins.processes import ProcessesRunner
-from lab_plugins.single import SingleRunner
-from lab_plugins.tasks import CPU, IO
 
 MIB = 1024 * 1024
 
@@ -20,11 +17,10 @@ def sample(job_span: float, peak: int = 20 * MIB) -> Sample:
     return Sample(0.1, job_span, 0.0, job_span, job_span, peak)
 
 
-def cell(runner: object, workers: int, spans: list[float], peak: int, task: object = CPU) -> Cell:
+def cell(runner: str, workers: int, spans: list[float], peak: int, bound: str = "cpu") -> Cell:
     layout = Layout(processes=workers) if workers > 1 else Layout()
-    return Cell(
-        task, runner, Workers(workers), layout, 4, 1000, None, [sample(s, peak) for s in spans]
-    )  # type: ignore[arg-type]
+    samples = [sample(s, peak) for s in spans]
+    return Cell(bound, bound, runner, str(workers), layout, 4, 1000, None, samples)
 
 
 def test_spread_and_short_jobs_are_flagged_unstable() -> None:
@@ -34,9 +30,9 @@ def test_spread_and_short_jobs_are_flagged_unstable() -> None:
 
 
 def test_speed_up_efficiency_and_memory_per_worker() -> None:
-    base = cell(SingleRunner(), 1, [0.8, 0.81, 0.79], 20 * MIB)
-    two = cell(ProcessesRunner(), 2, [0.4, 0.41, 0.39], 60 * MIB)
-    four = cell(ProcessesRunner(), 4, [0.4, 0.4, 0.4], 100 * MIB)
+    base = cell("single", 1, [0.8, 0.81, 0.79], 20 * MIB)
+    two = cell("processes", 2, [0.4, 0.41, 0.39], 60 * MIB)
+    four = cell("processes", 4, [0.4, 0.4, 0.4], 100 * MIB)
     found = figures(two, base, cpus=2, siblings=[two, four])
     assert found is not None and found.interval is not None
     assert found.speedup == 2.0
@@ -52,17 +48,8 @@ def test_speed_up_efficiency_and_memory_per_worker() -> None:
 
 
 def test_io_efficiency_is_against_the_ideal_time() -> None:
-    base = cell(SingleRunner(), 1, [4.0, 4.0], 20 * MIB, task=IO)
-    two = Cell(
-        IO,
-        ProcessesRunner(),
-        Workers(2),
-        Layout(processes=2),
-        4,
-        1.0,
-        None,
-        [sample(2.5), sample(2.5)],
-    )
+    base = cell("single", 1, [4.0, 4.0], 20 * MIB, bound="io")
+    two = Cell("io", "io", "processes", "2", Layout(processes=2), 4, 1.0, None, [sample(2.5)] * 2)
     found = figures(two, base, cpus=2)
     assert found is not None
     assert found.efficiency == 2.0 / 2.5  # ceil(4 jobs / 2) x 1 s ideal

@@ -37,13 +37,19 @@ def test_a_tiny_matrix_prints_both_tables(lab_process: LabProcess) -> None:
     table = rows(result.stdout)
     assert set(table) == {
         (task, runner)
-        for task in ("cpu", "io")
+        for task in ("cpu", "io", "echo")
         for runner in ("single", "threads", "processes", "asyncio")
     }
     assert table[("cpu", "asyncio")].endswith("n/a: CPU-bound work blocks the event loop")
-    assert all(healthy(table[key]) for key in table if key != ("cpu", "asyncio"))
+    assert table[("echo", "asyncio")].endswith("nothing to send")
+    not_applicable = {("cpu", "asyncio"), ("echo", "asyncio")}
+    assert all(healthy(table[key]) for key in table if key not in not_applicable)
+    assert "sending 1.0 MiB to a worker and back" in result.stdout
     assert "GIL on" in result.stdout and "usable CPUs" in result.stdout
-    assert "cpu: count 20,000 · io: seconds 0.05 s · 2 jobs a cell" in result.stdout
+    assert (
+        "cpu: count 20,000 · io: seconds 0.05 s · echo: bytes 1,048,576 · 2 jobs a cell"
+        in result.stdout
+    )
     assert "too short to time well" in table[("cpu", "threads")]
     assert lab_process.leftovers() == []
 
@@ -122,7 +128,9 @@ FAULT_RUNS: list[tuple[list[str], dict[tuple[str, str], str]]] = [
             ("unpicklable", "processes"): "error: runner 'processes' (start method spawn) failed:"
             " PicklingError: Can't pickle <function <lambda>",
             ("unpicklable", "threads"): " ok",
-            ("unpicklable-result", "processes"): " ok",  # the record keeps its repr
+            ("unpicklable-result", "processes"): "error: runner 'processes' (start method"
+            " spawn) failed: TypeError: cannot pickle '_thread.lock' object",
+            ("unpicklable-result", "threads"): " ok",  # nothing to pickle; the file keeps a repr
             (
                 "sigkill",
                 "processes",

@@ -14,13 +14,12 @@ from lab import matrix, validate
 from lab.cell import CellSpec, Measurement
 from lab.errors import UsageError
 from lab.jobs import JobRecord
-from lab.matrix import Cell, Settings
+from lab.matrix import Settings
+from lab.results import Cell
 from lab.runner import Layout, Workers
 from lab.stats import ratio_of_medians, summarise
-from lab_plugins.single import SingleRunner
 from lab_plugins.tasks import CPU, IO
 
-RUNNER = SingleRunner()
 finite = st.floats(min_value=1e-6, max_value=1e6, allow_nan=False)
 
 
@@ -67,19 +66,19 @@ def test_interleaving_visits_every_cell_once_per_round(
     cell_count: int, warmups: int, repeat: int, not_applicable: set[int]
 ) -> None:
     cells = [
-        Cell(IO, RUNNER, Workers(1), Layout(), 1, 0.1, "n/a" if i in not_applicable else None)
+        Cell("io", "io", "single", "1", Layout(), 1, 0.1, "n/a" if i in not_applicable else None)
         for i in range(cell_count)
     ]
     visits: list[tuple[int, bool]] = []
 
-    def fake_measure(cell: Cell, settings: Settings, keep: bool = True) -> None:
+    def fake_measure(cell: Cell, settings: Settings, task: object, keep: bool = True) -> None:
         visits.append((next(i for i, c in enumerate(cells) if c is cell), keep))
 
     runnable = [i for i in range(cell_count) if i not in not_applicable]
     settings = Settings(repeat=repeat, timeout=1, start_method="spawn", warmups=warmups)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(matrix, "measure_once", fake_measure)
-        matrix.run(cells, settings)
+        matrix.run(cells, settings, {"io": IO})
     rounds = warmups + repeat
     assert [i for i, _ in visits] == runnable * rounds
     assert [keep for _, keep in visits] == [r >= warmups for r in range(rounds) for _ in runnable]

@@ -57,6 +57,8 @@ def test_installs_and_runs_a_tiny_matrix(minor: int, tmp_path: Path) -> None:
             "--sleep",
             "0.05",
             "--fast",
+            "--tasks",
+            "cpu,io",
             "--jobs",
             "2",
             "--workers",

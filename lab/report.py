@@ -1,0 +1,67 @@
+"""A run as text: the header, one table per task, the legend, the verdict and notes. The same
+for a run just measured and for one loaded from a file."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lab import metadata
+from lab.table import LEGEND, render_task
+from lab.verdict import render_verdict
+
+if TYPE_CHECKING:
+    from lab.results import Cell, Results
+
+
+def sizes_line(results: Results) -> str:
+    settings = results.settings
+    notes = [f"{t.name}: {t.size_name} {t.size_text}{t.how}" for t in results.tasks]
+    repeat = settings["repeat"]
+    runs = f"{repeat} measured run{'s' * (repeat > 1)}"
+    warm = f"{settings['warmups']} warm-up" if settings["warmups"] else "no warm-up"
+    return " · ".join([*notes, f"{settings['jobs']} jobs a cell", f"{warm} and {runs} a cell"])
+
+
+def render_header(results: Results) -> str:
+    return "\n".join([*metadata.header(results.metadata), sizes_line(results)])
+
+
+def render_body(results: Results, tablefmt: str) -> str:
+    """Everything after the header."""
+    parts = []
+    for task in results.tasks:
+        cells = [c for c in results.cells if c.task == task.name]
+        parts.append(
+            f"{task.name}: {task.description}\n"
+            + render_task(cells, results.metadata.cpus, tablefmt)
+        )
+    parts.append(LEGEND)
+    verdict = render_verdict(results, tablefmt)
+    if verdict:
+        parts.append(verdict)
+    notes = [n for n in (_gil_note(results.cells, results.metadata.gil_enabled),) if n]
+    if not results.complete:
+        notes.append("note: this run was interrupted; the tables show what was measured")
+    if notes:
+        parts.append("\n".join(notes))
+    return "\n\n".join(parts)
+
+
+def render(results: Results, tablefmt: str) -> str:
+    return render_header(results) + "\n\n" + render_body(results, tablefmt)
+
+
+def _gil_note(cells: list[Cell], parent_gil: bool) -> str | None:
+    """A note when cells saw another GIL state than the lab (an import re-enabled it)."""
+    differing = sorted(
+        {
+            f"{c.task}/{c.runner}"
+            for c in cells
+            for s in c.samples
+            if s.gil_enabled is not None and s.gil_enabled != parent_gil
+        }
+    )
+    if not differing:
+        return None
+    state = "on" if not parent_gil else "off"
+    return f"note: the GIL was {state} in these cells' workers: {', '.join(differing)}"

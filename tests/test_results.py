@@ -1,0 +1,210 @@
+"""Results people keep: JSON that re-renders, survives interruption, compares; CSV, Markdown."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import LabProcess
+
+from lab.cli import main
+from lab.compare import compare
+from lab.journal import load
+from lab.results import ResultsError
+
+TINY = ["--count", "300000", "--sleep", "0.05", "--jobs", "2", "--workers", "2", "-q"]
+TINY += ["--tasks", "cpu,io"]
+RUNNERS = ["--runners", "threads,processes,asyncio"]
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One small run saved as JSON, CSV and Markdown, with what it printed."""
+    folder = tmp_path_factory.mktemp("run")
+    lab = LabProcess(folder / "lab")
+    result = lab.run(
+        "matrix", *TINY, *RUNNERS, "--repeat", "2", "--warmups", "0",
+        "--json", str(folder / "run.json"), "--csv", str(folder / "run.csv"),
+        "--markdown", str(folder / "run.md"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return folder, result.stdout
+
+
+def test_a_saved_run_re_renders_to_the_same_tables(
+    saved: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, printed = saved
+    assert main(["report", str(folder / "run.json")]) == 0
+    assert capsys.readouterr().out == printed
+
+
+def test_the_json_is_versioned_data_with_raw_samples_and_records(saved: tuple[Path, str]) -> None:
+    folder, _ = saved
+    data = json.loads((folder / "run.json").read_text())
+    assert data["schema"] == "concurrency-lab/results"
+    assert data["version"] == 1
+    assert data["complete"] is True
+    assert data["metadata"]["cpus"] >= 1
+    assert "pluggy" in data["metadata"]["versions"]
+    cell = next(c for c in data["cells"] if c["runner"] == "processes" and c["task"] == "io")
+    assert len(cell["samples"]) == 2
+    records = cell["samples"][0]["records"]
+    assert len(records) == 2
+    named = dict(zip(data["record_fields"], records[0], strict=True))
+    assert named["end"] - named["start"] >= 0.05 - 0.002
+    assert not (folder / "run.json.partial").exists()
+
+
+def test_csv_has_every_cell_with_its_figures(saved: tuple[Path, str]) -> None:
+    folder, _ = saved
+    rows = list(csv.DictReader(io.StringIO((folder / "run.csv").read_text())))
+    assert len(rows) == 8  # single, threads, processes, asyncio on cpu and io
+    processes = next(r for r in rows if r["runner"] == "processes" and r["task"] == "io")
+    assert float(processes["job_s_median"]) >= 0.05
+    assert float(processes["speedup_ci_low"]) <= float(processes["speedup"])
+    assert float(processes["speedup"]) <= float(processes["speedup_ci_high"])
+    asyncio_cpu = next(r for r in rows if r["runner"] == "asyncio" and r["task"] == "cpu")
+    assert asyncio_cpu["status"] == "n/a: CPU-bound work blocks the event loop"
+    assert asyncio_cpu["job_s_median"] == ""
+
+
+def test_markdown_has_a_table_per_task_and_the_verdict(saved: tuple[Path, str]) -> None:
+    folder, _ = saved
+    text = (folder / "run.md").read_text()
+    assert text.startswith("# concurrency-lab results\n")
+    assert "## cpu\n" in text and "## io\n" in text
+    assert "| runner " in text
+    assert "## Threads or processes?" in text
+    assert "processes on CPU-bound work" in text
+
+
+def test_report_writes_other_formats_without_running(
+    saved: tuple[Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, _ = saved
+    out = tmp_path / "again.csv"
+    assert main(["report", str(folder / "run.json"), "--csv", str(out)]) == 0
+    assert out.read_text() == (folder / "run.csv").read_text()
+
+
+def test_two_runs_compare_with_a_readable_verdict(saved: tuple[Path, str]) -> None:
+    folder, _ = saved
+    first = load(folder / "run.json")
+    slower = load(folder / "run.json")
+    slower.metadata = replace(slower.metadata, gil_enabled=False)
+    for cell in slower.cells:
+        for sample in cell.samples:
+            sample.job_span *= 2
+    text = compare([("a.json", first), ("b.json", slower)], "simple")
+    assert "note: the runs differ in GIL on: True in a.json, False in b.json" in text
+    assert "slower" in text or "one run each" in text
+    assert "geometric mean of after / before over 7 cells: 2.000 (b.json is 100.0% slower" in text
+    same = compare([("a.json", first), ("c.json", load(folder / "run.json"))], "simple")
+    assert "not significant" in same
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json at all", "is not a concurrency-lab results file"),
+        ('{"schema": "something else"}', "is not a concurrency-lab results file"),
+        ('{"schema": "concurrency-lab/results", "version": 99}', "has results version 99"),
+        ('{"schema": "concurrency-lab/results", "version": 1}', "is damaged"),
+    ],
+)
+def test_a_corrupt_or_foreign_file_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    assert main(["report", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("lab: error: ") and message in err and err.count("\n") == 1
+    with pytest.raises(ResultsError):
+        load(path)
+
+
+def test_an_unwritable_results_file_fails_before_running_and_keeps_the_old_one(
+    tmp_path: Path, lab_process: LabProcess
+) -> None:
+    earlier = tmp_path / "run.json"
+    earlier.write_text("earlier")
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where a folder should be")
+    result = lab_process.run("matrix", *TINY, "--json", str(blocked / "run.json"))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("lab: error: cannot write results to ")
+    assert earlier.read_text() == "earlier"
+
+
+def wait_for_samples(path: Path, count: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().count('"sample"') >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never had {count} samples")
+
+
+def test_an_interrupted_run_leaves_a_valid_partial_results_file(
+    tmp_path: Path, lab_process: LabProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "run.json"
+    process = lab_process.start(
+        "matrix", *TINY, "--tasks", "io", "--runners", "threads", "--repeat", "50",
+        "--json", str(path),
+    )  # fmt: skip
+    wait_for_samples(path.with_name("run.json.partial"), 3)
+    process.send_signal(signal.SIGINT)
+    result = lab_process.finish(process, timeout=30)
+    assert result.returncode == 130
+    results = load(path)
+    assert results.complete is False
+    assert sum(len(c.samples) for c in results.cells) >= 3
+    assert main(["report", str(path)]) == 0
+    assert "note: this run was interrupted" in capsys.readouterr().out
+
+
+def test_a_killed_run_leaves_a_loadable_journal(tmp_path: Path, lab_process: LabProcess) -> None:
+    path = tmp_path / "run.json"
+    process = lab_process.start(
+        "matrix", *TINY, "--tasks", "io", "--runners", "threads", "--repeat", "50",
+        "--json", str(path),
+    )  # fmt: skip
+    partial = path.with_name("run.json.partial")
+    wait_for_samples(partial, 3)
+    os.kill(process.pid, signal.SIGKILL)
+    lab_process.finish(process, timeout=30)
+    assert not path.exists()
+    results = load(partial)
+    assert results.complete is False
+    assert sum(len(c.samples) for c in results.cells) >= 3
+    with partial.open("a") as file:
+        file.write('{"cell": 0, "sam')  # cut short mid-line
+    assert load(partial).complete is False
+
+
+def test_save_writes_the_run_under_a_folder(tmp_path: Path, lab_process: LabProcess) -> None:
+    result = lab_process.run(
+        "matrix",
+        *TINY,
+        "--tasks",
+        "io",
+        "--runners",
+        "threads",
+        "--save",
+        str(tmp_path / "results"),
+    )
+    assert result.returncode == 0, result.stderr
+    [saved] = (tmp_path / "results").glob("lab-*.json")
+    assert load(saved).complete is True
+    assert f"lab: wrote {saved}" in result.stderr
