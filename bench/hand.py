@@ -1,6 +1,6 @@
 """Hand-written equivalents of the lab's cells, one per run.
 
-``python -m bench.hand RUNNER WORKERS JOBS SIZE`` prints ``{"job_time": ..., "wall": ...}``.
+``python -m bench.hand RUNNER TASK WORKERS JOBS SIZE`` prints ``{"job_time": ..., "wall": ...}``.
 Pools are started and warmed before the clock starts.
 """
 
@@ -16,7 +16,14 @@ from time import perf_counter
 from typing import TYPE_CHECKING
 
 from bench.core import job_time
-from bench.jobs import START_TIMEOUT, ready, timed_countdown, timed_sleep, wait_for_all
+from bench.jobs import (
+    START_TIMEOUT,
+    ready,
+    timed_blocking_sleep,
+    timed_countdown,
+    timed_sleep,
+    wait_for_all,
+)
 
 #: As the lab's sleep check: a sleep may end this much early on coarse clocks.
 SLEEP_TOLERANCE = 0.002
@@ -76,19 +83,42 @@ async def gather_sleeps(jobs: int, seconds: float) -> Run:
     return list(spans), perf_counter() - start
 
 
-RUNS: dict[str, Callable[[int, int, float], Run]] = {
-    "single": run_single,
-    "threads": run_threads,
-    "processes": run_processes,
-    "asyncio": run_asyncio,
+def run_uvloop(workers: int, jobs: int, size: float) -> Run:
+    """The same ``gather`` on a uvloop event loop."""
+    import uvloop
+
+    if workers < jobs:
+        raise SystemExit("uvloop: workers must cover every job")
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(gather_sleeps(jobs, size))
+
+
+def run_threads_waiting(workers: int, jobs: int, size: float) -> Run:
+    """A ``ThreadPoolExecutor`` whose threads are all up, every job a blocking sleep."""
+    barrier = threading.Barrier(workers)
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(barrier.wait, [START_TIMEOUT] * workers))
+        start = perf_counter()
+        futures = [pool.submit(timed_blocking_sleep, size) for _ in range(jobs)]
+        spans = [future.result() for future in futures]
+        return spans, perf_counter() - start
+
+
+RUNS: dict[tuple[str, str], Callable[[int, int, float], Run]] = {
+    ("single", "cpu"): run_single,
+    ("threads", "cpu"): run_threads,
+    ("processes", "cpu"): run_processes,
+    ("asyncio", "io"): run_asyncio,
+    ("uvloop", "io"): run_uvloop,
+    ("threads", "io"): run_threads_waiting,
 }
 
 
-def check(runner: str, spans: list[Span], jobs: int, size: float) -> str | None:
+def check(task: str, spans: list[Span], jobs: int, size: float) -> str | None:
     """Why the run is wrong, or ``None``."""
     if len(spans) != jobs:
         return f"{len(spans)} results for {jobs} jobs"
-    if runner == "asyncio":
+    if task == "io":
         short = [end - start for start, end, _ in spans if end - start < size - SLEEP_TOLERANCE]
         return f"{len(short)} sleeps were short" if short else None
     left = [result for _, _, result in spans if result != 0]
@@ -96,9 +126,10 @@ def check(runner: str, spans: list[Span], jobs: int, size: float) -> str | None:
 
 
 def main(argv: list[str]) -> None:
-    runner, workers, jobs, size = argv[0], int(argv[1]), int(argv[2]), float(argv[3])
-    spans, wall = RUNS[runner](workers, jobs, size)
-    problem = check(runner, spans, jobs, size)
+    runner, task = argv[0], argv[1]
+    workers, jobs, size = int(argv[2]), int(argv[3]), float(argv[4])
+    spans, wall = RUNS[runner, task](workers, jobs, size)
+    problem = check(task, spans, jobs, size)
     if problem is not None:
         raise SystemExit(f"{runner}: {problem}")
     span = job_time((start, end) for start, end, _ in spans)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,13 @@ def timed_countdown(n: int) -> Span:
     start = perf_counter()
     left = countdown(n)
     return start, perf_counter(), left
+
+
+def timed_blocking_sleep(seconds: float) -> Span:
+    """``time.sleep``, timed."""
+    start = perf_counter()
+    time.sleep(seconds)
+    return start, perf_counter(), None
 
 
 async def timed_sleep(seconds: float) -> Span:

@@ -52,7 +52,7 @@ def _validate(measurement: Measurement, case: Case, catalog: Catalog) -> None:
 
 def run_hand(case: Case, timeout: float) -> Timing:
     """The hand-written equivalent, in a fresh process."""
-    args = [case.runner, str(case.workers), str(case.jobs), repr(case.size)]
+    args = [case.runner, case.task, str(case.workers), str(case.jobs), repr(case.size)]
     try:
         data = run_module("bench.hand", args, timeout)
         return Timing(float(data["job_time"]), float(data["wall"]))

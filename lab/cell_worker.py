@@ -6,6 +6,7 @@ so each cell starts clean: no imported modules, warm pools or loop policies from
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import os
@@ -39,14 +40,22 @@ def run_spec(spec: CellSpec) -> Measurement:
             _InlineRunner() if spec.runner is None else catalog.runners.get(spec.runner)
         )
         form = SYNC if spec.runner is None else runner.job_form
-        trace = task.trace_words if spec.trace else None
-        jobs = make_jobs(task.forms[form], task.job_argument(spec.size), spec.jobs, trace)
         layout = runner.layout(Workers.parse(spec.workers))
     except Exception as exc:
         return Measurement(error=f"the cell could not be set up: {describe_exception(exc)}")
-    # The lab's own objects need no collecting: keep them out of the jobs' GC passes.
-    gc.freeze()
-    measurement = measure(runner, layout, RunContext.for_jobs(spec.start_method, jobs), jobs)
+    with contextlib.ExitStack() as stack:
+        try:
+            argument = stack.enter_context(task.jobs_session(spec.size))
+        except Exception as exc:
+            return Measurement(
+                error=f"task {task.name!r} could not start: {describe_exception(exc)}"
+            )
+        trace = task.trace_words if spec.trace else None
+        jobs = make_jobs(task.forms[form], argument, spec.jobs, trace)
+        # The lab's own objects need no collecting: keep them out of the jobs' GC passes.
+        gc.freeze()
+        context = RunContext.for_jobs(spec.start_method, jobs)
+        measurement = measure(runner, layout, context, jobs)
     return dataclasses.replace(measurement, gil_enabled=gil_enabled())
 
 

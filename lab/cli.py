@@ -1,4 +1,4 @@
-"""The ``lab`` command: ``matrix``, ``report``, ``compare``, ``list`` and ``plugins``."""
+"""The ``lab`` command: ``matrix``, ``sweep``, ``report``, ``compare``, ``list``, ``plugins``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import tabulate
 
-from lab import matrix_command
+from lab import matrix_command, sweep_command
 from lab.compare import compare
 from lab.errors import LabError, UsageError
 from lab.journal import load
@@ -62,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "list", parents=[plugin_options], help="list runners and tasks, and whether they run here"
     )
+    sweep_parser = commands.add_parser(
+        "sweep",
+        parents=[plugin_options],
+        help="an IO task at rising concurrency on event loops and threads",
+        description="Run the IO task with 1, 10, 100, ... jobs waiting at once on each runner.",
+    )
+    sweep_command.add_arguments(sweep_parser)
     report = commands.add_parser(
         "report",
         help="print a saved run again, and write it to other files, without running it",
@@ -109,6 +116,8 @@ def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> i
         if args.command == "list":
             print(_listing(catalog))
             return 0
+        if args.command == "sweep":
+            return sweep_command.run(args, catalog, options)
         if args.command == "plugins":
             print(plugin_listing(pm, report, catalog, everything=args.all))
             return 0

@@ -65,6 +65,7 @@ class Job:
 
     def __call__(self) -> JobRecord:
         """Run the job in the calling thread and return its record; never raises for the job."""
+        identity = _identity()  # before the clock: waking jobs should do as little as possible
         self._trace(0)
         cpu0 = thread_cpu()
         start = clock()
@@ -79,7 +80,7 @@ class Job:
         end = clock()
         cpu = thread_cpu() - cpu0
         self._trace(1)
-        return self._record(start, end, cpu, result, error)
+        return JobRecord(self.index, *identity, start, end, cpu, result, error)
 
     async def arun(self) -> JobRecord:
         """Await the job on the running event loop and return its record.
@@ -87,6 +88,7 @@ class Job:
         Its CPU time is not its own alone (the loop's thread runs other jobs meanwhile), so the
         record's ``cpu`` is ``None``.
         """
+        identity = _identity()
         self._trace(0)
         start = clock()
         result: Any = None
@@ -101,19 +103,11 @@ class Job:
             error = describe_exception(exc)
         end = clock()
         self._trace(1)
-        return self._record(start, end, None, result, error)
+        return JobRecord(self.index, *identity, start, end, None, result, error)
 
     def _awaitable(self) -> Awaitable[Any]:
         awaitable: Awaitable[Any] = self.func(self.size)
         return awaitable
-
-    def _record(
-        self, start: float, end: float, cpu: float | None, result: Any, error: str | None
-    ) -> JobRecord:
-        pid, process, thread, thread_id = _identity()
-        return JobRecord(
-            self.index, pid, process, thread, thread_id, start, end, cpu, result, error
-        )
 
     def _trace(self, which: int) -> None:
         if self.trace is not None:

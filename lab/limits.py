@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import psutil
 
 from lab.errors import UsageError
 
@@ -45,4 +49,83 @@ def check_jobs(jobs: int, allow_large: bool) -> None:
         raise UsageError(
             f"{jobs:,} jobs is above the soft limit of {MAX_JOBS:,}; pass --allow-large to run"
             " them anyway"
+        )
+
+
+#: A sweep's soft limits: threads in one cell, and concurrent tasks on an event loop.
+SWEEP_MAX_THREADS = 10_000
+SWEEP_MAX_TASKS = 100_000
+#: Resident memory a waiting thread and a waiting event-loop task cost, for the estimate made
+#: before a sweep starts (measured: about 10 KiB a thread and 1-3 KiB a task, rounded up).
+THREAD_BYTES = 64 * 1024
+TASK_BYTES = 8 * 1024
+PROCESS_BYTES = 40 * 1024 * 1024
+#: Descriptors kept free for the interpreter, pipes and the lab's own files.
+SPARE_DESCRIPTORS = 256
+
+
+def os_thread_limit() -> int | None:
+    """The most threads this user may have: RLIMIT_NPROC and the kernel's threads-max."""
+    limits = []
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NPROC)
+        if soft != resource.RLIM_INFINITY:
+            limits.append(soft)
+    except (ImportError, AttributeError, OSError):
+        pass
+    with contextlib.suppress(OSError, ValueError):
+        limits.append(int(Path("/proc/sys/kernel/threads-max").read_text()))
+    return min(limits) if limits else None
+
+
+def descriptor_limit() -> int | None:
+    """The hard RLIMIT_NOFILE: as many descriptors as a process may raise itself to."""
+    try:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, AttributeError, OSError):
+        return None
+    return None if hard == resource.RLIM_INFINITY else hard
+
+
+def check_sweep_cell(
+    runner: str, level: int, layout: Layout, sockets: bool, allow_large: bool
+) -> None:
+    """Refuse a sweep level that the machine cannot hold, naming the limit: the OS's thread
+    limit, the memory available, descriptors for sockets; and, unless ``allow_large``, the
+    sweep's soft limits."""
+    threads = layout.processes * layout.threads
+    hint = "; pass --allow-large to run it anyway"
+    if not allow_large and threads > SWEEP_MAX_THREADS:
+        raise UsageError(
+            f"{runner} at {level:,} starts {threads:,} threads, above the sweep's soft limit of"
+            f" {SWEEP_MAX_THREADS:,}{hint}"
+        )
+    if not allow_large and layout.tasks > SWEEP_MAX_TASKS:
+        raise UsageError(
+            f"{runner} at {level:,} runs {layout.tasks:,} tasks at once, above the sweep's soft"
+            f" limit of {SWEEP_MAX_TASKS:,}{hint}"
+        )
+    os_limit = os_thread_limit()
+    if os_limit is not None and threads > os_limit // 2:
+        raise UsageError(
+            f"{runner} at {level:,} starts {threads:,} threads; this machine allows {os_limit:,}"
+            " for the user (RLIMIT_NPROC, threads-max), and the lab keeps half free"
+        )
+    estimate = threads * THREAD_BYTES + layout.tasks * TASK_BYTES
+    estimate += layout.processes * PROCESS_BYTES
+    available = psutil.virtual_memory().available
+    if estimate > available // 2:
+        raise UsageError(
+            f"{runner} at {level:,} would need about {estimate / 2**30:.1f} GiB, more than half"
+            f" of the {available / 2**30:.1f} GiB available"
+        )
+    descriptors = descriptor_limit()
+    if sockets and descriptors is not None and level + SPARE_DESCRIPTORS > descriptors:
+        raise UsageError(
+            f"{runner} at {level:,} needs {level:,} sockets, but this process may open only"
+            f" {descriptors:,} descriptors (RLIMIT_NOFILE); raise it with ulimit -n"
         )

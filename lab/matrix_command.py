@@ -125,16 +125,12 @@ def resolve(args: argparse.Namespace, catalog: Catalog, options: PluginOptions) 
             limits.check_layout(
                 runner.name, str(setting), runner.layout(setting), cpus, args.allow_large
             )
-    jobs = _positive_int(args.jobs, "jobs") if args.jobs else profile.jobs
+    jobs = positive_int(args.jobs, "jobs") if args.jobs else profile.jobs
     jobs = jobs or 2 * max(w.total for w in workers)
     limits.check_jobs(jobs, args.allow_large)
     warmups, repeat = _rounds(args, profile)
     check_tablefmt(args.tablefmt)
-    if args.start_method not in multiprocessing.get_all_start_methods():
-        raise UsageError(
-            f"unknown start method {args.start_method!r}; valid start methods: "
-            + ", ".join(multiprocessing.get_all_start_methods())
-        )
+    check_start_method(args.start_method)
     return Request(
         tasks=tasks,
         runners=runners,
@@ -142,14 +138,14 @@ def resolve(args: argparse.Namespace, catalog: Catalog, options: PluginOptions) 
         jobs=jobs,
         given_sizes=_given_sizes(args, catalog),
         preset_sizes=profile.sizes,
-        job_time=_positive_float(args.job_time, "job time"),
+        job_time=positive_float(args.job_time, "job time"),
         tablefmt=args.tablefmt,
         outputs=outputs.Outputs.from_args(args),
         quiet=args.quiet,
         settings=matrix.Settings(
             repeat=repeat,
             warmups=warmups,
-            timeout=_positive_float(args.timeout, "timeout") if args.timeout else profile.timeout,
+            timeout=positive_float(args.timeout, "timeout") if args.timeout else profile.timeout,
             start_method=args.start_method,
             trace=args.trace,
             blocked=options.blocked,
@@ -157,6 +153,15 @@ def resolve(args: argparse.Namespace, catalog: Catalog, options: PluginOptions) 
             autoload=options.should_autoload(),
         ),
     )
+
+
+def check_start_method(name: str) -> str:
+    if name not in multiprocessing.get_all_start_methods():
+        raise UsageError(
+            f"unknown start method {name!r}; valid start methods: "
+            + ", ".join(multiprocessing.get_all_start_methods())
+        )
+    return name
 
 
 def check_tablefmt(name: str) -> None:
@@ -213,20 +218,20 @@ def _measure(request: Request, catalog: Catalog, journal: Journal | None) -> tup
     print(sizes_line(results), flush=True)
     if journal is not None:
         journal.begin(results)
-    progress = None if request.quiet else _progress(cells, settings)
+    show = None if request.quiet else progress(cells, settings)
 
     def on_run(cell: Cell, sample: Sample | None) -> None:
         if journal is not None:
             journal.add(cells, cell, sample)
-        if progress is not None:
-            progress(cell)
+        if show is not None:
+            show(cell)
 
     interrupted = False
     try:
         matrix.run(cells, settings, {t.name: t for t in request.tasks}, on_run=on_run)
     except KeyboardInterrupt:
         interrupted = True
-    _clear_progress()
+    clear_progress()
     results.complete = not interrupted
     return results, interrupted
 
@@ -270,15 +275,15 @@ def _rounds(args: argparse.Namespace, profile: Profile) -> tuple[int, int]:
     warmups = preset.warmups if preset else profile.warmups
     repeat = preset.repeat if preset else profile.repeat
     if args.warmups is not None:
-        warmups = _positive_int(args.warmups, "warmups", minimum=0)
+        warmups = positive_int(args.warmups, "warmups", minimum=0)
     if args.repeat is not None:
-        repeat = _positive_int(args.repeat, "repeat")
+        repeat = positive_int(args.repeat, "repeat")
     if repeat > limits.MAX_REPEAT or warmups > limits.MAX_REPEAT:
         raise UsageError(f"repeat and warmups must be at most {limits.MAX_REPEAT}")
     return warmups, repeat
 
 
-def _positive_int(text: str, what: str, minimum: int = 1) -> int:
+def positive_int(text: str, what: str, minimum: int = 1) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -288,7 +293,7 @@ def _positive_int(text: str, what: str, minimum: int = 1) -> int:
     return value
 
 
-def _positive_float(text: str, what: str) -> float:
+def positive_float(text: str, what: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -349,7 +354,7 @@ def _sizes(request: Request) -> tuple[dict[str, int | float], list[TaskInfo]]:
     return sizes, infos
 
 
-def _progress(cells: list[Cell], settings: matrix.Settings) -> Callable[[Cell], None] | None:
+def progress(cells: list[Cell], settings: matrix.Settings) -> Callable[[Cell], None] | None:
     if not sys.stderr.isatty():
         return None
     total = sum(c.runnable for c in cells) * (settings.warmups + settings.repeat)
@@ -364,7 +369,7 @@ def _progress(cells: list[Cell], settings: matrix.Settings) -> Callable[[Cell], 
     return show
 
 
-def _clear_progress() -> None:
+def clear_progress() -> None:
     if sys.stderr.isatty():
         sys.stderr.write("\r\033[K")
         sys.stderr.flush()

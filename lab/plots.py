@@ -59,9 +59,16 @@ class PlotError(LabError):
 def write_plots(results: Results, folder: Path) -> list[Path]:
     """Write every plot of ``results`` into ``folder`` (created if needed) as PNG files: for
     each task, a timeline per measured cell, all on one time scale, then its speed-up and job
-    time plots. Returns the files' paths."""
+    time plots; for a sweep, its overhead and memory against concurrency. Returns the files'
+    paths."""
     require_matplotlib()
     folder.mkdir(parents=True, exist_ok=True)
+    if results.settings.get("kind") == "sweep":
+        return [
+            save(sweep_figure(results, task), folder, f"sweep-{task}")
+            for task in dict.fromkeys(c.task for c in results.cells)
+            if any(measured(c) for c in task_cells(results, task))
+        ]
     written = []
     for task in dict.fromkeys(c.task for c in results.cells):
         cells = [c for c in task_cells(results, task) if measured(c)]
@@ -418,3 +425,45 @@ def job_times(cell: Cell, cpus: int) -> Summary:
     if found is None:
         raise ValueError(f"{cell.task} on {cell.runner} {cell.workers} was not measured")
     return found.jobs
+
+
+def sweep_points(results: Results, task: str) -> dict[str, list[tuple[int, float, float]]]:
+    """Per runner, (level, overhead over the ideal in seconds, peak memory in MiB) of each
+    measured level."""
+    cells = task_cells(results, task)
+    points: dict[str, list[tuple[int, float, float]]] = {}
+    for cell in cells:
+        found = figures(
+            cell, None, results.metadata.cpus, [c for c in cells if c.runner == cell.runner]
+        )
+        if found is None:
+            continue
+        ideal = float(cell.size) if cell.bound == "io" else 0.0
+        overhead = found.jobs.median - ideal
+        points.setdefault(cell.runner, []).append((cell.jobs, overhead, found.peak_memory / 2**20))
+    return points
+
+
+def sweep_figure(results: Results, task: str) -> Figure:
+    """Overhead over the ideal time and peak memory against the number of waiters, log scales."""
+    figure = new_figure(12.0, 4.8)
+    overhead_axes, memory_axes = figure.subplots(1, 2)
+    for number, (runner, points) in enumerate(sweep_points(results, task).items()):
+        levels = [level for level, _, _ in points]
+        style = {"marker": MARKERS[number % len(MARKERS)], "label": runner}
+        overhead_axes.plot(levels, [max(o, 0.0) * 1000 for _, o, _ in points], **style)
+        memory_axes.plot(levels, [m for _, _, m in points], **style)
+    overhead_axes.set_xscale("log")
+    overhead_axes.set_yscale("symlog", linthresh=1.0)
+    overhead_axes.set_xlabel("jobs waiting at once")
+    overhead_axes.set_ylabel("overhead over one wait, ms")
+    overhead_axes.set_title(f"{task}: time added to the ideal")
+    memory_axes.set_xscale("log")
+    memory_axes.set_yscale("log")
+    memory_axes.set_xlabel("jobs waiting at once")
+    memory_axes.set_ylabel("peak memory of the cell, MiB")
+    memory_axes.set_title(f"{task}: memory")
+    for axes in (overhead_axes, memory_axes):
+        axes.grid(True, which="major", alpha=0.3)
+    memory_axes.legend(loc="upper left", fontsize="small")
+    return figure

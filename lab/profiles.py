@@ -27,6 +27,7 @@ class Profile:
 RUNNER_ORDER = (
     "single",
     "threads",
+    "thread-per-job",
     "processes",
     "threads-in-processes",
     "asyncio",

@@ -19,6 +19,9 @@ def sizes_line(results: Results) -> str:
     repeat = settings["repeat"]
     runs = f"{repeat} measured run{'s' * (repeat > 1)}"
     warm = f"{settings['warmups']} warm-up" if settings["warmups"] else "no warm-up"
+    if settings.get("kind") == "sweep":
+        levels = ", ".join(f"{level:,}" for level in settings["levels"])
+        return " · ".join([*notes, f"levels {levels}", f"{warm} and {runs} a level"])
     return " · ".join([*notes, f"{settings['jobs']} jobs a cell", f"{warm} and {runs} a cell"])
 
 
@@ -28,6 +31,10 @@ def render_header(results: Results) -> str:
 
 def render_body(results: Results, tablefmt: str) -> str:
     """Everything after the header."""
+    if results.settings.get("kind") == "sweep":
+        from lab.sweep import render_sweep
+
+        return render_sweep(results, tablefmt)
     parts = []
     for task in results.tasks:
         cells = [c for c in results.cells if c.task == task.name]

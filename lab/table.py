@@ -36,7 +36,8 @@ HEADERS = (
 )
 
 LEGEND = """\
-start-up: starting the pool or loop · jobs: first job start to last job end, median (echo: the run)
+start-up: starting the pool or loop · jobs: first job start to last job end, median (the whole
+run for tasks that move data: echo, tcp)
 ±: sd / mean of the jobs' time · wall: start-up + the jobs' run + close · cores used: CPU / run
 speed-up: single's jobs time / this one's · ideal: the best speed-up possible here
 efficiency: for cpu, speed-up / ideal; for io, the ideal time / jobs time

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -75,6 +76,9 @@ class Task:
     :param calibrated: the size is chosen so that one job takes ``--job-time`` seconds.
     :param check: returns why a job's record is wrong (``None`` when right).
     :param argument: makes the functions' argument from the size (``None``: the size itself).
+    :param session: for a task whose jobs need something running (a server): a context manager
+        factory, called with the size in the cell's worker process before start-up, that yields
+        the jobs' argument and stops what it started on exit. It replaces ``argument``.
     """
 
     name: str
@@ -87,10 +91,13 @@ class Task:
     calibrated: bool = False
     check: Callable[[JobRecord, int | float], str | None] = field(default=_no_check)
     argument: Callable[[int | float], Any] | None = None
+    session: Callable[[int | float], AbstractContextManager[Any]] | None = None
 
-    def job_argument(self, size: int | float) -> Any:
-        """What the jobs' functions are called with for ``size``."""
-        return size if self.argument is None else self.argument(size)
+    def jobs_session(self, size: int | float) -> AbstractContextManager[Any]:
+        """What the jobs need while they run, yielding their functions' argument."""
+        if self.session is not None:
+            return self.session(size)
+        return nullcontext(size if self.argument is None else self.argument(size))
 
     def __post_init__(self) -> None:
         if SYNC not in self.forms:

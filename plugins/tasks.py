@@ -39,6 +39,34 @@ async def anyio_sleep(seconds: float) -> None:
     await anyio.sleep(seconds)
 
 
+#: The CPU part of a mixed job: about 3 ms of countdown.
+MIXED_COUNT = 100_000
+
+
+def mixed(seconds: float) -> int:
+    """A wait, then a little CPU: the blocking form."""
+    time.sleep(seconds)
+    return countdown(MIXED_COUNT)
+
+
+async def asyncio_mixed(seconds: float) -> int:
+    """A wait, then a little CPU, on asyncio's loops: the CPU part blocks the loop."""
+    await asyncio.sleep(seconds)
+    return countdown(MIXED_COUNT)
+
+
+async def anyio_mixed(seconds: float) -> int:
+    """A wait, then a little CPU, on anyio's backends."""
+    import anyio
+
+    await anyio.sleep(seconds)
+    return countdown(MIXED_COUNT)
+
+
+def check_mixed(record: JobRecord, size: int | float) -> str | None:
+    return check_countdown(record, size) or check_sleep(record, size)
+
+
 def payload(size: int | float) -> bytes:
     """The echo task's argument: ``size`` bytes to send."""
     return bytes(int(size))
@@ -90,6 +118,16 @@ def check_echo(record: JobRecord, size: int | float) -> str | None:
     return None
 
 
+MIXED = Task(
+    name="mixed",
+    description=f"IO wait plus a little CPU: a sleep, then a countdown from {MIXED_COUNT:,}",
+    bound="io",
+    forms={"sync": mixed, "asyncio": asyncio_mixed, "anyio": anyio_mixed},
+    size=Size(name="seconds", kind=float, default=0.2, soft_limit=3600.0, unit=" s"),
+    trace_words=("Start waiting.....", "Finished counting..."),
+    check=check_mixed,
+)
+
 ECHO = Task(
     name="echo",
     description="communication: send a payload to a worker and get it back",
@@ -108,3 +146,4 @@ def lab_register_tasks(register: Callable[[Task], None]) -> None:
     register(CPU)
     register(IO)
     register(ECHO)
+    register(MIXED)

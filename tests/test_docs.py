@@ -86,7 +86,7 @@ def test_the_readme_example_plugin_installs_and_runs(tmp_path: Path) -> None:
             "setup.cfg": setup,
             "pyproject.toml": '[build-system]\nrequires = ["setuptools>=69"]\n'
             'build-backend = "setuptools.build_meta"\n',
-            "lab_thread_per_job/__init__.py": module,
+            "lab_thread_pool/__init__.py": module,
         },
         tmp_path / "package",
     )
@@ -95,10 +95,10 @@ def test_the_readme_example_plugin_installs_and_runs(tmp_path: Path) -> None:
     env["PYTHONPATH"] = f"{site}:{env['PYTHONPATH']}"
     lab.env = lambda: env  # type: ignore[method-assign]
     result = lab.run(
-        "matrix", "--runners", "thread-per-job", "--tasks", "io", "--sleep", "0.05", "--fast"
+        "matrix", "--runners", "mp-thread-pool", "--tasks", "io", "--sleep", "0.05", "--fast"
     )
     assert result.returncode == 0, result.stderr
-    [row] = [line for line in result.stdout.splitlines() if line.startswith("thread-per-job ")]
+    [row] = [line for line in result.stdout.splitlines() if line.startswith("mp-thread-pool ")]
     assert row.endswith(" ok")
 
 

@@ -73,4 +73,4 @@ def test_installs_and_runs_a_tiny_matrix(minor: int, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert f"CPython 3.{minor}." in result.stdout
-    assert result.stdout.count(" ok\n") == 12  # 4 runners on cpu, 8 on io
+    assert result.stdout.count(" ok\n") == 14  # 5 runners on cpu, 9 on io

@@ -67,14 +67,15 @@ def test_io_jobs_run_once_in_order_within_the_layout(runner: Runner, workers: st
 
 
 def test_placement_matches_the_layout(runner: Runner) -> None:
-    """Distinct pids for processes, distinct threads for threads, P x T for both."""
+    """Distinct pids for processes, distinct threads for threads, P x T for both: all of the
+    layout busy at once, and no more (a runner may use a fresh thread for each job)."""
     measurement, layout = run(runner, "io", "2x2", 8, SLEEP)
     pids = {r.pid for r in measurement.records}
-    threads = {(r.pid, r.thread_id) for r in measurement.records}
     assert len(pids) == layout.processes
-    assert len(threads) == layout.processes * layout.threads
-    per_process = {pid: {t for p, t in threads if p == pid} for pid in pids}
-    assert all(len(t) == layout.threads for t in per_process.values())
+    assert max_overlap(measurement) == layout.concurrency
+    for pid in pids:
+        threads = {r.thread_id for r in measurement.records if r.pid == pid}
+        assert len(threads) >= layout.threads
 
 
 def test_cpu_countdowns_reach_zero(runner: Runner) -> None:

@@ -1,0 +1,109 @@
+"""``lab sweep``: IO at rising concurrency, its limits, its table, files and plot."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import LabProcess
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lab.cli import main
+from lab.journal import load
+from lab.limits import descriptor_limit
+from lab.sweep import percentile
+
+RUNNERS = "asyncio,uvloop,anyio-trio,thread-per-job,threads,threads-in-processes"
+
+
+def rows(out: str) -> dict[tuple[int, str], str]:
+    found = {}
+    for line in out.splitlines():
+        if match := re.match(r"^([\d,]+)\s+([\w-]+)\s", line):
+            found[int(match[1].replace(",", "")), match[2]] = line
+    return found
+
+
+def test_a_small_sweep_measures_every_level_and_runner(
+    tmp_path: Path, lab_process: LabProcess, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = lab_process.run(
+        "sweep", "--levels", "1,8", "--size", "0.05", "--runners", RUNNERS, "--repeat", "2",
+        "-q", "--json", str(tmp_path / "sweep.json"), "--plot", str(tmp_path / "plots"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    table = rows(result.stdout)
+    assert set(table) == {(level, r) for level in (1, 8) for r in RUNNERS.split(",")}
+    assert all(line.endswith(" ok") for line in table.values()), result.stdout
+    assert "wake-up p50 ms" in result.stdout and "jobs/s" in result.stdout
+    assert "levels 1, 8" in result.stdout
+    assert lab_process.leftovers() == []
+    saved = load(tmp_path / "sweep.json")
+    assert saved.settings["kind"] == "sweep"
+    cell = next(c for c in saved.cells if c.runner == "threads" and c.jobs == 8)
+    assert cell.layout.concurrency == 8 and len(cell.samples) == 2
+    assert (tmp_path / "plots" / "sweep-io.png").read_bytes().startswith(b"\x89PNG")
+    assert main(["report", str(tmp_path / "sweep.json")]) == 0
+    assert capsys.readouterr().out.split("\n", 2)[2] == result.stdout.split("\n", 2)[2]
+
+
+def test_the_mixed_and_tcp_tasks_sweep_too(lab_process: LabProcess) -> None:
+    for task, size in (("mixed", "0.02"), ("tcp", "512")):
+        result = lab_process.run(
+            "sweep", "--task", task, "--levels", "1,16", "--size", size, "--repeat", "1", "-q",
+            "--runners", "asyncio,anyio-asyncio,threads",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        table = rows(result.stdout)
+        assert len(table) == 6
+        assert all(line.endswith(" ok") or "unstable: " in line for line in table.values())
+    assert lab_process.leftovers() == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--levels", "20000", "--runners", "threads"], "above the sweep's soft limit of 10,000"),
+        (["--levels", "200000", "--runners", "asyncio"], "above the sweep's soft limit of 100,000"),
+        (
+            ["--levels", "60000", "--runners", "thread-per-job", "--allow-large"],
+            "this machine allows",
+        ),
+        (
+            ["--levels", "10000000", "--runners", "asyncio", "--allow-large"],
+            "GiB available",
+        ),
+        (["--levels", "ten"], "levels must be whole numbers, not 'ten'"),
+        (["--levels", "0"], "levels must be at least 1"),
+        (["--runners", "fibers"], "unknown runner 'fibers'"),
+        (["--task", "gpu"], "unknown task 'gpu'"),
+        (["--size", "-1"], "io seconds must be greater than 0"),
+    ],
+)
+def test_limits_and_bad_input_are_refused_before_anything_runs(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sweep", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lab: error: ") and message in err and err.count("\n") == 1
+
+
+@given(st.lists(st.floats(min_value=0, max_value=10), min_size=1, max_size=200))
+def test_percentiles_are_values_of_the_sample_in_order(values: list[float]) -> None:
+    found = [percentile(values, p) for p in (0.5, 0.9, 0.99, 1.0)]
+    assert all(value in values for value in found)
+    assert found == sorted(found)
+    assert found[-1] == max(values)
+
+
+def test_sockets_beyond_the_descriptor_limit_are_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    limit = descriptor_limit()
+    if limit is None or limit > 90_000:
+        pytest.skip("no descriptor limit below the sweep's other limits here")
+    args = ["sweep", "--task", "tcp", "--levels", str(limit), "--runners", "asyncio"]
+    assert main([*args, "--allow-large"]) == 2
+    assert "RLIMIT_NOFILE" in capsys.readouterr().err
