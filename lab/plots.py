@@ -455,6 +455,7 @@ def sweep_figure(results: Results, task: str) -> Figure:
         memory_axes.plot(levels, [m for _, _, m in points], **style)
     overhead_axes.set_xscale("log")
     overhead_axes.set_yscale("symlog", linthresh=1.0)
+    overhead_axes.set_ylim(bottom=0)
     overhead_axes.set_xlabel("jobs waiting at once")
     overhead_axes.set_ylabel("overhead over one wait, ms")
     overhead_axes.set_title(f"{task}: time added to the ideal")
