@@ -2,24 +2,29 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-INSTALLED := $(VENV)/.installed
+RUN_DEPS := $(VENV)/.installed-run
+DEV_DEPS := $(VENV)/.installed-dev
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 ARGS ?=
 
-.PHONY: matrix seed test lint bench clean
+.PHONY: matrix seed sweep test lint bench clean
 
-matrix: $(INSTALLED)
+matrix: $(RUN_DEPS)
 	$(BIN)/lab matrix --save results $(ARGS)
 
-seed: $(INSTALLED)
+seed: $(RUN_DEPS)
 	$(BIN)/lab matrix --profile seed $(ARGS)
 
-test: $(INSTALLED)
+sweep: $(RUN_DEPS)
+	$(BIN)/lab sweep --save results $(ARGS)
+
+test: $(DEV_DEPS)
 	$(BIN)/pytest $(ARGS)
 
-bench: $(INSTALLED)
+bench: $(RUN_DEPS)
 	$(BIN)/python -m bench $(ARGS)
 
-lint: $(INSTALLED)
+lint: $(DEV_DEPS)
 	$(BIN)/ruff check lab plugins tests examples bench
 	$(BIN)/ruff format --check lab plugins tests examples bench
 	$(BIN)/mypy lab plugins bench
@@ -27,9 +32,14 @@ lint: $(INSTALLED)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Re-install whenever the packaging metadata changes.
-$(INSTALLED): setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[trio,plot,dev]'
+# What running the lab needs; re-installed whenever the packaging metadata changes.
+$(RUN_DEPS): setup.cfg pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[trio,plot]'
+	touch $@
+
+# What the tests and linters need besides.
+$(DEV_DEPS): $(RUN_DEPS)
+	$(PIP) -e '.[trio,plot,dev]'
 	touch $@
 
 clean:

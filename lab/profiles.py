@@ -19,7 +19,7 @@ class Profile:
     jobs: int | None = None
     sizes: dict[str, float] = field(default_factory=dict)
     repeat: int = 3
-    warmups: int = 1
+    warmups: int = 0
     timeout: float = 60.0
 
 
@@ -47,7 +47,7 @@ QUICK = Profile(
     name="quick",
     tasks=("cpu", "io", "echo"),
     description="cpu, io and echo on every runner, workers = usable CPUs, jobs of about 0.2 s,"
-    " a warm-up and 3 measured runs",
+    " 3 measured runs (the calibration warms the machine up)",
     sizes={"io": 0.2},
 )
 
@@ -61,7 +61,6 @@ SEED = Profile(
     jobs=2,
     sizes={"cpu": 200_000_000, "io": 10.0},
     repeat=1,
-    warmups=0,
     timeout=900.0,
 )
 
