@@ -110,7 +110,7 @@ def figures(
     base = baseline if baseline is not None and baseline.failure is None else None
     base_samples = base.samples if base is not None else []
     speedup = interval = None
-    if base_samples and jobs.median > 0:
+    if base_samples and jobs.median > 0 and cell.bound != "transfer":  # single sends nothing
         base_jobs = [job_time(cell, s) for s in base_samples]
         speedup = statistics.median(base_jobs) / jobs.median
         interval = ratio_of_medians(base_jobs, [job_time(cell, s) for s in samples])

@@ -18,7 +18,14 @@ from lab import plots
 from lab.figures import figures
 from lab.jobs import JobRecord
 from lab.metadata import Metadata
-from lab.plots import PlotError, speedup_figure, timeline_figure, wall_figure, write_plots
+from lab.plots import (
+    PlotError,
+    speedup_figure,
+    speedup_points,
+    timeline_figure,
+    wall_figure,
+    write_plots,
+)
 from lab.results import Cell, Results, Sample, TaskInfo
 from lab.runner import Layout
 
@@ -278,16 +285,18 @@ def test_io_ideal_counts_the_rounds_of_waits() -> None:
     assert ideal == ([1, 2, 4], [pytest.approx(1.0), pytest.approx(5 / 3), pytest.approx(2.5)])
 
 
-def test_a_task_without_an_ideal_speedup_gets_no_ideal_line() -> None:
+def test_a_transfer_task_gets_no_speedup_plot(tmp_path: Path) -> None:
+    """Single sends nothing, so a speed-up over it means nothing for a transfer task."""
     found = results(
         [
             cell("single", "1", Layout(), [1.0, 1.0], task="transfer"),
             cell("processes", "2", Layout(processes=2), [0.8, 0.8], task="transfer"),
         ]
     )
-    ax = only_axes(speedup_figure(found, "transfer"))
-    assert list(lines_by_label(ax)) == ["single", "processes"]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2"]
+    assert speedup_points(found, "transfer") == {}
+    names = [p.name for p in write_plots(found, tmp_path)]
+    assert "speedup-transfer.png" not in names
+    assert "wall-transfer.png" in names
 
 
 # Job time
