@@ -21,7 +21,7 @@ from lab.table import BASELINE
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from lab.journal import Journal
     from lab.plugin_manager import PluginOptions
@@ -216,9 +216,24 @@ def _measure(request: Request, catalog: Catalog, journal: Journal | None) -> tup
         complete=False,
     )
     print(sizes_line(results), flush=True)
+    by_name = {t.name: t for t in request.tasks}
+    interrupted = measure_rounds(results, settings, by_name, journal, request.quiet)
+    return results, interrupted
+
+
+def measure_rounds(
+    results: Results,
+    settings: matrix.Settings,
+    tasks: Mapping[str, Task],
+    journal: Journal | None,
+    quiet: bool,
+) -> bool:
+    """Run the results' cells, journalling every run and showing progress; whether Ctrl-C
+    stopped it. ``results.complete`` says the same."""
+    cells = results.cells
     if journal is not None:
         journal.begin(results)
-    show = None if request.quiet else progress(cells, settings)
+    show = None if quiet else progress(cells, settings)
 
     def on_run(cell: Cell, sample: Sample | None) -> None:
         if journal is not None:
@@ -228,12 +243,12 @@ def _measure(request: Request, catalog: Catalog, journal: Journal | None) -> tup
 
     interrupted = False
     try:
-        matrix.run(cells, settings, {t.name: t for t in request.tasks}, on_run=on_run)
+        matrix.run(cells, settings, tasks, on_run=on_run)
     except KeyboardInterrupt:
         interrupted = True
     clear_progress()
     results.complete = not interrupted
-    return results, interrupted
+    return interrupted
 
 
 def _oversubscribed(request: Request, cpus: int, gil: bool) -> list[str]:

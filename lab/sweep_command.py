@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from lab import matrix, matrix_command, metadata, outputs, sweep
 from lab.lock import machine_lock
 from lab.report import render_header
-from lab.results import Cell, Results, Sample, TaskInfo
+from lab.results import Results, TaskInfo
 
 if TYPE_CHECKING:
     import argparse
@@ -88,26 +88,13 @@ def run(args: argparse.Namespace, catalog: Catalog, options: PluginOptions) -> i
         print(render_header(results), flush=True)
         for warning in metadata.warnings(facts):
             print(f"lab: warning: {warning}", file=sys.stderr)
-        progress = None if args.quiet else matrix_command.progress(cells, settings)
-
-        def on_run(cell: Cell, sample: Sample | None) -> None:
-            if journal is not None:
-                journal.add(cells, cell, sample)
-            if progress is not None:
-                progress(cell)
-
-        interrupted = False
         try:
-            if journal is not None:
-                journal.begin(results)
-            matrix.run(cells, settings, {task.name: task}, on_run=on_run)
-        except KeyboardInterrupt:
-            interrupted = True
+            interrupted = matrix_command.measure_rounds(
+                results, settings, {task.name: task}, journal, args.quiet
+            )
         finally:
-            matrix_command.clear_progress()
             if journal is not None:
                 journal.close()
-        results.complete = not interrupted
         print("\n" + sweep.render_sweep(results, args.tablefmt))
         if journal is not None:
             journal.finish(results)

@@ -96,7 +96,7 @@ class RunnerConformance:
         layout = runner.layout(Workers.parse(self.workers))
         jobs = 2 * layout.concurrency
         measurement = self.measured("nap", jobs, self.nap)
-        assert _most_at_once(measurement) == min(layout.concurrency, jobs)
+        assert most_at_once(measurement) == min(layout.concurrency, jobs)
 
     def test_zero_jobs_and_one_job(self) -> None:
         assert self.measured("nap", 0).records == []
@@ -125,7 +125,8 @@ class RunnerConformance:
         assert left == []
 
 
-def _most_at_once(measurement: Measurement) -> int:
+def most_at_once(measurement: Measurement) -> int:
+    """The most jobs that were running at one instant."""
     events = sorted(
         [(r.start, 1) for r in measurement.records] + [(r.end, -1) for r in measurement.records]
     )

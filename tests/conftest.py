@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,13 @@ class LabProcess:
         """Whether a ``hang`` job of the test plugins has started."""
         return self.started_file.exists()
 
+    def wait_until_hanging(self, timeout: float = 60) -> None:
+        """Wait for a ``hang`` job of the test plugins to start."""
+        deadline = time.monotonic() + timeout
+        while not self.cell_is_hanging():
+            assert time.monotonic() < deadline, "no hang job started"
+            time.sleep(0.05)
+
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
         env[MARKER_ENV] = self.marker
@@ -99,3 +107,13 @@ class LabProcess:
 @pytest.fixture
 def lab_process(tmp_path: Path) -> LabProcess:
     return LabProcess(tmp_path)
+
+
+def pip_install_target(source: Path, target: Path) -> Path:
+    """pip-install the package at ``source`` (without its dependencies) into ``target``."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "--no-deps", "--target", str(target), str(source)],
+        check=True, timeout=300, capture_output=True,
+    )  # fmt: skip
+    return target

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import inspect
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import LabProcess
+from conftest import LabProcess, pip_install_target
 
 from lab import hookspecs
 
@@ -70,12 +68,7 @@ def install(files: dict[str, str], folder: Path) -> Path:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text)
     target = folder / "site"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--no-deps", "--target", str(target), str(folder)],
-        check=True, timeout=300, capture_output=True,
-    )  # fmt: skip
-    return target
+    return pip_install_target(folder, target)
 
 
 def test_the_readme_example_plugin_installs_and_runs(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import LabProcess
+from conftest import LabProcess, pip_install_target
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "lab-loky"
 
@@ -17,12 +17,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "lab-loky"
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example package pip-installed into a folder of its own (loky comes with dev)."""
     target = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--no-deps", "--target", str(target), str(EXAMPLE)],
-        check=True, timeout=300, capture_output=True,
-    )  # fmt: skip
-    return target
+    return pip_install_target(EXAMPLE, target)
 
 
 def with_site(lab: LabProcess, site: Path) -> LabProcess:

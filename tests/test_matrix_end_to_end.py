@@ -204,9 +204,7 @@ def test_ctrl_c_keeps_what_was_measured_and_exits_130(lab_process: LabProcess) -
         "--sleep",
         "0.05",
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not lab_process.cell_is_hanging():
-        time.sleep(0.1)
+    lab_process.wait_until_hanging()
     process.send_signal(signal.SIGINT)
     result = lab_process.finish(process, timeout=30)
     assert result.returncode == 130
@@ -250,10 +248,7 @@ def test_workers_exit_when_the_lab_is_killed(lab_process: LabProcess) -> None:
         "2",
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not lab_process.cell_is_hanging():
-            time.sleep(0.1)
-        assert lab_process.cell_is_hanging()
+        lab_process.wait_until_hanging()
         process.kill()  # the lab alone, as the OOM killer would
         process.wait(timeout=10)
         deadline = time.monotonic() + 10
@@ -279,10 +274,7 @@ def test_a_second_matrix_is_refused_while_one_runs(lab_process: LabProcess, tmp_
         "--timeout", "60", "--fast", "--jobs", "1",
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not lab_process.cell_is_hanging():
-            time.sleep(0.1)
-        assert lab_process.cell_is_hanging()
+        lab_process.wait_until_hanging()
         second = LabProcess(tmp_path / "second", lock=lab_process.lock)
         result = second.run("matrix", *TINY, timeout=60)
         assert result.returncode == 1

@@ -15,6 +15,7 @@ from lab.jobs import make_jobs
 from lab.measure import measure
 from lab.registry import Catalog, load_catalog
 from lab.runner import Layout, RunContext, Runner, Workers
+from lab.testing import most_at_once
 
 CATALOG = load_catalog()[0]
 RUNNERS = [r for r in CATALOG.runners.items.values() if r.unavailable() is None]
@@ -34,18 +35,6 @@ def run(
     return measurement, layout
 
 
-def max_overlap(measurement: Measurement) -> int:
-    """The most jobs that were running at one instant."""
-    events = sorted(
-        [(r.start, 1) for r in measurement.records] + [(r.end, -1) for r in measurement.records]
-    )
-    running = peak = 0
-    for _, step in events:
-        running += step
-        peak = max(peak, running)
-    return peak
-
-
 @pytest.fixture(params=RUNNERS, ids=lambda r: r.name)
 def runner(request: pytest.FixtureRequest) -> Runner:
     return request.param
@@ -63,7 +52,7 @@ def test_io_jobs_run_once_in_order_within_the_layout(runner: Runner, workers: st
     measurement, layout = run(runner, "io", workers, jobs, SLEEP)
     assert [r.index for r in measurement.records] == list(range(jobs))
     assert all(r.duration >= SLEEP - 0.002 for r in measurement.records)
-    assert max_overlap(measurement) <= layout.concurrency
+    assert most_at_once(measurement) <= layout.concurrency
 
 
 def test_placement_matches_the_layout(runner: Runner) -> None:
@@ -72,7 +61,7 @@ def test_placement_matches_the_layout(runner: Runner) -> None:
     measurement, layout = run(runner, "io", "2x2", 8, SLEEP)
     pids = {r.pid for r in measurement.records}
     assert len(pids) == layout.processes
-    assert max_overlap(measurement) == layout.concurrency
+    assert most_at_once(measurement) == layout.concurrency
     for pid in pids:
         threads = {r.thread_id for r in measurement.records if r.pid == pid}
         assert len(threads) >= layout.threads
