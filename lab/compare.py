@@ -14,6 +14,9 @@ from lab.stats import Interval, ratio_of_medians
 if TYPE_CHECKING:
     from lab.results import Cell, Results
 
+#: Ratios whose whole interval lies this close to 1 are the same for any practical purpose.
+SAME = 0.01
+
 #: Metadata that, when it differs, is worth saying (it is often the point of a comparison).
 CONTEXT = (
     ("cpus", "usable CPUs"),
@@ -26,7 +29,8 @@ CONTEXT = (
 
 def compare(runs: list[tuple[str, Results]], tablefmt: str) -> str:
     """Each later run against the first: per cell the ratio of median job times with its 95 %
-    interval and whether the difference is significant, then the geometric mean."""
+    interval and whether the difference is significant (and more than 1 %), then the geometric
+    mean."""
     (base_name, base), others = runs[0], runs[1:]
     parts = []
     for name, other in others:
@@ -91,6 +95,8 @@ def _table(base: Results, other: Results, tablefmt: str) -> str:
 def _judge(interval: Interval | None) -> str:
     if interval is None:
         return "one run each: no interval"
+    if interval.low >= 1 - SAME and interval.high <= 1 + SAME:
+        return f"the same (within {SAME:.0%})"
     if interval.high < 1:
         return "faster"
     if interval.low > 1:

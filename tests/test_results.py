@@ -108,7 +108,7 @@ def test_two_runs_compare_with_a_readable_verdict(saved: tuple[Path, str]) -> No
     assert "slower" in text or "one run each" in text
     assert "geometric mean of after / before over 7 cells: 2.000 (b.json is 100.0% slower" in text
     same = compare([("a.json", first), ("c.json", load(folder / "run.json"))], "simple")
-    assert "not significant" in same
+    assert "the same (within 1%)" in same
 
 
 @pytest.mark.parametrize(
