@@ -51,6 +51,20 @@ class Settings:
         )
 
 
+def new_cell(task: Task, runner: Runner, workers: Workers, jobs: int, size: int | float) -> Cell:
+    """An unmeasured cell, ``n/a`` with the reason when the runner cannot run the task here."""
+    return Cell(
+        task=task.name,
+        bound=task.bound,
+        runner=runner.name,
+        workers=str(workers),
+        layout=runner.layout(workers),
+        jobs=jobs,
+        size=size,
+        not_applicable=runner.unavailable() or task.unsupported_form(runner.job_form),
+    )
+
+
 def plan(
     tasks: Iterable[Task],
     runners: Iterable[Runner],
@@ -59,26 +73,14 @@ def plan(
     sizes: Mapping[str, int | float],
 ) -> list[Cell]:
     """Every cell in table order; runners that ignore workers get one cell per task."""
-    cells = []
     worker_list = list(workers)
     runner_list = list(runners)
-    for task in tasks:
-        for runner in runner_list:
-            reason = runner.unavailable() or task.unsupported_form(runner.job_form)
-            for setting in worker_list if runner.uses_workers else [Workers(1)]:
-                cells.append(
-                    Cell(
-                        task=task.name,
-                        bound=task.bound,
-                        runner=runner.name,
-                        workers=str(setting),
-                        layout=runner.layout(setting),
-                        jobs=jobs,
-                        size=sizes[task.name],
-                        not_applicable=reason,
-                    )
-                )
-    return cells
+    return [
+        new_cell(task, runner, setting, jobs, sizes[task.name])
+        for task in tasks
+        for runner in runner_list
+        for setting in (worker_list if runner.uses_workers else [Workers(1)])
+    ]
 
 
 def run(

@@ -16,7 +16,7 @@ from tabulate import tabulate
 from lab import limits
 from lab.errors import UsageError
 from lab.figures import figures
-from lab.results import Cell
+from lab.matrix import new_cell
 from lab.runner import Workers
 from lab.table import memory
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import argparse
 
     from lab.registry import Catalog
-    from lab.results import Results
+    from lab.results import Cell, Results
     from lab.runner import Runner
     from lab.task import Task
 
@@ -88,19 +88,7 @@ def plan(
             if runner.name == "threads-in-processes":
                 processes = min(cpus, level)
                 workers = Workers(processes, math.ceil(level / processes))
-            layout = runner.layout(workers)
-            cells.append(
-                Cell(
-                    task=task.name,
-                    bound=task.bound,
-                    runner=runner.name,
-                    workers=str(workers),
-                    layout=layout,
-                    jobs=level,
-                    size=size,
-                    not_applicable=runner.unavailable() or task.unsupported_form(runner.job_form),
-                )
-            )
+            cells.append(new_cell(task, runner, workers, level, size))
     return cells
 
 
