@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> i
         if args.command == "plugins":
             print(plugin_listing(pm, report, catalog, everything=args.all))
             return 0
-        return matrix_command.run(matrix_command.resolve(args, catalog, options), catalog)
+        return matrix_command.run(matrix_command.resolve(args, catalog, options))
     except LabError as exc:
         return _fail(exc)
 

@@ -172,13 +172,13 @@ def check_tablefmt(name: str) -> None:
         )
 
 
-def run(request: Request, catalog: Catalog) -> int:
+def run(request: Request) -> int:
     """Measure the request under the machine lock, print the report and write the files the
     options asked for; the exit code."""
     with machine_lock():
         journal = request.outputs.journal()  # a file that cannot be written fails before the run
         try:
-            results, interrupted = _measure(request, catalog, journal)
+            results, interrupted = _measure(request, journal)
         finally:
             if journal is not None:
                 journal.close()
@@ -193,7 +193,7 @@ def run(request: Request, catalog: Catalog) -> int:
     return EXIT_FAILED_CELLS if any(c.failure is not None for c in results.cells) else 0
 
 
-def _measure(request: Request, catalog: Catalog, journal: Journal | None) -> tuple[Results, bool]:
+def _measure(request: Request, journal: Journal | None) -> tuple[Results, bool]:
     settings = request.settings
     facts = metadata.collect(settings.start_method)
     print("\n".join(metadata.header(facts)), flush=True)
