@@ -38,7 +38,7 @@ def measure(
         raise
     except BaseException as exc:
         return Measurement(
-            error=f"runner {runner.name!r} failed to start: {describe_exception(exc)}"
+            error=f"{_named(runner, context)} failed to start: {describe_exception(exc)}"
         )
     startup = clock() - t0
     error = None

@@ -8,7 +8,6 @@ each waiter costs in memory is what the sweep shows.
 from __future__ import annotations
 
 import math
-import statistics
 from typing import TYPE_CHECKING
 
 from tabulate import tabulate
@@ -152,14 +151,13 @@ def _row(cell: Cell, cells: list[Cell]) -> list[str]:
         return [*head, *[""] * (len(HEADERS) - 3), cell.status]
     ideal = float(cell.size) if cell.bound == "io" else 0.0
     delays = wake_up_delays(cell)
-    run = statistics.median(s.wall for s in cell.samples)
     return [
         *head,
         f"{found.startup:.3f}",
         f"{found.jobs.median:.3f}",
         f"{found.jobs.median - ideal:.3f}",
         *(f"{percentile(delays, p) * 1000:.1f}" for p in (0.5, 0.9, 0.99, 1.0)),
-        f"{cell.jobs / run:,.0f}" if run else "",
+        f"{cell.jobs / found.run:,.0f}" if found.run else "",
         f"{found.cpu:.2f}",
         f"{found.peak_memory / 2**20:.1f}",
         "" if found.memory_per_worker is None else memory(found.memory_per_worker),
