@@ -10,9 +10,9 @@ from bench.jobs import countdown, same_code
 from bench.overhead import bookkeeping
 from bench.report import COST_LEGEND, LEGEND, cost_table, ratio_table
 from bench.sides import Case
-from lab.matrix import Settings
-from lab.metadata import python_description, usable_cpus
-from lab.registry import load_catalog
+from lab.host.registry import load_catalog
+from lab.results.metadata import python_description, usable_cpus
+from lab.run.rounds import Settings
 
 JOB_SECONDS = 0.2
 PROBE_COUNT = 1_000_000

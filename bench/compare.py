@@ -13,8 +13,8 @@ from bench.sides import Case, run_hand, run_lab
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from lab.matrix import Settings
-    from lab.registry import Catalog
+    from lab.host.registry import Catalog
+    from lab.run.rounds import Settings
 
 
 @dataclass

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 from bench.core import BenchError
 from bench.jobs import noop
-from lab.cell import Measurement
 from lab.jobs import Job, make_jobs
+from lab.run.validate import problems
 from lab.runner import Layout
 from lab.timing import clock
-from lab.validate import problems
+from lab.worker.protocol import Measurement
 
 if TYPE_CHECKING:
     from lab.task import Task

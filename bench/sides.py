@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 
 from bench.core import BenchError, Timing, job_time
 from bench.subprocesses import run_module
-from lab import validate
+from lab.run import validate
+from lab.run.supervisor import run_cell
 from lab.runner import Workers
-from lab.supervisor import run_cell
 
 if TYPE_CHECKING:
-    from lab.cell import Measurement
-    from lab.matrix import Settings
-    from lab.registry import Catalog
+    from lab.host.registry import Catalog
+    from lab.run.rounds import Settings
+    from lab.worker.protocol import Measurement
 
 
 @dataclass(frozen=True)

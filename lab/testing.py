@@ -16,19 +16,19 @@ from typing import TYPE_CHECKING, ClassVar
 
 import psutil
 
-from lab import validate
-from lab.matrix import Settings
-from lab.plugin_manager import PluginOptions
-from lab.registry import load_catalog
+from lab.host.manager import PluginOptions
+from lab.host.registry import load_catalog
+from lab.run import validate
+from lab.run.rounds import Settings
+from lab.run.supervisor import run_cell
 from lab.runner import Workers
-from lab.supervisor import run_cell
 from lab.testing_tasks import ERROR_MESSAGE
 from lab.timing import clock
 
 if TYPE_CHECKING:
-    from lab.cell import Measurement
-    from lab.registry import Catalog
-    from lab.supervisor import CellRun
+    from lab.host.registry import Catalog
+    from lab.run.supervisor import CellRun
+    from lab.worker.protocol import Measurement
 
 TASKS_MODULE = "lab.testing_tasks"
 

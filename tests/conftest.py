@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from lab.registry import Catalog, load_catalog
+from lab.host.registry import Catalog, load_catalog
 
 SUPPORT = Path(__file__).parent / "support"
 MARKER_ENV = "LAB_TEST_MARKER"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lab.registry import load_catalog
+from lab.host.registry import load_catalog
 from lab.testing import RunnerConformance
 
 for _runner in load_catalog()[0].runners.items.values():

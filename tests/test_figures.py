@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from lab import metadata
-from lab.figures import figures, unstable
-from lab.results import Cell, Sample
+from lab.results import metadata
+from lab.results.analysis import figures, unstable
+from lab.results.model import Cell, Sample
+from lab.results.stats import summarise
 from lab.runner import Layout
-from lab.stats import summarise
 
 MIB = 1024 * 1024
 

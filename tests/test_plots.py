@@ -13,12 +13,10 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
-import lab
-from lab import plots
-from lab.figures import figures
+import lab.report
 from lab.jobs import JobRecord
-from lab.metadata import Metadata
-from lab.plots import (
+from lab.report import plots
+from lab.report.plots import (
     PlotError,
     speedup_figure,
     speedup_points,
@@ -26,7 +24,9 @@ from lab.plots import (
     wall_figure,
     write_plots,
 )
-from lab.results import Cell, Results, Sample, TaskInfo
+from lab.results.analysis import figures
+from lab.results.metadata import Metadata
+from lab.results.model import Cell, Results, Sample, TaskInfo
 from lab.runner import Layout
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -370,9 +370,9 @@ def test_missing_matplotlib_is_a_plot_error(
 def test_the_module_imports_without_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in [n for n in sys.modules if n == "matplotlib" or n.startswith("matplotlib.")]:
         monkeypatch.setitem(sys.modules, name, None)
-    monkeypatch.delitem(sys.modules, "lab.plots")
-    monkeypatch.setattr(lab, "plots", plots)
-    fresh = importlib.import_module("lab.plots")
+    monkeypatch.delitem(sys.modules, "lab.report.plots")
+    monkeypatch.setattr(lab.report, "plots", plots)
+    fresh = importlib.import_module("lab.report.plots")
     assert fresh is not plots
     with pytest.raises(fresh.PlotError):
         fresh.timeline_figure(cell("single", "1", Layout(), [0.1]))

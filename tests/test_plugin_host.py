@@ -14,8 +14,8 @@ import pytest
 
 import lab
 from lab.errors import PluginError
-from lab.plugin_manager import AUTOLOAD_ENV, TRACE_ENV, PluginOptions, get_plugin_manager
-from lab.registry import load_catalog
+from lab.host.manager import AUTOLOAD_ENV, TRACE_ENV, PluginOptions, get_plugin_manager
+from lab.host.registry import load_catalog
 from lab.runner import Layout, RunContext, Runner, Workers
 from lab.sessions import InlineSession
 

@@ -10,14 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lab import matrix, validate
-from lab.cell import CellSpec, Measurement
 from lab.errors import UsageError
 from lab.jobs import JobRecord
-from lab.matrix import Settings
-from lab.results import Cell
+from lab.results.model import Cell
+from lab.results.stats import ratio_of_medians, summarise
+from lab.run import rounds as matrix
+from lab.run import validate
+from lab.run.rounds import Settings
 from lab.runner import Layout, Workers
-from lab.stats import ratio_of_medians, summarise
+from lab.worker.protocol import CellSpec, Measurement
 from lab_plugins.tasks import CPU, IO
 
 finite = st.floats(min_value=1e-6, max_value=1e6, allow_nan=False)

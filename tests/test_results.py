@@ -15,9 +15,9 @@ import pytest
 from conftest import LabProcess
 
 from lab.cli import main
-from lab.compare import compare
-from lab.journal import load
-from lab.results import ResultsError
+from lab.report.compare import compare
+from lab.results.journal import load
+from lab.results.model import ResultsError
 
 TINY = ["--count", "300000", "--sleep", "0.05", "--jobs", "2", "--workers", "2", "-q"]
 TINY += ["--tasks", "cpu,io"]

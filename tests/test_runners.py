@@ -9,13 +9,13 @@ import math
 
 import pytest
 
-from lab import validate
-from lab.cell import Measurement
+from lab.host.registry import Catalog, load_catalog
 from lab.jobs import make_jobs
-from lab.measure import measure
-from lab.registry import Catalog, load_catalog
+from lab.run import validate
 from lab.runner import Layout, RunContext, Runner, Workers
 from lab.testing import most_at_once
+from lab.worker.measure import measure
+from lab.worker.protocol import Measurement
 
 CATALOG = load_catalog()[0]
 RUNNERS = [r for r in CATALOG.runners.items.values() if r.unavailable() is None]

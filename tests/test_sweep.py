@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lab.cli import main
-from lab.journal import load
-from lab.limits import descriptor_limit
-from lab.sweep import percentile
+from lab.plan.limits import descriptor_limit
+from lab.report.sweep_table import percentile
+from lab.results.journal import load
 
 RUNNERS = "asyncio,uvloop,anyio-trio,thread-per-job,threads,threads-in-processes"
 

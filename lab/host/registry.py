@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from lab.errors import PluginError, UsageError
+from lab.host.manager import PluginOptions, get_plugin_manager
 from lab.jobs import describe_exception
-from lab.plugin_manager import PluginOptions, get_plugin_manager
 from lab.runner import Runner
 from lab.task import Task
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     import pluggy
 
-    from lab.plugin_manager import LoadReport
+    from lab.host.manager import LoadReport
 
 T = TypeVar("T", Runner, Task)
 

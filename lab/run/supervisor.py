@@ -15,9 +15,9 @@ from pathlib import Path
 
 import psutil
 
-from lab.cell import CellSpec, Measurement
-from lab.process_tree import kill_tree, tree, tree_memory_bytes
+from lab.run.process_tree import kill_tree, tree, tree_memory_bytes
 from lab.timing import clock
+from lab.worker.protocol import CellSpec, Measurement
 
 #: Seconds between two samples of the worker tree's memory.
 SAMPLE_INTERVAL = 0.1
@@ -42,7 +42,7 @@ def run_cell(spec: CellSpec, timeout: float, sample_interval: float = SAMPLE_INT
         with log_path.open("wb") as log:
             worker = subprocess.Popen(
                 # -P: the user's current folder must not shadow the lab's own modules
-                [sys.executable, "-P", "-m", "lab.cell_worker", str(spec_path), str(result_path)],
+                [sys.executable, "-P", "-m", "lab.worker", str(spec_path), str(result_path)],
                 stdin=subprocess.DEVNULL,
                 stdout=None if spec.trace else log,
                 stderr=log,

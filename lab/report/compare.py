@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
-from lab.figures import job_time
-from lab.stats import Interval, ratio_of_medians
+from lab.results.analysis import job_time
+from lab.results.stats import Interval, ratio_of_medians
 
 if TYPE_CHECKING:
-    from lab.results import Cell, Results
+    from lab.results.model import Cell, Results
 
 #: Ratios whose whole interval lies this close to 1 are the same for any practical purpose.
 SAME = 0.01

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lab import metadata
-from lab.table import LEGEND, render_task
-from lab.verdict import render_verdict
+from lab.report.table import LEGEND, render_task
+from lab.report.verdict import render_verdict
+from lab.results import metadata
 
 if TYPE_CHECKING:
-    from lab.results import Cell, Results
+    from lab.results.model import Cell, Results
 
 
 def sizes_line(results: Results) -> str:
@@ -32,7 +32,7 @@ def render_header(results: Results) -> str:
 def render_body(results: Results, tablefmt: str) -> str:
     """Everything after the header."""
     if results.settings.get("kind") == "sweep":
-        from lab.sweep import render_sweep
+        from lab.report.sweep_table import render_sweep
 
         return render_sweep(results, tablefmt)
     parts = []

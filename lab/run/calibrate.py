@@ -7,10 +7,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lab.errors import LabError
-from lab.supervisor import run_cell
+from lab.run.supervisor import run_cell
 
 if TYPE_CHECKING:
-    from lab.matrix import Settings
+    from lab.run.rounds import Settings
     from lab.task import Task
 
 #: The first size tried, and how long a probe job must take before its time is trusted.

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
-from lab.figures import Figures, figures
-from lab.table import BASELINE, memory
+from lab.report.table import BASELINE, memory
+from lab.results.analysis import Figures, figures
 
 if TYPE_CHECKING:
-    from lab.results import Cell, Results
+    from lab.results.model import Cell, Results
 
 EVENT_LOOPS = ("asyncio", "uvloop", "anyio-asyncio", "anyio-trio")
 

@@ -5,16 +5,20 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from lab import matrix, matrix_command, metadata, outputs, sweep
-from lab.lock import machine_lock
-from lab.report import render_header
-from lab.results import Results, TaskInfo
+from lab.cli import matrix as matrix_command
+from lab.report import outputs
+from lab.report import sweep_table as sweep
+from lab.report.text import render_header
+from lab.results import metadata
+from lab.results.model import Results, TaskInfo
+from lab.run import rounds as matrix
+from lab.run.lock import machine_lock
 
 if TYPE_CHECKING:
     import argparse
 
-    from lab.plugin_manager import PluginOptions
-    from lab.registry import Catalog
+    from lab.host.manager import PluginOptions
+    from lab.host.registry import Catalog
 
 DEFAULT_REPEAT = 3
 DEFAULT_TIMEOUT = 300.0

@@ -1,4 +1,4 @@
-"""A cell's worker process: ``python -m lab.cell_worker SPEC.json RESULT.json``.
+"""A cell's worker process: ``python -m lab.worker SPEC.json RESULT.json``.
 
 It loads the plugins afresh, runs one measurement and writes it as JSON (write, then rename),
 so each cell starts clean: no imported modules, warm pools or loop policies from other cells.
@@ -16,15 +16,15 @@ import threading
 import time
 from pathlib import Path
 
-from lab.cell import CellSpec, Measurement
+from lab.host.manager import PluginOptions
+from lab.host.registry import load_catalog
 from lab.jobs import describe_exception, make_jobs
-from lab.measure import measure
-from lab.metadata import gil_enabled
-from lab.plugin_manager import PluginOptions
-from lab.registry import load_catalog
+from lab.results.metadata import gil_enabled
 from lab.runner import Layout, RunContext, Runner, Workers
 from lab.sessions import InlineSession
 from lab.task import SYNC
+from lab.worker.measure import measure
+from lab.worker.protocol import CellSpec, Measurement
 
 #: How often the worker checks that the lab that started it is still alive.
 PARENT_CHECK_INTERVAL = 0.5
@@ -99,7 +99,3 @@ def main(argv: list[str]) -> None:
     sys.stderr.flush()
     # Leaked non-daemon threads must not keep the cell alive; the lab reaps leaked processes.
     os._exit(0)
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

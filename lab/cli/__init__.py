@@ -10,15 +10,16 @@ from typing import TYPE_CHECKING, NoReturn
 
 import tabulate
 
-from lab import matrix_command, sweep_command
-from lab.compare import compare
+from lab.cli import matrix as matrix_command
+from lab.cli import sweep as sweep_command
 from lab.errors import LabError, UsageError
-from lab.journal import load
-from lab.listing import plugin_listing
-from lab.outputs import Outputs
-from lab.plugin_manager import PluginOptions
-from lab.registry import Catalog, load_catalog
-from lab.report import render
+from lab.host.listing import plugin_listing
+from lab.host.manager import PluginOptions
+from lab.host.registry import Catalog, load_catalog
+from lab.report.compare import compare
+from lab.report.outputs import Outputs
+from lab.report.text import render
+from lab.results.journal import load
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

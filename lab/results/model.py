@@ -11,10 +11,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab.cell import RECORD_FIELDS
+from lab.worker.protocol import RECORD_FIELDS
 from lab.errors import LabError
 from lab.jobs import JobRecord
-from lab.metadata import Metadata
+from lab.results.metadata import Metadata
 from lab.runner import Layout
 
 SCHEMA = "concurrency-lab/results"

@@ -13,7 +13,7 @@ import os
 import tempfile
 from typing import TYPE_CHECKING, Any
 
-from lab.results import (
+from lab.results.model import (
     Results,
     ResultsError,
     check_schema,
@@ -24,7 +24,7 @@ from lab.results import (
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from lab.results import Cell, Sample
+    from lab.results.model import Cell, Sample
 
 PARTIAL_SUFFIX = ".partial"
 

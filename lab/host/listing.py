@@ -9,8 +9,8 @@ import tabulate
 if TYPE_CHECKING:
     import pluggy
 
-    from lab.plugin_manager import LoadReport
-    from lab.registry import Catalog
+    from lab.host.manager import LoadReport
+    from lab.host.registry import Catalog
 
 BUILTIN_DISTRIBUTION = "concurrency-lab"
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lab.journal import Journal
-from lab.results import ResultsError
+from lab.results.journal import Journal
+from lab.results.model import ResultsError
 
 if TYPE_CHECKING:
     import argparse
 
-    from lab.results import Results
+    from lab.results.model import Results
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Outputs:
     def write(self, results: Results, with_json: bool = False) -> list[str]:
         """Write the CSV, Markdown and plots (and the JSON when ``with_json``); one line each
         saying where."""
-        from lab.exports import to_csv, to_markdown
+        from lab.report.exports import to_csv, to_markdown
 
         written = []
         if with_json and self.json is not None:
@@ -65,7 +65,7 @@ class Outputs:
             write_atomically(self.markdown, to_markdown(results))
             written.append(f"lab: wrote {self.markdown}")
         if self.plot is not None:
-            from lab.plots import write_plots
+            from lab.report.plots import write_plots
 
             files = write_plots(results, self.plot)
             written.append(f"lab: wrote {len(files)} plots in {self.plot}")

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lab.errors import LabError
-from lab.figures import figures, ideal_speedup
-from lab.table import BASELINE
+from lab.report.table import BASELINE
+from lab.results.analysis import figures, ideal_speedup
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from lab.jobs import JobRecord
-    from lab.results import Cell, Results
-    from lab.stats import Interval, Summary
+    from lab.results.model import Cell, Results
+    from lab.results.stats import Interval, Summary
 
 INSTALL_HINT = "pip install 'concurrency-lab[plot]'"
 DPI = 120

@@ -6,13 +6,13 @@ import csv
 import io
 from typing import TYPE_CHECKING
 
-from lab.figures import figures, ideal_speedup
-from lab.report import render_header
-from lab.table import BASELINE, LEGEND, render_task
-from lab.verdict import render_verdict
+from lab.report.table import BASELINE, LEGEND, render_task
+from lab.report.text import render_header
+from lab.report.verdict import render_verdict
+from lab.results.analysis import figures, ideal_speedup
 
 if TYPE_CHECKING:
-    from lab.results import Results
+    from lab.results.model import Results
 
 CSV_COLUMNS = (
     "task", "runner", "workers", "processes", "threads", "tasks", "jobs", "size", "status",

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
-from lab.figures import Figures, figures, ideal_speedup
-from lab.process_tree import MEMORY_METRIC
+from lab.results.analysis import Figures, figures, ideal_speedup
+from lab.run.process_tree import MEMORY_METRIC
 
 if TYPE_CHECKING:
-    from lab.results import Cell
+    from lab.results.model import Cell
 
 BASELINE = "single"
 KIB = 1024

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lab.cell import Measurement
 from lab.jobs import JobRecord, describe_exception
-from lab.process_tree import tree_cpu_seconds
+from lab.run.process_tree import tree_cpu_seconds
 from lab.timing import clock
+from lab.worker.protocol import Measurement
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence

@@ -9,23 +9,26 @@ from typing import TYPE_CHECKING
 
 import tabulate
 
-from lab import limits, matrix, metadata, outputs
-from lab.calibrate import calibrate
 from lab.errors import UsageError
-from lab.lock import machine_lock
-from lab.profiles import PRESETS, Profile, get_profile, in_table_order
-from lab.report import render_body, sizes_line
-from lab.results import Cell, Results, Sample, TaskInfo
+from lab.plan import limits
+from lab.plan.profiles import PRESETS, Profile, get_profile, in_table_order
+from lab.report import outputs
+from lab.report.table import BASELINE
+from lab.report.text import render_body, sizes_line
+from lab.results import metadata
+from lab.results.model import Cell, Results, Sample, TaskInfo
+from lab.run import rounds as matrix
+from lab.run.calibrate import calibrate
+from lab.run.lock import machine_lock
 from lab.runner import Workers
-from lab.table import BASELINE
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable, Mapping
 
-    from lab.journal import Journal
-    from lab.plugin_manager import PluginOptions
-    from lab.registry import Catalog
+    from lab.host.manager import PluginOptions
+    from lab.host.registry import Catalog
+    from lab.results.journal import Journal
     from lab.runner import Runner
     from lab.task import Task
 

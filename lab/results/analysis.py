@@ -8,12 +8,12 @@ import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lab.stats import Interval, Summary, ratio_of_medians, summarise
+from lab.results.stats import Interval, Summary, ratio_of_medians, summarise
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from lab.results import Cell, Sample
+    from lab.results.model import Cell, Sample
 
 #: Above this standard deviation relative to the mean, a cell is flagged unstable.
 UNSTABLE_VARIATION = 0.10

@@ -6,11 +6,11 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lab import validate
-from lab.cell import CellSpec
-from lab.results import Cell, Sample
+from lab.results.model import Cell, Sample
+from lab.run import validate
+from lab.run.supervisor import run_cell
 from lab.runner import Workers
-from lab.supervisor import run_cell
+from lab.worker.protocol import CellSpec
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping

@@ -12,18 +12,18 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
-from lab import limits
 from lab.errors import UsageError
-from lab.figures import figures
-from lab.matrix import new_cell
+from lab.plan import limits
+from lab.report.table import memory
+from lab.results.analysis import figures
+from lab.run.rounds import new_cell
 from lab.runner import Workers
-from lab.table import memory
 
 if TYPE_CHECKING:
     import argparse
 
-    from lab.registry import Catalog
-    from lab.results import Cell, Results
+    from lab.host.registry import Catalog
+    from lab.results.model import Cell, Results
     from lab.runner import Runner
     from lab.task import Task
 

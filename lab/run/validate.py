@@ -6,10 +6,10 @@ from collections import Counter
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from lab.cell import Measurement
     from lab.jobs import JobRecord
     from lab.runner import Layout
     from lab.task import Task
+    from lab.worker.protocol import Measurement
 
 K = TypeVar("K")
 

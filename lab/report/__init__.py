@@ -1,0 +1,2 @@
+"""Reports: tables, the verdict, CSV, Markdown, plots and comparisons. Each only formats what
+:mod:`lab.results.analysis` derived."""
