@@ -7,11 +7,31 @@ from __future__ import annotations
 
 from lab.jobs import Job, JobRecord
 from lab.markers import hookimpl
-from lab.runner import Layout, RunContext, Runner, Session, Workers
+from lab.runner import (
+    EVENT_LOOP,
+    INLINE,
+    KINDS,
+    OTHER,
+    PROCESSES,
+    PROCESSES_THREADS,
+    THREADS,
+    Layout,
+    RunContext,
+    Runner,
+    Session,
+    Workers,
+)
 from lab.sessions import ExecutorSession, InlineSession
 from lab.task import Size, Task
 
 __all__ = [
+    "EVENT_LOOP",
+    "INLINE",
+    "KINDS",
+    "OTHER",
+    "PROCESSES",
+    "PROCESSES_THREADS",
+    "THREADS",
     "ExecutorSession",
     "InlineSession",
     "Job",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from lab.timing import clock, thread_cpu
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Sequence
 
 JsonScalar = int | float | str | bool | None
 
@@ -170,6 +170,11 @@ def _is_cancellation(exc: BaseException) -> bool:
         return isinstance(exc, anyio.get_cancelled_exc_class())
     except Exception:
         return False
+
+
+def span(records: Sequence[JobRecord]) -> float:
+    """From the first job's start to the last job's end (0 without records)."""
+    return max(r.end for r in records) - min(r.start for r in records) if records else 0.0
 
 
 def make_jobs(

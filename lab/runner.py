@@ -22,6 +22,18 @@ if TYPE_CHECKING:
 
 _WORKERS = re.compile(r"^\s*(\d+)\s*(?:[xX]\s*(\d+))?\s*$")
 
+#: Runner kinds: what a runner's concurrency is made of. The host reads a runner's ``kind`` to
+#: pick the baseline, order the tables, spread a sweep and word the verdict; any other string
+#: is a kind of its own, listed after these.
+INLINE = "inline"
+THREADS = "threads"
+PROCESSES = "processes"
+PROCESSES_THREADS = "processes-threads"
+EVENT_LOOP = "event-loop"
+#: A runner that declares no kind: measured like any other, but no verdict row speaks for it.
+OTHER = "other"
+KINDS = (INLINE, THREADS, PROCESSES, PROCESSES_THREADS, EVENT_LOOP)
+
 
 @dataclass(frozen=True)
 class Workers:
@@ -99,14 +111,23 @@ class Session(Protocol):
 class Runner(ABC):
     """A way to run jobs concurrently (or not). Subclass it and register an instance.
 
-    Class attributes: ``name`` (used by ``--runners``), ``description`` (one line) and
+    Class attributes: ``name`` (used by ``--runners``), ``description`` (one line),
     ``job_form`` (which form of a task's function it calls: ``"sync"``, ``"asyncio"``,
-    ``"anyio"``).
+    ``"anyio"``) and ``kind`` (what its concurrency is made of, one of :data:`KINDS`):
+
+    - ``"inline"``: one job at a time in one thread; the first such runner is every task's
+      baseline for speed-up, and is always measured;
+    - ``"threads"``, ``"processes"``: W threads or W processes;
+    - ``"processes-threads"``: P processes of T threads each, workers written ``PxT``; a sweep
+      spreads a level over the usable CPUs as P and the rest as T;
+    - ``"event-loop"``: W tasks at once on one event loop in one thread;
+    - ``"other"`` (the default) or a word of its own: listed after the rest.
     """
 
     name: str
     description: str
     job_form: str = SYNC
+    kind: str = OTHER
     #: ``False`` for a runner whose layout ignores ``--workers`` (it runs once per task).
     uses_workers: bool = True
 

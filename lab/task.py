@@ -79,6 +79,8 @@ class Task:
     :param session: for a task whose jobs need something running (a server): a context manager
         factory, called with the size in the cell's worker process before start-up, that yields
         the jobs' argument and stops what it started on exit. It replaces ``argument``.
+    :param sockets_per_job: sockets each running job holds open; a sweep level is refused when
+        the process may not open that many descriptors.
     """
 
     name: str
@@ -92,6 +94,7 @@ class Task:
     check: Callable[[JobRecord, int | float], str | None] = field(default=_no_check)
     argument: Callable[[int | float], Any] | None = None
     session: Callable[[int | float], AbstractContextManager[Any]] | None = None
+    sockets_per_job: int = 0
 
     def jobs_session(self, size: int | float) -> AbstractContextManager[Any]:
         """What the jobs need while they run, yielding their functions' argument."""

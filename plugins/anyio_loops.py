@@ -6,7 +6,7 @@ import contextlib
 import importlib.util
 from typing import TYPE_CHECKING
 
-from lab import Job, JobRecord, Layout, RunContext, Runner, Workers, hookimpl
+from lab import EVENT_LOOP, Job, JobRecord, Layout, RunContext, Runner, Workers, hookimpl
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -50,6 +50,7 @@ class AnyioRunner(Runner):
     """Jobs as tasks in an anyio task group on ``backend``; ``workers`` is how many run at once."""
 
     job_form = "anyio"
+    kind = EVENT_LOOP
 
     def __init__(self, backend: str) -> None:
         self.backend = backend

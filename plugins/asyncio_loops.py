@@ -7,7 +7,7 @@ import importlib.util
 import sys
 from typing import TYPE_CHECKING
 
-from lab import Job, JobRecord, Layout, RunContext, Runner, Workers, hookimpl
+from lab import EVENT_LOOP, Job, JobRecord, Layout, RunContext, Runner, Workers, hookimpl
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -50,9 +50,13 @@ class AsyncioRunner(Runner):
     """
 
     job_form = "asyncio"
+    kind = EVENT_LOOP
 
     def __init__(
-        self, name: str, description: str, loop_factory: Callable[[], LoopFactory] | None = None
+        self,
+        name: str,
+        description: str,
+        loop_factory: Callable[[], LoopFactory | None] | None = None,
     ) -> None:
         self.name = name
         self.description = description
@@ -66,7 +70,19 @@ class AsyncioRunner(Runner):
         return LoopSession(factory, layout.tasks)
 
 
-def _uvloop_factory() -> LoopFactory:
+def uvloop_unavailable() -> str | None:
+    """Why uvloop cannot run here, if it cannot."""
+    if sys.platform == "win32":
+        return "uvloop does not run on Windows"
+    if importlib.util.find_spec("uvloop") is None:
+        return "uvloop is not installed"
+    return None
+
+
+def uvloop_factory() -> LoopFactory | None:
+    """uvloop's loop factory where uvloop runs, else ``None`` (asyncio's default loop)."""
+    if uvloop_unavailable() is not None:
+        return None
     import uvloop
 
     factory: LoopFactory = uvloop.new_event_loop
@@ -75,14 +91,10 @@ def _uvloop_factory() -> LoopFactory:
 
 class UvloopRunner(AsyncioRunner):
     def unavailable(self) -> str | None:
-        if sys.platform == "win32":
-            return "uvloop does not run on Windows"
-        if importlib.util.find_spec("uvloop") is None:
-            return "uvloop is not installed"
-        return None
+        return uvloop_unavailable()
 
 
 @hookimpl
 def lab_register_runners(register: Callable[[Runner], None]) -> None:
     register(AsyncioRunner("asyncio", "tasks on one asyncio event loop, W at once"))
-    register(UvloopRunner("uvloop", "tasks on one uvloop event loop, W at once", _uvloop_factory))
+    register(UvloopRunner("uvloop", "tasks on one uvloop event loop, W at once", uvloop_factory))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lab import ExecutorSession, Layout, RunContext, Runner, Workers, hookimpl
+from lab import PROCESSES, ExecutorSession, Layout, RunContext, Runner, Workers, hookimpl
 from lab.pools import started_process_pool
 
 if TYPE_CHECKING:
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 class ProcessesRunner(Runner):
     name = "processes"
+    kind = PROCESSES
     description = "a pool of W worker processes (one GIL each)"
 
     def layout(self, workers: Workers) -> Layout:

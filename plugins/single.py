@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lab import InlineSession, Layout, RunContext, Runner, Workers, hookimpl
+from lab import INLINE, InlineSession, Layout, RunContext, Runner, Workers, hookimpl
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 class SingleRunner(Runner):
     name = "single"
+    kind = INLINE
     description = "one job after another in the main thread: the baseline"
     uses_workers = False
 

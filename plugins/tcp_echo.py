@@ -7,10 +7,11 @@ import contextlib
 import multiprocessing
 import os
 import socket
-import sys
 from typing import TYPE_CHECKING, cast
 
 from lab import JobRecord, Size, Task, hookimpl
+
+from .asyncio_loops import uvloop_factory
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -65,18 +66,6 @@ class EchoProtocol(asyncio.Protocol):
         self.transport.write(data)
 
 
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's loop where it runs, else asyncio's default."""
-    if sys.platform == "win32":
-        return None
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
-    return factory
-
-
 async def _serve(reporter: Connection, parent: int) -> None:
     loop = asyncio.get_running_loop()
     server = await loop.create_server(EchoProtocol, HOST, 0, backlog=BACKLOG)
@@ -91,7 +80,7 @@ def serve(reporter: Connection, parent: int) -> None:
     """The server process: report the port (or why it failed), echo until ``parent`` is gone."""
     raise_open_files_limit()
     try:
-        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        with asyncio.Runner(loop_factory=uvloop_factory()) as runner:
             runner.run(_serve(reporter, parent))
     except Exception as exc:
         with contextlib.suppress(OSError, ValueError):
@@ -232,6 +221,7 @@ TCP = Task(
         " of SIZE bytes"
     ),
     bound="transfer",
+    sockets_per_job=1,
     forms={"sync": sync_echo, "asyncio": asyncio_echo, "anyio": anyio_echo},
     size=Size(name="bytes", kind=int, default=1024, soft_limit=16 * 2**20),
     trace_words=("Start connecting...", "Finished echoing..."),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from lab import Job, JobRecord, Layout, RunContext, Runner, Workers, hookimpl
+from lab import THREADS, Job, JobRecord, Layout, RunContext, Runner, Workers, hookimpl
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -42,6 +42,7 @@ class ThreadPerJobSession:
 
 class ThreadPerJobRunner(Runner):
     name = "thread-per-job"
+    kind = THREADS
     description = "a new thread for every job, W at a time"
 
     def layout(self, workers: Workers) -> Layout:

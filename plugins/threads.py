@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lab import ExecutorSession, Layout, RunContext, Runner, Workers, hookimpl
+from lab import THREADS, ExecutorSession, Layout, RunContext, Runner, Workers, hookimpl
 from lab.pools import started_thread_pool
 
 if TYPE_CHECKING:
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 class ThreadsRunner(Runner):
     name = "threads"
+    kind = THREADS
     description = "a pool of W threads in one process (one GIL)"
 
     def layout(self, workers: Workers) -> Layout:

@@ -6,7 +6,7 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
-from lab import Job, JobRecord, Layout, RunContext, Runner, Workers, hookimpl
+from lab import PROCESSES_THREADS, Job, JobRecord, Layout, RunContext, Runner, Workers, hookimpl
 from lab.pools import import_modules, started_thread_pool
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ class ProcessThreadsSession:
 
 class ThreadsInProcessesRunner(Runner):
     name = "threads-in-processes"
+    kind = PROCESSES_THREADS
     description = f"P processes x T threads each (PxT; a plain P means Px{DEFAULT_THREADS})"
 
     def layout(self, workers: Workers) -> Layout:

@@ -51,6 +51,7 @@ class LabProcess:
 
     def __init__(self, folder: Path, lock: Path | None = None) -> None:
         self.marker = uuid.uuid4().hex
+        self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.started_file = folder / "hang-started"
         self.lock = lock or folder / "lab.lock"  # its own machine lock: tests measure nothing

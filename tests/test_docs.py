@@ -48,8 +48,12 @@ def test_every_hook_has_a_guide_section_with_its_exact_signature(name: str) -> N
 
 @pytest.mark.parametrize("name", HOOKS)
 def test_every_hook_has_a_test(name: str) -> None:
-    tests = [p for p in Path(__file__).parent.glob("test_*.py") if p.name != "test_docs.py"]
-    assert any(name in p.read_text() for p in tests)
+    """``test_plugin_host.test_hook_NAME`` registers a plugin implementing only that hook."""
+    import test_plugin_host
+
+    test = getattr(test_plugin_host, f"test_hook_{name}", None)
+    assert callable(test), f"no test_hook_{name} in test_plugin_host.py"
+    assert f"def {name}(" in inspect.getsource(test)
 
 
 def test_the_guide_shows_the_example_package_as_it_is() -> None:

@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import LabProcess, processes_marked
 
+from lab.results.analysis import analyse
+from lab.results.journal import load
+from lab.results.status import Kind
+
 TINY = ["--count", "20000", "--sleep", "0.05", "--fast", "--jobs", "2", "--workers", "2"]
 
 
@@ -44,7 +48,7 @@ def test_a_tiny_matrix_prints_both_tables(lab_process: LabProcess) -> None:
     assert table[("echo", "asyncio")].endswith("nothing to send")
     not_applicable = {("cpu", "asyncio"), ("echo", "asyncio")}
     assert all(healthy(table[key]) for key in table if key not in not_applicable)
-    assert "sending 1.0 MiB to a worker and back" in result.stdout
+    assert "one echo job of 1.0 MiB" in result.stdout
     assert "GIL on" in result.stdout and "usable CPUs" in result.stdout
     assert (
         "cpu: count 20,000 · io: seconds 0.05 s · echo: bytes 1,048,576 · 2 jobs a cell"
@@ -89,20 +93,29 @@ def test_trace_prints_the_classic_lines(lab_process: LabProcess) -> None:
     assert any(" * MainProcess * MainThread ---> " in x for x in lines)
 
 
-TIMEOUT = ("--timeout", "2")
+#: The timeout of runs that hang on purpose, and of runs that must not time out on a busy machine.
+HANG_TIMEOUT = "2"
+PATIENT_TIMEOUT = "60"
+HEALTHY = (Kind.OK, Kind.UNSTABLE)
+SPAWN_FAILED = "runner 'processes' (start method spawn) failed: "
 
-#: Groups of faults, each one ``lab matrix`` run: its arguments and the cells' statuses.
-FAULT_RUNS: list[tuple[list[str], dict[tuple[str, str], str]]] = [
+#: Groups of faults, each one ``lab matrix`` run: its arguments, its timeout, and each cell's
+#: status as (kind, the start of its detail); ``HEALTHY`` for a cell measured without fault.
+FAULT_RUNS: list[
+    tuple[list[str], str, dict[tuple[str, str], tuple[Kind, str] | tuple[Kind, ...]]]
+] = [
     (
         ["--tasks", "hang", "--runners", "threads,processes,threads-in-processes"],
+        HANG_TIMEOUT,
         {
-            ("hang", runner): "timeout after 2 s"
+            ("hang", runner): (Kind.TIMEOUT, "2 s")
             for runner in ("single", "threads", "processes", "threads-in-processes")
         },
     ),
     (
         ["--tasks", "spin", "--runners", "threads"],
-        {("spin", "single"): "timeout after 2 s", ("spin", "threads"): "timeout after 2 s"},
+        HANG_TIMEOUT,
+        {("spin", "single"): (Kind.TIMEOUT, "2 s"), ("spin", "threads"): (Kind.TIMEOUT, "2 s")},
     ),
     (
         [
@@ -111,30 +124,29 @@ FAULT_RUNS: list[tuple[list[str], dict[tuple[str, str], str]]] = [
             "--runners",
             "threads,processes",
         ],
+        PATIENT_TIMEOUT,
         {
-            (
-                "boom",
-                "processes",
-            ): "error: job 0 failed: ZeroDivisionError: the job divided by zero",
-            ("exit", "single"): "error: job 0 failed: SystemExit: 3",
-            ("exit", "threads"): "error: job 0 failed: SystemExit: 3",
-            ("exit", "processes"): "error: job 0 failed: SystemExit: 3",
-            ("hard-exit", "single"): "crashed: the worker exited with code 7",
-            (
-                "hard-exit",
-                "processes",
-            ): "error: runner 'processes' (start method spawn) failed: BrokenProcessPool",
-            ("sigkill", "single"): "crashed: killed by SIGKILL",
-            ("unpicklable", "processes"): "error: runner 'processes' (start method spawn) failed:"
-            " PicklingError: Can't pickle <function <lambda>",
-            ("unpicklable", "threads"): " ok",
-            ("unpicklable-result", "processes"): "error: runner 'processes' (start method"
-            " spawn) failed: TypeError: cannot pickle '_thread.lock' object",
-            ("unpicklable-result", "threads"): " ok",  # nothing to pickle; the file keeps a repr
-            (
-                "sigkill",
-                "processes",
-            ): "error: runner 'processes' (start method spawn) failed: BrokenProcessPool",
+            ("boom", "processes"): (
+                Kind.ERROR,
+                "job 0 failed: ZeroDivisionError: the job divided by zero",
+            ),
+            ("exit", "single"): (Kind.ERROR, "job 0 failed: SystemExit: 3"),
+            ("exit", "threads"): (Kind.ERROR, "job 0 failed: SystemExit: 3"),
+            ("exit", "processes"): (Kind.ERROR, "job 0 failed: SystemExit: 3"),
+            ("hard-exit", "single"): (Kind.CRASHED, "the worker exited with code 7"),
+            ("hard-exit", "processes"): (Kind.ERROR, f"{SPAWN_FAILED}BrokenProcessPool"),
+            ("sigkill", "single"): (Kind.CRASHED, "killed by SIGKILL"),
+            ("sigkill", "processes"): (Kind.ERROR, f"{SPAWN_FAILED}BrokenProcessPool"),
+            ("unpicklable", "processes"): (
+                Kind.ERROR,
+                f"{SPAWN_FAILED}PicklingError: Can't pickle <function <lambda>",
+            ),
+            ("unpicklable", "threads"): HEALTHY,
+            ("unpicklable-result", "processes"): (
+                Kind.ERROR,
+                f"{SPAWN_FAILED}TypeError: cannot pickle '_thread.lock' object",
+            ),
+            ("unpicklable-result", "threads"): HEALTHY,  # nothing to pickle; the file keeps a repr
         },
     ),
     (
@@ -144,18 +156,22 @@ FAULT_RUNS: list[tuple[list[str], dict[tuple[str, str], str]]] = [
             "--runners",
             "skip-last,first-twice,raiser,exiter,garbage,leaker,threads,processes",
         ],
+        PATIENT_TIMEOUT,
         {
-            ("io", "skip-last"): "error: job 1 never ran",
-            ("io", "first-twice"): "error: job 0 ran 2 times",
-            (
-                "io",
-                "raiser",
-            ): "error: runner 'raiser' (start method spawn) failed: RuntimeError: the runner broke",
-            ("io", "exiter"): "error: runner 'exiter' (start method spawn) failed: SystemExit: 5",
-            ("io", "garbage"): "error: the runner returned str, not a list of job records",
-            ("io", "leaker"): " ok",
-            ("io", "threads"): " ok",
-            ("io", "processes"): " ok",
+            ("io", "skip-last"): (Kind.ERROR, "job 1 never ran"),
+            ("io", "first-twice"): (Kind.ERROR, "job 0 ran 2 times"),
+            ("io", "raiser"): (
+                Kind.ERROR,
+                "runner 'raiser' (start method spawn) failed: RuntimeError: the runner broke",
+            ),
+            ("io", "exiter"): (
+                Kind.ERROR,
+                "runner 'exiter' (start method spawn) failed: SystemExit: 5",
+            ),
+            ("io", "garbage"): (Kind.ERROR, "the runner returned str, not a list of job records"),
+            ("io", "leaker"): HEALTHY,
+            ("io", "threads"): HEALTHY,
+            ("io", "processes"): HEALTHY,
         },
     ),
 ]
@@ -164,21 +180,31 @@ FAULT_RUNS: list[tuple[list[str], dict[tuple[str, str], str]]] = [
 def test_faults_become_marked_cells_and_the_rest_runs(tmp_path: Path) -> None:
     """Each fault marks its own cell, the other cells still run, the exit code is 1, nothing
     is left running. The groups run side by side: these runs measure nothing."""
-    common = ["-p", "lab_test_plugins", *TIMEOUT, "--fast", "--jobs", "2"]
+    common = ["-p", "lab_test_plugins", "--fast", "--jobs", "2"]
     common += ["--workers", "2", "--sleep", "0.05", "--size", "sigkill=0.05"]
     labs = [LabProcess(tmp_path / str(i)) for i in range(len(FAULT_RUNS))]
     processes = [
-        lab.start("matrix", *common, *args) for lab, (args, _) in zip(labs, FAULT_RUNS, strict=True)
+        lab.start(
+            "matrix", *common, *args, "--timeout", timeout, "--json", str(lab.folder / "r.json")
+        )
+        for lab, (args, timeout, _) in zip(labs, FAULT_RUNS, strict=True)
     ]
-    results = [lab.finish(p, timeout=120) for lab, p in zip(labs, processes, strict=True)]
-    for result, (args, expected) in zip(results, FAULT_RUNS, strict=True):
-        table = rows(result.stdout)
-        for key, status in expected.items():
-            if status == " ok":
-                assert healthy(table[key]), (args, key, table[key])
+    results = [lab.finish(p, timeout=180) for lab, p in zip(labs, processes, strict=True)]
+    for lab, result, (args, _, expected) in zip(labs, results, FAULT_RUNS, strict=True):
+        statuses = {a.cell.place[:2]: a.status for a in analyse(load(lab.folder / "r.json")).cells}
+        for key, wanted in expected.items():
+            found = statuses[key]
+            if wanted is HEALTHY:
+                assert found.kind in HEALTHY, (args, key, found)
             else:
-                assert status in table[key], (args, key, table[key])
-        failing = any(not status.endswith(" ok") for status in expected.values())
+                kind, detail = wanted
+                assert found.kind is kind and found.detail.startswith(str(detail)), (
+                    args,
+                    key,
+                    found,
+                )
+            assert str(found) in rows(result.stdout)[key], (args, key, result.stdout)
+        failing = any(wanted is not HEALTHY for wanted in expected.values())
         assert result.returncode == (1 if failing else 0), (args, result.stderr)
         assert "Traceback" not in result.stderr
     for lab in labs:
@@ -260,12 +286,19 @@ def test_workers_exit_when_the_lab_is_killed(lab_process: LabProcess) -> None:
         lab_process.leftovers()
 
 
-def test_blocked_plugins_stay_blocked_in_the_workers(lab_process: LabProcess) -> None:
+def test_blocked_plugins_stay_blocked_in_the_workers(
+    lab_process: LabProcess, tmp_path: Path
+) -> None:
+    """A plugin replaces the built-in ``threads``: were the block not passed to the cells'
+    workers, the two ``threads`` runners would clash there and the cell would fail."""
     result = lab_process.run(
-        "matrix", *TINY, "--tasks", "io", "--runners", "threads", "-p", "no:anyio"
-    )
+        "matrix", *TINY, "--tasks", "io", "--runners", "threads", "-p", "no:threads",
+        "-p", "lab_shadow_threads", "--json", str(tmp_path / "run.json"),
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert set(rows(result.stdout)) == {("io", "single"), ("io", "threads")}
+    threads = next(c for c in load(tmp_path / "run.json").cells if c.runner == "threads")
+    assert {r.thread.split("_")[0] for s in threads.samples for r in s.records} == {"Shadow"}
 
 
 def test_a_second_matrix_is_refused_while_one_runs(lab_process: LabProcess, tmp_path: Path) -> None:

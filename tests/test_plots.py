@@ -8,26 +8,29 @@ import sys
 from pathlib import Path
 
 import pytest
+from lab_builders import MIB, cell, results, sample
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 
 import lab.report
-from lab.jobs import JobRecord
+from lab.jobs import JobRecord, span
 from lab.report import plots
 from lab.report.plots import (
     PlotError,
     speedup_figure,
     speedup_points,
+    sweep_figure,
+    sweep_points,
     timeline_figure,
     wall_figure,
     write_plots,
 )
-from lab.results.analysis import figures
-from lab.results.metadata import Metadata
-from lab.results.model import Cell, Results, Sample, TaskInfo
-from lab.runner import Layout
+from lab.results import status
+from lab.results.analysis import analyse
+from lab.results.model import SWEEP, Cell, Results
+from lab.runner import INLINE, PROCESSES_THREADS, Layout
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 T0 = 1000.0  # perf_counter times are arbitrary; plots count from the first job's start
@@ -45,53 +48,13 @@ def record(
     return JobRecord(index, pid, process, thread, pid * 10, T0 + start, T0 + end, cpu, None)
 
 
-def sample(job_span: float, records: list[JobRecord] | None = None) -> Sample:
-    if records is None:
-        records = [record(0, 0.0, job_span)]
-    return Sample(0.01, job_span, 0.0, job_span, job_span, 10_000_000, True, records)
-
-
-def cell(
-    runner: str,
-    workers: str,
-    layout: Layout,
-    spans: list[float],
-    task: str = "cpu",
-    jobs: int = 4,
-    records: list[JobRecord] | None = None,
+def cell_with_records(
+    runner: str, layout: Layout, records: list[JobRecord], task: str = "cpu", bound: str = "cpu"
 ) -> Cell:
-    return Cell(
-        task=task,
-        bound=task if task in ("io", "transfer") else "cpu",
-        runner=runner,
-        workers=workers,
-        layout=layout,
-        jobs=jobs,
-        size=0.1,
-        samples=[sample(s, records) for s in spans],
-    )
-
-
-def metadata(cpus: int = 2) -> Metadata:
-    return Metadata(
-        date="2026-11-25T18:00:00+00:00",
-        python="CPython 3.11.7 (GCC 12.2.0)",
-        gil_enabled=True,
-        cpus=cpus,
-        logical_cpus=cpus,
-        affinity=None,
-        system="Linux",
-        load_average=None,
-        busy_percent=3.0,
-        sleep_overshoot=0.0001,
-        start_method="spawn",
-    )
-
-
-def results(cells: list[Cell], cpus: int = 2) -> Results:
-    names = dict.fromkeys(c.task for c in cells)
-    tasks = [TaskInfo(n, n, "cpu", "count", 1, "1") for n in names]
-    return Results(metadata(cpus), {}, tasks, cells)
+    """A cell measured once, whose run's jobs are ``records`` (the builders give one job)."""
+    found = cell(runner, layout, [], task=task, bound=bound)
+    found.samples = [sample(span(records), records=records)]
+    return found
 
 
 def only_axes(figure: Figure) -> Axes:
@@ -131,25 +94,27 @@ PROCESSES_ON_CPU = [  # two processes side by side: each job as fast as alone
 
 
 @pytest.mark.parametrize(
-    ("runner", "records", "lanes"),
+    ("runner", "layout", "records", "lanes"),
     [
         (
             "threads",
+            Layout(threads=2),
             THREADS_ON_CPU,
             ["pid 100 MainProcess / Thread_0", "pid 100 MainProcess / Thread_1"],
         ),
         (
             "processes",
+            Layout(processes=2),
             PROCESSES_ON_CPU,
             ["pid 201 SpawnProcess-1 / MainThread", "pid 202 SpawnProcess-2 / MainThread"],
         ),
     ],
 )
 def test_timeline_has_a_lane_per_thread_and_a_bar_per_job_at_its_times(
-    runner: str, records: list[JobRecord], lanes: list[str]
+    runner: str, layout: Layout, records: list[JobRecord], lanes: list[str]
 ) -> None:
     shuffled = [records[3], records[0], records[2], records[1]]
-    ax = only_axes(timeline_figure(cell(runner, "2", Layout(processes=2), [0.4], records=shuffled)))
+    ax = only_axes(timeline_figure(cell_with_records(runner, layout, shuffled)))
     assert lane_labels(ax) == lanes
     drawn = bars(ax)
     assert len(drawn) == len(records)
@@ -166,9 +131,10 @@ def test_timeline_has_a_lane_per_thread_and_a_bar_per_job_at_its_times(
     assert ax.get_xlabel() == "seconds since the first job started"
 
 
-def timeline(runner: str, layout: Layout, records: list[JobRecord], task: str = "cpu") -> Axes:
-    span = max(r.end for r in records) - min(r.start for r in records)
-    return only_axes(timeline_figure(cell(runner, "2", layout, [span], task, records=records)))
+def timeline(
+    runner: str, layout: Layout, records: list[JobRecord], task: str = "cpu", bound: str = "cpu"
+) -> Axes:
+    return only_axes(timeline_figure(cell_with_records(runner, layout, records, task, bound)))
 
 
 def test_threads_take_turns_while_processes_run_side_by_side() -> None:
@@ -182,14 +148,14 @@ def test_threads_take_turns_while_processes_run_side_by_side() -> None:
 
 
 def test_timelines_share_a_time_axis_when_asked() -> None:
-    alone = cell("processes", "2", Layout(processes=2), [0.21], records=PROCESSES_ON_CPU)
+    alone = cell_with_records("processes", Layout(processes=2), PROCESSES_ON_CPU)
     assert only_axes(timeline_figure(alone)).get_xlim()[1] == pytest.approx(0.21 * 1.02)
     assert only_axes(timeline_figure(alone, 0.41)).get_xlim()[1] == pytest.approx(0.41 * 1.02)
 
 
 def test_jobs_overlapping_on_an_event_loop_are_stacked_in_one_lane() -> None:
     records = [record(i, 0.0, 0.1) for i in range(4)] + [record(i + 4, 0.1, 0.2) for i in range(4)]
-    ax = timeline("asyncio", Layout(tasks=4), records, task="io")
+    ax = timeline("asyncio", Layout(tasks=4), records, task="io", bound="io")
     assert lane_labels(ax) == ["pid 100 MainProcess / MainThread"]
     drawn = bars(ax)
     assert len(drawn) == 8
@@ -215,16 +181,19 @@ def test_bars_are_labelled_with_the_job_index_only_where_it_fits() -> None:
 
 
 def speedup_results() -> Results:
+    """A CPU task on 2 CPUs: threads no faster than single, processes twice as fast; one cell
+    n/a, and one that failed after runs that must not be plotted."""
     return results(
         [
-            cell("single", "1", Layout(), [0.8, 0.8, 0.81]),
-            cell("threads", "1", Layout(threads=1), [0.8, 0.82, 0.8]),
-            cell("threads", "2", Layout(threads=2), [0.8, 0.8, 0.79]),
-            cell("processes", "2", Layout(processes=2), [0.4, 0.41, 0.4]),
-            cell("processes", "4", Layout(processes=4), [0.4, 0.42, 0.39]),
-            Cell("cpu", "cpu", "asyncio", "2", Layout(tasks=2), 4, 1, not_applicable="blocks"),
-            Cell("cpu", "cpu", "broken", "2", Layout(threads=2), 4, 1, failure="error: boom"),
-        ]
+            cell("single", Layout(), [0.8, 0.8, 0.81]),
+            cell("threads", Layout(threads=1), [0.8, 0.82, 0.8]),
+            cell("threads", Layout(threads=2), [0.8, 0.8, 0.79]),
+            cell("processes", Layout(processes=2), [0.4, 0.41, 0.4]),
+            cell("processes", Layout(processes=4), [0.4, 0.42, 0.39]),
+            cell("asyncio", Layout(tasks=2), [], not_applicable="blocks"),
+            cell("broken", Layout(threads=2), [0.1, 0.1], failure=status.error("boom")),
+        ],
+        cpus=2,
     )
 
 
@@ -238,18 +207,23 @@ def lines_by_label(ax: Axes) -> dict[str, tuple[list[float], list[float]]]:
 
 def test_speedup_has_a_line_per_measured_runner_and_the_ideal() -> None:
     found = speedup_results()
-    ax = only_axes(speedup_figure(found, "cpu"))
+    analysis = analyse(found)
+    ax = only_axes(speedup_figure(analysis, "cpu"))
     lines = lines_by_label(ax)
     assert list(lines) == ["single", "threads", "processes", "ideal"]
-    base = found.cells[0]
+    assert {runner: ys for runner, (_, ys) in lines.items() if runner != "ideal"} == {
+        "single": [1.0],
+        "threads": [pytest.approx(1.0), pytest.approx(1.0)],
+        "processes": [pytest.approx(2.0), pytest.approx(2.0)],
+    }
     for runner, line in lines.items():
         if runner == "ideal":
             continue
-        measured = [c for c in found.cells if c.runner == runner]
-        expected = [figures(c, base, 2) for c in measured]
-        assert line[1] == pytest.approx([f.speedup for f in expected if f is not None])
-        for x, c in zip(line[0], measured, strict=True):  # drawn a little apart, on a log2 axis
-            assert abs(math.log2(x) - math.log2(c.layout.concurrency)) < 0.2
+        measured = [a for a in analysis.cells if a.cell.runner == runner and a.figures]
+        expected = [a.figures.speedup for a in measured if a.figures is not None]
+        assert line[1] == pytest.approx(expected)
+        for x, a in zip(line[0], measured, strict=True):  # drawn a little apart, on a log2 axis
+            assert abs(math.log2(x) - math.log2(a.cell.layout.concurrency)) < 0.2
     assert lines["ideal"] == ([1, 2, 4], [1, 2, 2])  # min(concurrency, 2 CPUs, 4 jobs)
     legend = ax.get_legend()
     assert legend is not None
@@ -257,31 +231,45 @@ def test_speedup_has_a_line_per_measured_runner_and_the_ideal() -> None:
     assert ax.get_xlabel() and ax.get_ylabel() == "speed-up over single"
 
 
+def test_speedup_is_over_the_first_inline_runner_whatever_its_name() -> None:
+    found = results(
+        [
+            cell("threads", Layout(threads=1), [0.8, 0.8, 0.8]),
+            cell("direct", Layout(), [0.4, 0.4, 0.4], kind=INLINE),
+            cell("threads", Layout(threads=2), [0.2, 0.2, 0.2]),
+        ]
+    )
+    ax = only_axes(speedup_figure(analyse(found), "cpu"))
+    lines = lines_by_label(ax)
+    assert lines["direct"][1] == [1.0]
+    assert lines["threads"][1] == [pytest.approx(0.5), pytest.approx(2.0)]
+    assert ax.get_ylabel() == "speed-up over direct"
+
+
 def test_speedup_error_bars_span_the_95_percent_interval() -> None:
-    found = speedup_results()
-    ax = only_axes(speedup_figure(found, "cpu"))
+    analysis = analyse(speedup_results())
+    ax = only_axes(speedup_figure(analysis, "cpu"))
     segments = [
         seg for c in ax.collections if isinstance(c, LineCollection) for seg in c.get_segments()
     ]
     lows_highs = sorted((round(s[0][1], 9), round(s[1][1], 9)) for s in segments)
     expected = []
-    for c in found.cells:
-        f = figures(c, found.cells[0], 2) if c.runnable else None
-        if f is not None and f.interval is not None:
-            expected.append((round(f.interval.low, 9), round(f.interval.high, 9)))
+    for a in analysis.cells:
+        if a.figures is not None and a.figures.interval is not None:
+            expected.append((round(a.figures.interval.low, 9), round(a.figures.interval.high, 9)))
     assert lows_highs == sorted(expected)
-    assert len(expected) == 5
+    assert len(expected) == 4  # every measured cell but the baseline, which has no spread
 
 
 def test_io_ideal_counts_the_rounds_of_waits() -> None:
     found = results(
         [
-            cell("single", "1", Layout(), [1.0, 1.0], task="io", jobs=5),
-            cell("threads", "2", Layout(threads=2), [0.6, 0.6], task="io", jobs=5),
-            cell("threads", "4", Layout(threads=4), [0.4, 0.4], task="io", jobs=5),
+            cell("single", Layout(), [1.0, 1.0], task="io", bound="io", jobs=5, size=0.2),
+            cell("threads", Layout(threads=2), [0.6, 0.6], task="io", bound="io", jobs=5, size=0.2),
+            cell("threads", Layout(threads=4), [0.4, 0.4], task="io", bound="io", jobs=5, size=0.2),
         ]
     )
-    ideal = lines_by_label(only_axes(speedup_figure(found, "io")))["ideal"]
+    ideal = lines_by_label(only_axes(speedup_figure(analyse(found), "io")))["ideal"]
     assert ideal == ([1, 2, 4], [pytest.approx(1.0), pytest.approx(5 / 3), pytest.approx(2.5)])
 
 
@@ -289,11 +277,11 @@ def test_a_transfer_task_gets_no_speedup_plot(tmp_path: Path) -> None:
     """Single sends nothing, so a speed-up over it means nothing for a transfer task."""
     found = results(
         [
-            cell("single", "1", Layout(), [1.0, 1.0], task="transfer"),
-            cell("processes", "2", Layout(processes=2), [0.8, 0.8], task="transfer"),
+            cell("single", Layout(), [1.0, 1.0], task="transfer", bound="transfer"),
+            cell("processes", Layout(processes=2), [0.8, 0.8], task="transfer", bound="transfer"),
         ]
     )
-    assert speedup_points(found, "transfer") == {}
+    assert speedup_points(analyse(found), "transfer") == {}
     names = [p.name for p in write_plots(found, tmp_path)]
     assert "speedup-transfer.png" not in names
     assert "wall-transfer.png" in names
@@ -304,7 +292,7 @@ def test_a_transfer_task_gets_no_speedup_plot(tmp_path: Path) -> None:
 
 def test_wall_has_a_bar_per_measured_cell_at_its_median_with_the_range() -> None:
     found = speedup_results()
-    ax = only_axes(wall_figure(found, "cpu"))
+    ax = only_axes(wall_figure(analyse(found), "cpu"))
     measured = found.cells[:5]
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels == ["single 1", "threads 1", "threads 2", "processes 2", "processes 4"]
@@ -327,13 +315,77 @@ def max_span(c: Cell) -> float:
     return max(s.job_span for s in c.samples)
 
 
+# Sweeps
+
+LEVELS = [1, 10, 100]
+#: Per runner of a sweep: what holds a level's jobs, and what each job at once adds to the job
+#: time (seconds) and to the peak (MiB).
+SWEPT = {"asyncio": ("tasks", 0.001, 0.25), "threads": ("threads", 0.002, 1.0)}
+
+
+def sweep_results(task: str, bound: str) -> Results:
+    """A sweep of ``task`` (waits of 0.1 s) over :data:`LEVELS` on the :data:`SWEPT` runners,
+    level by level as a sweep plans its cells, every level's jobs all at once."""
+    cells = []
+    for level in LEVELS:
+        for runner, (holder, added, mib) in SWEPT.items():
+            layout = Layout(**{holder: level})
+            time = 0.1 + added * level
+            peak = 20 * MIB + int(mib * level * MIB)
+            cells.append(
+                cell(runner, layout, [time, time], task, bound, level, size=0.1, peak=peak)
+            )
+    found = results(cells, repeat=2)
+    found.settings["kind"] = SWEEP
+    return found
+
+
+def line(ax: Axes, label: str) -> tuple[list[float], list[float]]:
+    return lines_by_label(ax)[label]
+
+
+def test_a_sweep_plots_the_time_added_to_one_wait_and_the_peak_memory_per_level(
+    tmp_path: Path,
+) -> None:
+    found = sweep_results("sleep", "io")
+    points = sweep_points(analyse(found), "sleep")
+    assert list(points) == list(SWEPT)
+    for runner, (_, added, mib) in SWEPT.items():
+        expected = [(n, added * n, 20 + mib * n) for n in LEVELS]
+        assert points[runner] == [pytest.approx(p, abs=1e-9) for p in expected]
+    overhead, memory = sweep_figure(analyse(found), "sleep").axes
+    assert overhead.get_ylabel() == "overhead over one wait, ms"
+    for runner, (_, added, mib) in SWEPT.items():
+        assert line(overhead, runner)[0] == LEVELS
+        assert line(overhead, runner)[1] == pytest.approx([added * n * 1000 for n in LEVELS])
+        assert line(memory, runner)[0] == LEVELS
+        assert line(memory, runner)[1] == pytest.approx([20 + mib * n for n in LEVELS])
+    written = write_plots(found, tmp_path)
+    assert [p.name for p in written] == ["sweep-sleep.png"]
+    assert written[0].read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_a_transfer_sweep_plots_the_job_time_itself() -> None:
+    """A transfer has no ideal time to subtract: its whole job time is plotted."""
+    found = sweep_results("tcp", "transfer")
+    points = sweep_points(analyse(found), "tcp")
+    assert [added for _, added, _ in points["asyncio"]] == [
+        pytest.approx(0.1 + 0.001 * n) for n in LEVELS
+    ]
+    overhead, _ = sweep_figure(analyse(found), "tcp").axes
+    assert overhead.get_ylabel() == "job time, ms"
+    assert overhead.get_title() == "tcp: job time"
+
+
 # Files
 
 
 def test_write_plots_writes_pngs_named_after_the_cells(tmp_path: Path) -> None:
     found = speedup_results()
-    found.cells.append(Cell("io", "io", "asyncio", "2", Layout(tasks=2), 4, 1, not_applicable="x"))
-    found.cells.append(cell("odd/runner", "2x2", Layout(processes=2, threads=2), [0.3], task="cpu"))
+    odd = cell("odd/runner", Layout(processes=2, threads=2), [0.3], kind=PROCESSES_THREADS)
+    odd.workers = "2x2"
+    not_applicable = cell("asyncio", Layout(tasks=2), [], task="io", bound="io", not_applicable="x")
+    found = results([*found.cells, odd, not_applicable], cpus=2)
     folder = tmp_path / "deep" / "plots"
     written = write_plots(found, folder)
     assert [p.name for p in written] == [
@@ -352,7 +404,7 @@ def test_write_plots_writes_pngs_named_after_the_cells(tmp_path: Path) -> None:
 
 
 def test_a_task_without_a_speedup_gets_no_speedup_plot(tmp_path: Path) -> None:
-    found = results([cell("threads", "2", Layout(threads=2), [0.4])])
+    found = results([cell("threads", Layout(threads=2), [0.4])])
     names = [p.name for p in write_plots(found, tmp_path)]
     assert names == ["timeline-cpu-threads-2.png", "wall-cpu.png"]
 
@@ -375,4 +427,4 @@ def test_the_module_imports_without_matplotlib(monkeypatch: pytest.MonkeyPatch) 
     fresh = importlib.import_module("lab.report.plots")
     assert fresh is not plots
     with pytest.raises(fresh.PlotError):
-        fresh.timeline_figure(cell("single", "1", Layout(), [0.1]))
+        fresh.timeline_figure(cell("single", Layout(), [0.1]))

@@ -26,6 +26,8 @@ BUILTIN_PLUGINS = {
     "tasks",
     "single",
     "threads",
+    "thread-per-job",
+    "tcp",
     "processes",
     "threads-in-processes",
     "asyncio",
@@ -89,7 +91,12 @@ RUNNER_SOURCE = """
 
 def test_builtins_come_through_entry_points() -> None:
     pm, report = get_plugin_manager()
-    assert {name for name, _ in pm.list_name_plugin()} >= BUILTIN_PLUGINS
+    builtins = {
+        name
+        for name, dist in report.distributions.items()
+        if dist.startswith("concurrency-lab ") and pm.has_plugin(name)
+    }
+    assert builtins == BUILTIN_PLUGINS
     assert report.warnings == []
     assert report.distributions["threads"].startswith("concurrency-lab ")
 
@@ -261,3 +268,50 @@ def test_hook_calls_can_be_traced(
     monkeypatch.setenv(TRACE_ENV, "1")
     load_catalog()
     assert "lab_register_runners" in capsys.readouterr().err
+
+
+class _Inline(Runner):
+    name = "inline-by-hook"
+    description = "registered by a plugin object"
+    kind = "inline"
+
+    def layout(self, workers: Workers) -> Layout:
+        return Layout()
+
+    def start(self, layout: Layout, context: RunContext) -> InlineSession:
+        return InlineSession()
+
+
+def test_hook_lab_register_runners() -> None:
+    """A plugin implementing only this hook: its runner, and only it, is collected as its."""
+
+    class Plugin:
+        @lab.hookimpl
+        def lab_register_runners(self, register: Callable[[Runner], None]) -> None:
+            register(_Inline())
+
+    catalog, report, _ = load_catalog(PluginOptions(autoload=False), [Plugin()])
+    assert catalog.runners.names() == ["inline-by-hook"]
+    assert catalog.tasks.names() == []
+    assert report.warnings == []
+
+
+def test_hook_lab_register_tasks() -> None:
+    """A plugin implementing only this hook: its task, and only it, is collected as its."""
+    task = lab.Task(
+        name="by-hook",
+        description="registered by a plugin object",
+        bound="io",
+        forms={"sync": print},
+        size=lab.Size(name="seconds", kind=float, default=0.1, soft_limit=1.0),
+    )
+
+    class Plugin:
+        @lab.hookimpl
+        def lab_register_tasks(self, register: Callable[[lab.Task], None]) -> None:
+            register(task)
+
+    catalog, report, _ = load_catalog(PluginOptions(autoload=False), [Plugin()])
+    assert catalog.tasks.items == {"by-hook": task}
+    assert catalog.runners.names() == []
+    assert report.warnings == []

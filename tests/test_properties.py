@@ -67,7 +67,17 @@ def test_interleaving_visits_every_cell_once_per_round(
     cell_count: int, warmups: int, repeat: int, not_applicable: set[int]
 ) -> None:
     cells = [
-        Cell("io", "io", "single", "1", Layout(), 1, 0.1, "n/a" if i in not_applicable else None)
+        Cell(
+            "io",
+            "io",
+            "single",
+            "inline",
+            "1",
+            Layout(),
+            1,
+            0.1,
+            "n/a" if i in not_applicable else None,
+        )
         for i in range(cell_count)
     ]
     visits: list[tuple[int, bool]] = []
@@ -90,7 +100,9 @@ def record(index: int, start: float = 1.0, pid: int = 1, thread: int = 1) -> Job
 
 
 def measured(records: list[JobRecord]) -> Measurement:
-    return Measurement(0.0, 1.0, 0.0, 0.0, 0.0, 10.0, records, None)
+    return Measurement(
+        startup=0.0, wall=1.0, teardown=0.0, cpu=0.0, run_start=0.0, run_end=10.0, records=records
+    )
 
 
 @given(st.integers(min_value=0, max_value=30), st.data())

@@ -16,6 +16,7 @@ from conftest import LabProcess
 
 from lab.cli import main
 from lab.report.compare import compare
+from lab.results.comparison import Judgement, compare_runs
 from lab.results.journal import load
 from lab.results.model import ResultsError
 
@@ -50,7 +51,7 @@ def test_the_json_is_versioned_data_with_raw_samples_and_records(saved: tuple[Pa
     folder, _ = saved
     data = json.loads((folder / "run.json").read_text())
     assert data["schema"] == "concurrency-lab/results"
-    assert data["version"] == 1
+    assert data["version"] == 2
     assert data["complete"] is True
     assert data["metadata"]["cpus"] >= 1
     assert "pluggy" in data["metadata"]["versions"]
@@ -72,7 +73,9 @@ def test_csv_has_every_cell_with_its_figures(saved: tuple[Path, str]) -> None:
     assert float(processes["speedup_ci_low"]) <= float(processes["speedup"])
     assert float(processes["speedup"]) <= float(processes["speedup_ci_high"])
     asyncio_cpu = next(r for r in rows if r["runner"] == "asyncio" and r["task"] == "cpu")
-    assert asyncio_cpu["status"] == "n/a: CPU-bound work blocks the event loop"
+    assert asyncio_cpu["status"] == "n/a"
+    assert asyncio_cpu["status_detail"] == "CPU-bound work blocks the event loop"
+    assert asyncio_cpu["kind"] == "event-loop"
     assert asyncio_cpu["job_s_median"] == ""
 
 
@@ -103,12 +106,62 @@ def test_two_runs_compare_with_a_readable_verdict(saved: tuple[Path, str]) -> No
     for cell in slower.cells:
         for sample in cell.samples:
             sample.job_span *= 2
-    text = compare([("a.json", first), ("b.json", slower)], "simple")
+    text, every = compare([("a.json", first), ("b.json", slower)], "simple")
+    assert every
     assert "note: the runs differ in GIL on: True in a.json, False in b.json" in text
-    assert "slower" in text or "one run each" in text
+    matches = compare_runs(first, "a.json", slower, "b.json").matches
+    assert len(matches) == 7
+    assert {m.judgement for m in matches} == {Judgement.SLOWER}
+    assert all(m.ratio == 2.0 for m in matches)
     assert "geometric mean of after / before over 7 cells: 2.000 (b.json is 100.0% slower" in text
-    same = compare([("a.json", first), ("c.json", load(folder / "run.json"))], "simple")
+    same, _ = compare([("a.json", first), ("c.json", load(folder / "run.json"))], "simple")
     assert "the same (within 1%)" in same
+
+
+def test_cells_on_different_work_are_named_and_never_given_a_ratio(
+    saved: tuple[Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, _ = saved
+    other = load(folder / "run.json")
+    for cell in other.cells:
+        if cell.task == "io":
+            cell.size = 0.1
+        if cell.task == "cpu":
+            cell.jobs = 8
+    other.tasks = [replace(t, size=0.1) if t.name == "io" else t for t in other.tasks]
+    (tmp_path / "other.json").write_text(other.to_json())
+    assert main(["compare", str(folder / "run.json"), str(tmp_path / "other.json")]) == 1
+    out = capsys.readouterr().out
+    assert "no cell was measured on the same work in both runs" in out
+    assert "not compared, 7 cells measured on different work" in out
+    assert "seconds 0.05 → 0.1" in out and "jobs 2 → 8" in out
+    assert "geometric mean" not in out and "slower" not in out and "faster" not in out
+
+
+def test_a_matrix_and_a_sweep_are_not_compared(
+    saved: tuple[Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, _ = saved
+    sweep = load(folder / "run.json")
+    sweep.settings["kind"] = "sweep"
+    (tmp_path / "sweep.json").write_text(sweep.to_json())
+    assert main(["compare", str(folder / "run.json"), str(tmp_path / "sweep.json")]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"lab: error: cannot compare {folder / 'run.json'} (a matrix run) with"
+        f" {tmp_path / 'sweep.json'} (a sweep run): they measure different things\n"
+    )
+
+
+def test_a_file_whose_cells_disagree_with_their_task_is_refused(
+    saved: tuple[Path, str], tmp_path: Path
+) -> None:
+    folder, _ = saved
+    data = json.loads((folder / "run.json").read_text())
+    data["cells"][0]["size"] = 1
+    (tmp_path / "mixed.json").write_text(json.dumps(data))
+    with pytest.raises(ResultsError, match="cell 0 has size 1, its task 'cpu' 300000"):
+        load(tmp_path / "mixed.json")
 
 
 @pytest.mark.parametrize(
@@ -117,7 +170,11 @@ def test_two_runs_compare_with_a_readable_verdict(saved: tuple[Path, str]) -> No
         ("not json at all", "is not a concurrency-lab results file"),
         ('{"schema": "something else"}', "is not a concurrency-lab results file"),
         ('{"schema": "concurrency-lab/results", "version": 99}', "has results version 99"),
-        ('{"schema": "concurrency-lab/results", "version": 1}', "is damaged"),
+        ('{"schema": "concurrency-lab/results", "version": 2}', "is damaged"),
+        (
+            '{"schema": "concurrency-lab/results", "version": 1}',
+            "has results version 1 from an earlier lab; this lab reads version 2",
+        ),
     ],
 )
 def test_a_corrupt_or_foreign_file_is_refused_in_one_line(

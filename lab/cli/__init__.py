@@ -5,21 +5,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-import tabulate
-
 from lab.cli import matrix as matrix_command
+from lab.cli import options as cli_options
+from lab.cli import saved
 from lab.cli import sweep as sweep_command
 from lab.errors import LabError, UsageError
-from lab.host.listing import plugin_listing
-from lab.host.manager import PluginOptions
-from lab.host.registry import Catalog, load_catalog
-from lab.report.compare import compare
-from lab.report.outputs import Outputs
-from lab.report.text import render
-from lab.results.journal import load
+from lab.host.listing import catalog_listing, plugin_listing
+from lab.host.manager import PluginOptions, plugin_reference
+from lab.host.registry import load_catalog
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -77,8 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         " one).",
     )
     report.add_argument("results", metavar="RESULTS.json")
-    report.add_argument("--tablefmt", default="simple", help="any tabulate format")
-    matrix_command.add_output_arguments(report)
+    cli_options.add_tablefmt_argument(report)
+    cli_options.add_output_arguments(report)
     comparison = commands.add_parser(
         "compare",
         help="compare saved runs cell by cell: ratios with intervals and a verdict",
@@ -86,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
         " both.",
     )
     comparison.add_argument("runs", metavar="RESULTS.json", nargs="+")
-    comparison.add_argument("--tablefmt", default="simple", help="any tabulate format")
+    cli_options.add_tablefmt_argument(comparison)
     plugins = commands.add_parser(
         "plugins",
         parents=[plugin_options],
@@ -97,7 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> int:
-    """Run the ``lab`` command; returns the exit code. ``plugins`` are registered as objects."""
+    """Run the ``lab`` command; returns the exit code.
+
+    ``plugins`` are loaded as if named with ``-p``: modules, or module-level objects, which
+    the lab and every cell's worker process import by name.
+    """
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exit_:  # --help
@@ -108,14 +107,17 @@ def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> i
         build_parser().print_help()
         return 2
     try:
-        if args.command in ("report", "compare"):
-            return _saved(args)
-        options = PluginOptions.from_args(args.plugins, strict=args.strict_plugins)
-        catalog, report, pm = load_catalog(options, plugins)
+        if args.command == "report":
+            return saved.report(args)
+        if args.command == "compare":
+            return saved.compare_runs(args)
+        references = [plugin_reference(p) for p in plugins]
+        options = PluginOptions.from_args([*args.plugins, *references], strict=args.strict_plugins)
+        catalog, report, pm = load_catalog(options)
         for warning in report.warnings:
             print(f"lab: warning: {warning}", file=sys.stderr)
         if args.command == "list":
-            print(_listing(catalog))
+            print(catalog_listing(catalog))
             return 0
         if args.command == "sweep":
             return sweep_command.run(args, catalog, options)
@@ -137,40 +139,6 @@ def console_main() -> NoReturn:
     sys.exit(code)
 
 
-def _saved(args: argparse.Namespace) -> int:
-    """``lab report`` and ``lab compare``: saved runs, no plugins, nothing measured."""
-    matrix_command.check_tablefmt(args.tablefmt)
-    if args.command == "report":
-        results = load(Path(args.results))
-        outputs = Outputs.from_args(args)
-        print(render(results, args.tablefmt))
-        for line in outputs.write(results, with_json=True):
-            print(line, file=sys.stderr)
-        return 0
-    if len(args.runs) < 2:
-        raise UsageError("compare needs two results files or more")
-    runs = [(name, load(Path(name))) for name in args.runs]
-    print(compare(runs, args.tablefmt))
-    return 0
-
-
 def _fail(exc: LabError) -> int:
     print(f"lab: error: {exc}", file=sys.stderr)
     return exc.exit_code
-
-
-def _listing(catalog: Catalog) -> str:
-    runners = [
-        [r.name, r.description, catalog.runners.owners[r.name], r.unavailable() or "yes"]
-        for r in catalog.runners.items.values()
-    ]
-    tasks = [
-        [t.name, t.description, catalog.tasks.owners[t.name], ", ".join(t.forms)]
-        for t in catalog.tasks.items.values()
-    ]
-    return "\n\n".join(
-        [
-            tabulate.tabulate(runners, headers=("runner", "description", "from", "available")),
-            tabulate.tabulate(tasks, headers=("task", "description", "from", "forms")),
-        ]
-    )

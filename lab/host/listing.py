@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import tabulate
 
+from lab.plan.profiles import in_table_order
+
 if TYPE_CHECKING:
     import pluggy
 
@@ -42,3 +44,23 @@ def plugin_listing(
         return "no third-party plugins are installed; lab plugins --all lists the built-in ones"
     headers = ("plugin", "distribution", "hooks", "runners", "tasks")
     return tabulate.tabulate(rows, headers=headers)
+
+
+def catalog_listing(catalog: Catalog) -> str:
+    """``lab list``: every runner with its kind and whether it runs here, and every task."""
+    runners = [
+        [r.name, r.kind, r.description, catalog.runners.owners[r.name], r.unavailable() or "yes"]
+        for r in in_table_order(list(catalog.runners.items.values()))
+    ]
+    tasks = [
+        [t.name, t.bound, t.description, catalog.tasks.owners[t.name], ", ".join(t.forms)]
+        for t in catalog.tasks.items.values()
+    ]
+    return "\n\n".join(
+        [
+            tabulate.tabulate(
+                runners, headers=("runner", "kind", "description", "from", "available")
+            ),
+            tabulate.tabulate(tasks, headers=("task", "bound", "description", "from", "forms")),
+        ]
+    )

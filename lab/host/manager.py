@@ -10,13 +10,14 @@ import importlib
 import importlib.metadata
 import os
 import sys
+import types
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pluggy
 
 from lab import hookspecs
-from lab.errors import PluginError
+from lab.errors import PluginError, UsageError
 from lab.jobs import describe_exception
 from lab.markers import PROJECT_NAME
 
@@ -102,8 +103,34 @@ def get_plugin_manager(
     return pm, report
 
 
-def _import(module_name: str) -> object:
-    return importlib.import_module(module_name)
+def _import(reference: str) -> object:
+    """The plugin ``reference`` names: a module, or ``module:attribute``."""
+    module_name, _, attribute = reference.partition(":")
+    found: object = importlib.import_module(module_name)
+    for part in filter(None, attribute.split(".")):
+        found = getattr(found, part)
+    return found
+
+
+def plugin_reference(plugin: object) -> str:
+    """How a worker process imports ``plugin``: its module's name, or ``module:qualname``
+    for a module-level object. A plugin no other process can import is a :class:`UsageError`."""
+    if isinstance(plugin, types.ModuleType):
+        module_name, qualname = plugin.__name__, ""
+    else:
+        module_name = getattr(plugin, "__module__", None) or ""
+        qualname = getattr(plugin, "__qualname__", None) or ""
+    reference = f"{module_name}:{qualname}" if qualname else module_name
+    try:
+        importable = module_name != "__main__" and _import(reference) is plugin
+    except Exception:
+        importable = False
+    if not importable:
+        raise UsageError(
+            f"plugin {plugin!r} cannot reach the cells' worker processes: give a module, or an"
+            " object they can import by its module and name"
+        )
+    return reference
 
 
 def _load(

@@ -92,7 +92,7 @@ def descriptor_limit() -> int | None:
 
 
 def check_sweep_cell(
-    runner: str, level: int, layout: Layout, sockets: bool, allow_large: bool
+    runner: str, level: int, layout: Layout, sockets: int, allow_large: bool
 ) -> None:
     """Refuse a sweep level that the machine cannot hold, naming the limit: the OS's thread
     limit, the memory available, descriptors for sockets; and, unless ``allow_large``, the
@@ -124,8 +124,8 @@ def check_sweep_cell(
             f" of the {available / 2**30:.1f} GiB available"
         )
     descriptors = descriptor_limit()
-    if sockets and descriptors is not None and level + SPARE_DESCRIPTORS > descriptors:
+    if sockets and descriptors is not None and sockets + SPARE_DESCRIPTORS > descriptors:
         raise UsageError(
-            f"{runner} at {level:,} needs {level:,} sockets, but this process may open only"
+            f"{runner} at {level:,} needs {sockets:,} sockets, but this process may open only"
             f" {descriptors:,} descriptors (RLIMIT_NOFILE); raise it with ulimit -n"
         )

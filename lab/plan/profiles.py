@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from lab.errors import UsageError
+from lab.runner import KINDS
+
+if TYPE_CHECKING:
+    from lab.runner import Runner
 
 
 @dataclass(frozen=True)
@@ -23,24 +28,11 @@ class Profile:
     timeout: float = 60.0
 
 
-#: Table order of the built-in runners, from the baseline to event loops; others follow.
-RUNNER_ORDER = (
-    "single",
-    "threads",
-    "thread-per-job",
-    "processes",
-    "threads-in-processes",
-    "asyncio",
-    "uvloop",
-    "anyio-asyncio",
-    "anyio-trio",
-)
-
-
-def in_table_order(names: list[str]) -> list[str]:
-    """``names`` with the built-in runners first, in :data:`RUNNER_ORDER`, then the rest."""
-    rank = {name: i for i, name in enumerate(RUNNER_ORDER)}
-    return sorted(names, key=lambda name: rank.get(name, len(rank)))
+def in_table_order(runners: list[Runner]) -> list[Runner]:
+    """``runners`` by kind, in :data:`lab.runner.KINDS` order (the baseline first, event loops
+    last), then runners of other kinds; registration order within a kind."""
+    rank = {kind: i for i, kind in enumerate(KINDS)}
+    return sorted(runners, key=lambda runner: rank.get(runner.kind, len(rank)))
 
 
 QUICK = Profile(

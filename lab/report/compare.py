@@ -1,134 +1,93 @@
-"""``lab compare``: two or more saved runs side by side, cell by cell."""
+"""``lab compare`` as text: each later run against the first, cell by cell."""
 
 from __future__ import annotations
 
-import math
-import statistics
 from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
-from lab.results.analysis import job_time
-from lab.results.stats import Interval, ratio_of_medians
+from lab.results.comparison import SAME, Judgement, compare_runs
 
 if TYPE_CHECKING:
-    from lab.results.model import Cell, Results
+    from lab.results.comparison import Comparison, Match
+    from lab.results.model import Results
 
-#: Ratios whose whole interval lies this close to 1 are the same for any practical purpose.
-SAME = 0.01
-
-#: Metadata that, when it differs, is worth saying (it is often the point of a comparison).
-CONTEXT = (
-    ("cpus", "usable CPUs"),
-    ("python", "Python"),
-    ("gil_enabled", "GIL on"),
-    ("system", "system"),
-    ("start_method", "start method"),
+HEADERS = (
+    "task",
+    "runner",
+    "workers",
+    "before s",
+    "after s",
+    "after / before",
+    "95% CI",
+    "verdict",
 )
+DIFFERENT_HEADERS = ("task", "runner", "workers", "different work: before → after")
+NOTHING_MATCHED = "no cell was measured on the same work in both runs"
 
 
-def compare(runs: list[tuple[str, Results]], tablefmt: str) -> str:
-    """Each later run against the first: per cell the ratio of median job times with its 95 %
-    interval and whether the difference is significant (and more than 1 %), then the geometric
-    mean."""
+def compare(runs: list[tuple[str, Results]], tablefmt: str) -> tuple[str, bool]:
+    """The report, and whether every later run had at least one cell to compare."""
     (base_name, base), others = runs[0], runs[1:]
-    parts = []
+    parts: list[str] = []
+    every = True
     for name, other in others:
+        found = compare_runs(base, base_name, other, name)
         parts.append(f"{name} against {base_name}")
-        parts += _context(base_name, base, name, other)
-        parts.append(_table(base, other, tablefmt))
-        parts.append(_summary(base, other, name, base_name))
-    return "\n\n".join(p for p in parts if p)
+        if found.notes:
+            parts.append("\n".join(f"note: {n}" for n in found.notes))
+        if found.matches:
+            rows = [_row(m) for m in found.matches]
+            parts.append(tabulate(rows, headers=HEADERS, tablefmt=tablefmt, disable_numparse=True))
+        else:
+            every = False
+            parts.append(NOTHING_MATCHED)
+        if found.different:
+            parts.append(_different(found, tablefmt))
+        parts.append(_summary(found, name, base_name))
+    return "\n\n".join(p for p in parts if p), every
 
 
-def _measured(results: Results) -> dict[tuple[str, str, str], Cell]:
-    return {c.key: c for c in results.cells if c.failure is None and c.samples}
+def _row(match: Match) -> list[str]:
+    before, interval = match.before, match.interval
+    return [
+        before.task,
+        before.runner,
+        before.workers,
+        f"{match.before_median:.4f}",
+        f"{match.after_median:.4f}",
+        f"{match.ratio:.3f}",
+        "" if interval is None else f"{interval.low:.3f}-{interval.high:.3f}",
+        _words(match.judgement),
+    ]
 
 
-def _ratios(base: Results, other: Results) -> list[tuple[Cell, Cell, float]]:
-    mine = _measured(base)
-    theirs = _measured(other)
-    rows = []
-    for key, cell in mine.items():
-        if key in theirs:
-            before, after = _median(cell), _median(theirs[key])
-            if before > 0 and after > 0:
-                rows.append((cell, theirs[key], after / before))
-    return rows
-
-
-def _table(base: Results, other: Results, tablefmt: str) -> str:
-    rows = []
-    for before, after, _ in _ratios(base, other):
-        interval = ratio_of_medians(
-            [job_time(after, s) for s in after.samples],
-            [job_time(before, s) for s in before.samples],
-        )
-        point = interval.point if interval else _median(after) / _median(before)
-        rows.append(
-            [
-                before.task,
-                before.runner,
-                before.workers,
-                f"{_median(before):.4f}",
-                f"{_median(after):.4f}",
-                f"{point:.3f}",
-                "" if interval is None else f"{interval.low:.3f}-{interval.high:.3f}",
-                _judge(interval),
-            ]
-        )
-    if not rows:
-        return "no cell was measured in both runs"
-    headers = (
-        "task",
-        "runner",
-        "workers",
-        "before s",
-        "after s",
-        "after / before",
-        "95% CI",
-        "verdict",
-    )
-    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
-
-
-def _judge(interval: Interval | None) -> str:
-    if interval is None:
-        return "one run each: no interval"
-    if interval.low >= 1 - SAME and interval.high <= 1 + SAME:
+def _words(judgement: Judgement) -> str:
+    if judgement is Judgement.SAME:
         return f"the same (within {SAME:.0%})"
-    if interval.high < 1:
-        return "faster"
-    if interval.low > 1:
-        return "slower"
-    return "not significant"
+    return str(judgement.value)
 
 
-def _summary(base: Results, other: Results, name: str, base_name: str) -> str:
-    ratios = [ratio for _, _, ratio in _ratios(base, other)]
-    if not ratios:
+def _different(found: Comparison, tablefmt: str) -> str:
+    rows = [
+        [
+            d.before.task,
+            d.before.runner,
+            d.before.workers,
+            ", ".join(f"{what} {old} → {new}" for what, old, new in d.differences),
+        ]
+        for d in found.different
+    ]
+    table = tabulate(rows, headers=DIFFERENT_HEADERS, tablefmt=tablefmt, disable_numparse=True)
+    return f"not compared, {len(rows)} cells measured on different work:\n{table}"
+
+
+def _summary(found: Comparison, name: str, base_name: str) -> str:
+    mean = found.geometric_mean
+    if mean is None:
         return ""
-    mean = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
     direction = "faster" if mean < 1 else "slower"
     return (
-        f"geometric mean of after / before over {len(ratios)} cells: {mean:.3f}"
+        f"geometric mean of after / before over {len(found.matches)} cells: {mean:.3f}"
         f" ({name} is {abs(1 - mean):.1%} {direction} than {base_name})"
     )
-
-
-def _context(base_name: str, base: Results, name: str, other: Results) -> list[str]:
-    notes = []
-    for field, label in CONTEXT:
-        before, after = getattr(base.metadata, field), getattr(other.metadata, field)
-        if before != after:
-            notes.append(
-                f"note: the runs differ in {label}: {before} in {base_name}, {after} in {name}"
-            )
-    for which, results in ((base_name, base), (name, other)):
-        if not results.complete:
-            notes.append(f"note: {which} was interrupted; only its measured cells are compared")
-    return ["\n".join(notes)] if notes else []
-
-
-def _median(cell: Cell) -> float:
-    return statistics.median(job_time(cell, s) for s in cell.samples)

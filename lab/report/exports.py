@@ -6,49 +6,48 @@ import csv
 import io
 from typing import TYPE_CHECKING
 
-from lab.report.table import BASELINE, LEGEND, render_task
+from lab.report.table import LEGEND, render_task
 from lab.report.text import render_header
 from lab.report.verdict import render_verdict
-from lab.results.analysis import figures, ideal_speedup
+from lab.results.analysis import analyse
 
 if TYPE_CHECKING:
     from lab.results.model import Results
 
 CSV_COLUMNS = (
-    "task", "runner", "workers", "processes", "threads", "tasks", "jobs", "size", "status",
-    "samples", "startup_s", "job_s_median", "job_s_q1", "job_s_q3", "job_s_mean", "job_s_sd",
-    "job_s_min", "job_s_max", "wall_s", "cpu_s", "cores_used", "speedup", "speedup_ci_low",
-    "speedup_ci_high", "ideal_speedup", "efficiency", "peak_memory_bytes",
-    "memory_per_worker_bytes", "unstable",
+    "task", "runner", "kind", "workers", "processes", "threads", "tasks", "jobs", "size",
+    "status", "status_detail", "samples", "startup_s", "job_s_median", "job_s_q1", "job_s_q3",
+    "job_s_mean", "job_s_sd", "job_s_min", "job_s_max", "wall_s", "cpu_s", "cores_used",
+    "speedup", "speedup_ci_low", "speedup_ci_high", "ideal_speedup", "efficiency",
+    "peak_memory_bytes", "memory_per_worker_bytes", "memory_per_worker_resolution_bytes",
 )  # fmt: skip
 
 
 def to_csv(results: Results) -> str:
-    """Every cell with every figure; empty fields where a cell has no such figure."""
+    """Every cell with every figure; empty fields where a cell has no such figure.
+    ``memory_per_worker_bytes`` is empty when the rise is within its resolution."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    cpus = results.metadata.cpus
-    for cell in results.cells:
-        same_task = [c for c in results.cells if c.task == cell.task]
-        baseline = next((c for c in same_task if c.runner == BASELINE), None)
-        siblings = [c for c in same_task if c.runner == cell.runner]
-        fig = figures(cell, baseline, cpus, siblings)
+    for analysed in analyse(results).cells:
+        cell, fig, status = analysed.cell, analysed.figures, analysed.status
         row: list[object] = [
-            cell.task, cell.runner, cell.workers, cell.layout.processes, cell.layout.threads,
-            cell.layout.tasks, cell.jobs, cell.size, cell.status, len(cell.samples),
+            cell.task, cell.runner, cell.kind, cell.workers, cell.layout.processes,
+            cell.layout.threads, cell.layout.tasks, cell.jobs, cell.size, status.kind.value,
+            status.detail, 0 if fig is None else fig.samples,
         ]  # fmt: skip
         if fig is None:
             row += [""] * (len(CSV_COLUMNS) - len(row))
         else:
-            jobs, interval = fig.jobs, fig.interval
+            jobs, interval, per_worker = fig.jobs, fig.interval, fig.memory_per_worker
             row += [
                 fig.startup, jobs.median, jobs.q1, jobs.q3, jobs.mean, jobs.stdev, jobs.low,
-                jobs.high, fig.total, fig.cpu, fig.cores, _blank(fig.speedup),
+                jobs.high, fig.total, fig.cpu, _blank(fig.cores), _blank(fig.speedup),
                 _blank(interval.low if interval else None),
                 _blank(interval.high if interval else None),
-                _blank(ideal_speedup(cell, cpus)), _blank(fig.efficiency), fig.peak_memory,
-                _blank(fig.memory_per_worker), fig.unstable or "",
+                _blank(fig.ideal), _blank(fig.efficiency), fig.peak_memory,
+                _blank(per_worker.value if per_worker and per_worker.resolved else None),
+                _blank(per_worker.resolution if per_worker else None),
             ]  # fmt: skip
         writer.writerow(row)
     return out.getvalue()
@@ -56,14 +55,14 @@ def to_csv(results: Results) -> str:
 
 def to_markdown(results: Results) -> str:
     """The report as Markdown: the facts as a list, a GitHub table per task, the verdict."""
+    analysis = analyse(results)
     header = "\n".join(f"- {line}" for line in render_header(results).splitlines())
     parts = ["# concurrency-lab results", header]
     for task in results.tasks:
-        cells = [c for c in results.cells if c.task == task.name]
-        table = render_task(cells, results.metadata.cpus, "github")
+        table = render_task(analysis, task.name, "github")
         parts.append(f"## {task.name}\n\n{task.description}\n\n{table}")
     parts.append(f"```text\n{LEGEND}\n```")
-    verdict = render_verdict(results, "github")
+    verdict = render_verdict(analysis, "github")
     if verdict:
         parts.append(f"## Threads or processes?\n\n{verdict}")
     if not results.complete:

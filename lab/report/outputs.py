@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lab.results.files import write_atomically
 from lab.results.journal import Journal
 from lab.results.model import ResultsError
 
@@ -55,14 +55,14 @@ class Outputs:
 
         written = []
         if with_json and self.json is not None:
-            write_atomically(self.json, results.to_json())
+            write_file(self.json, results.to_json())
         if self.json is not None:
             written.append(f"lab: wrote {self.json}")
         if self.csv is not None:
-            write_atomically(self.csv, to_csv(results))
+            write_file(self.csv, to_csv(results))
             written.append(f"lab: wrote {self.csv}")
         if self.markdown is not None:
-            write_atomically(self.markdown, to_markdown(results))
+            write_file(self.markdown, to_markdown(results))
             written.append(f"lab: wrote {self.markdown}")
         if self.plot is not None:
             from lab.report.plots import write_plots
@@ -72,14 +72,10 @@ class Outputs:
         return written
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path`` and rename it over ``path``."""
+def write_file(path: Path, text: str) -> None:
+    """Write ``text`` over ``path`` atomically; a :class:`ResultsError` says why not."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
+        write_atomically(path, text)
     except OSError as exc:
         raise ResultsError(f"cannot write {path}: {exc.strerror or exc}") from None
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lab.errors import LabError
-from lab.report.table import BASELINE
-from lab.results.analysis import figures, ideal_speedup
+from lab.jobs import span
+from lab.results.analysis import analyse
+from lab.results.model import SWEEP
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -25,8 +26,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from lab.jobs import JobRecord
+    from lab.results.analysis import Analysis, CellAnalysis
     from lab.results.model import Cell, Results
-    from lab.results.stats import Interval, Summary
+    from lab.results.stats import Interval
 
 INSTALL_HINT = "pip install 'concurrency-lab[plot]'"
 DPI = 120
@@ -63,24 +65,26 @@ def write_plots(results: Results, folder: Path) -> list[Path]:
     paths."""
     require_matplotlib()
     folder.mkdir(parents=True, exist_ok=True)
-    if results.settings.get("kind") == "sweep":
+    analysis = analyse(results)
+    if results.kind == SWEEP:
         return [
-            save(sweep_figure(results, task), folder, f"sweep-{task}")
-            for task in dict.fromkeys(c.task for c in results.cells)
-            if any(measured(c) for c in task_cells(results, task))
+            save(sweep_figure(analysis, task.name), folder, f"sweep-{task.name}")
+            for task in results.tasks
+            if measured_cells(analysis, task.name)
         ]
     written = []
-    for task in dict.fromkeys(c.task for c in results.cells):
-        cells = [c for c in task_cells(results, task) if measured(c)]
+    for task in results.tasks:
+        cells = [a.cell for a in measured_cells(analysis, task.name)]
         if not cells:
             continue
         seconds = max(timeline_seconds(c) for c in cells)
         for cell in cells:
             name = f"timeline-{cell.task}-{cell.runner}-{cell.workers}"
             written.append(save(timeline_figure(cell, seconds), folder, name))
-        if speedup_points(results, task):
-            written.append(save(speedup_figure(results, task), folder, f"speedup-{task}"))
-        written.append(save(wall_figure(results, task), folder, f"wall-{task}"))
+        if speedup_points(analysis, task.name):
+            figure = speedup_figure(analysis, task.name)
+            written.append(save(figure, folder, f"speedup-{task.name}"))
+        written.append(save(wall_figure(analysis, task.name), folder, f"wall-{task.name}"))
     return written
 
 
@@ -95,13 +99,9 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", name)
 
 
-def measured(cell: Cell) -> bool:
-    """Whether the cell has samples the tables trust (not n/a, not failed)."""
-    return cell.failure is None and bool(cell.samples)
-
-
-def task_cells(results: Results, task: str) -> list[Cell]:
-    return [c for c in results.cells if c.task == task]
+def measured_cells(analysis: Analysis, task: str) -> list[CellAnalysis]:
+    """The task's cells that have figures, in table order."""
+    return [a for a in analysis.task(task) if a.figures is not None]
 
 
 def require_matplotlib() -> None:
@@ -200,10 +200,6 @@ def timeline_seconds(cell: Cell) -> float:
     return span(cell.samples[0].records)
 
 
-def span(records: Sequence[JobRecord]) -> float:
-    return max(r.end for r in records) - min(r.start for r in records) if records else 0.0
-
-
 def timeline_figure(cell: Cell, seconds: float | None = None) -> Figure:
     """When each job of the cell's first sample ran: a lane per thread, a bar per job from its
     start to its end, in seconds since the first job started; the time axis shows ``seconds``
@@ -300,43 +296,39 @@ class Point:
     interval: Interval | None
 
 
-def speedup_points(results: Results, task: str) -> dict[str, list[Point]]:
+def speedup_points(analysis: Analysis, task: str) -> dict[str, list[Point]]:
     """Each runner's speed-ups against the baseline cell, by concurrency; runners without a
     speed-up are left out."""
-    cells = task_cells(results, task)
-    baseline = next((c for c in cells if c.runner == BASELINE), None)
     points: dict[str, list[Point]] = {}
-    for cell in cells:
-        found = figures(cell, baseline, results.metadata.cpus) if measured(cell) else None
+    for analysed in measured_cells(analysis, task):
+        found, cell = analysed.figures, analysed.cell
         if found is not None and found.speedup is not None:
             point = Point(cell.layout.concurrency, found.speedup, found.interval)
             points.setdefault(cell.runner, []).append(point)
     return {runner: sorted(p, key=lambda p: p.concurrency) for runner, p in points.items()}
 
 
-def concurrencies(results: Results, task: str) -> list[int]:
+def concurrencies(analysis: Analysis, task: str) -> list[int]:
     """The concurrencies of the task's measured cells, smallest first."""
-    return sorted({c.layout.concurrency for c in task_cells(results, task) if measured(c)})
+    return sorted({a.cell.layout.concurrency for a in measured_cells(analysis, task)})
 
 
-def ideal_points(results: Results, task: str) -> tuple[list[int], list[float]]:
+def ideal_points(analysis: Analysis, task: str) -> tuple[list[int], list[float]]:
     """The best speed-up at each measured concurrency of the task that has one."""
-    xs, ys = [], []
-    for x in concurrencies(results, task):
-        cell = next(c for c in task_cells(results, task) if c.layout.concurrency == x)
-        ideal = ideal_speedup(cell, results.metadata.cpus)
-        if ideal is not None:
-            xs.append(x)
-            ys.append(ideal)
-    return xs, ys
+    ideals: dict[int, float] = {}
+    for analysed in measured_cells(analysis, task):
+        if analysed.figures is not None and analysed.figures.ideal is not None:
+            ideals.setdefault(analysed.cell.layout.concurrency, analysed.figures.ideal)
+    xs = sorted(ideals)
+    return xs, [ideals[x] for x in xs]
 
 
-def speedup_figure(results: Results, task: str) -> Figure:
+def speedup_figure(analysis: Analysis, task: str) -> Figure:
     """Speed-up against concurrency: a line per runner with its 95% intervals, and the ideal.
     Runners at one concurrency are drawn a little apart so that equal ones stay visible."""
     figure = new_figure(9.0, 5.5)
     ax = figure.add_subplot()
-    found = speedup_points(results, task)
+    found = speedup_points(analysis, task)
     for number, (runner, points) in enumerate(found.items()):
         style = Style(
             color=f"C{number % 10}",
@@ -344,17 +336,18 @@ def speedup_figure(results: Results, task: str) -> Figure:
             shift=2 ** (DODGE * (number - (len(found) - 1) / 2)),
         )
         draw_speedup(ax, runner, points, style)
-    xs, ideal = ideal_points(results, task)
+    xs, ideal = ideal_points(analysis, task)
     if xs:
         ax.plot(xs, ideal, linestyle="--", color="0.4", label="ideal")
     ax.set_xscale("log", base=2)
-    ticks = concurrencies(results, task)
+    ticks = concurrencies(analysis, task)
     ax.set_xticks(ticks, [str(x) for x in ticks])
     ax.minorticks_off()
     ax.set_ylim(bottom=0)
     ax.set_xlabel("concurrency: processes x threads x tasks")
-    ax.set_ylabel(f"speed-up over {BASELINE}")
-    ax.set_title(f"{task}: speed-up, {results.metadata.cpus} usable CPUs")
+    baseline = analysis.baseline(task)
+    ax.set_ylabel(f"speed-up over {baseline.cell.runner if baseline else 'the baseline'}")
+    ax.set_title(f"{task}: speed-up, {analysis.results.metadata.cpus} usable CPUs")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     return figure
@@ -393,13 +386,14 @@ def draw_speedup(ax: Axes, runner: str, points: Sequence[Point], style: Style) -
 # Job time
 
 
-def wall_figure(results: Results, task: str) -> Figure:
+def wall_figure(analysis: Analysis, task: str) -> Figure:
     """The median job time of each measured cell (as the tables give it), with the range of
     its samples."""
-    cells = [c for c in task_cells(results, task) if measured(c)]
+    measured = measured_cells(analysis, task)
+    cells = [a.cell for a in measured]
+    summaries = [a.figures.jobs for a in measured if a.figures is not None]
     figure = new_figure(max(6.0, 1.5 + 0.55 * len(cells)), 5.0)
     ax = figure.add_subplot()
-    summaries = [job_times(c, results.metadata.cpus) for c in cells]
     runners = list(dict.fromkeys(c.runner for c in cells))
     medians = [s.median for s in summaries]
     bars = ax.bar(
@@ -419,36 +413,24 @@ def wall_figure(results: Results, task: str) -> Figure:
     return figure
 
 
-def job_times(cell: Cell, cpus: int) -> Summary:
-    """The summary of a measured cell's job times."""
-    found = figures(cell, None, cpus)
-    if found is None:
-        raise ValueError(f"{cell.task} on {cell.runner} {cell.workers} was not measured")
-    return found.jobs
-
-
-def sweep_points(results: Results, task: str) -> dict[str, list[tuple[int, float, float]]]:
-    """Per runner, (level, overhead over the ideal in seconds, peak memory in MiB) of each
-    measured level."""
-    cells = task_cells(results, task)
+def sweep_points(analysis: Analysis, task: str) -> dict[str, list[tuple[int, float, float]]]:
+    """Per runner, (level, time added to the ideal in seconds, peak memory in MiB) of each
+    measured level; without an ideal (a transfer task), the job time itself."""
     points: dict[str, list[tuple[int, float, float]]] = {}
-    for cell in cells:
-        found = figures(
-            cell, None, results.metadata.cpus, [c for c in cells if c.runner == cell.runner]
-        )
+    for analysed in measured_cells(analysis, task):
+        found, cell = analysed.figures, analysed.cell
         if found is None:
             continue
-        ideal = float(cell.size) if cell.bound == "io" else 0.0
-        overhead = found.jobs.median - ideal
-        points.setdefault(cell.runner, []).append((cell.jobs, overhead, found.peak_memory / 2**20))
+        added = found.overhead if found.overhead is not None else found.jobs.median
+        points.setdefault(cell.runner, []).append((cell.jobs, added, found.peak_memory / 2**20))
     return points
 
 
-def sweep_figure(results: Results, task: str) -> Figure:
+def sweep_figure(analysis: Analysis, task: str) -> Figure:
     """Overhead over the ideal time and peak memory against the number of waiters, log scales."""
     figure = new_figure(12.0, 4.8)
     overhead_axes, memory_axes = figure.subplots(1, 2)
-    for number, (runner, points) in enumerate(sweep_points(results, task).items()):
+    for number, (runner, points) in enumerate(sweep_points(analysis, task).items()):
         levels = [level for level, _, _ in points]
         style = {"marker": MARKERS[number % len(MARKERS)], "label": runner}
         overhead_axes.plot(levels, [max(o, 0.0) * 1000 for _, o, _ in points], **style)
@@ -457,8 +439,12 @@ def sweep_figure(results: Results, task: str) -> Figure:
     overhead_axes.set_yscale("symlog", linthresh=1.0)
     overhead_axes.set_ylim(bottom=0)
     overhead_axes.set_xlabel("jobs waiting at once")
-    overhead_axes.set_ylabel("overhead over one wait, ms")
-    overhead_axes.set_title(f"{task}: time added to the ideal")
+    if analysis.results.task(task).bound == "io":
+        overhead_axes.set_ylabel("overhead over one wait, ms")
+        overhead_axes.set_title(f"{task}: time added to the ideal")
+    else:
+        overhead_axes.set_ylabel("job time, ms")
+        overhead_axes.set_title(f"{task}: job time")
     memory_axes.set_xscale("log")
     memory_axes.set_yscale("log")
     memory_axes.set_xlabel("jobs waiting at once")

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lab.report.sweep_table import render_sweep
 from lab.report.table import LEGEND, render_task
 from lab.report.verdict import render_verdict
 from lab.results import metadata
+from lab.results.analysis import analyse
+from lab.results.model import SWEEP
 
 if TYPE_CHECKING:
     from lab.results.model import Cell, Results
@@ -19,7 +22,7 @@ def sizes_line(results: Results) -> str:
     repeat = settings["repeat"]
     runs = f"{repeat} measured run{'s' * (repeat > 1)}"
     warm = f"{settings['warmups']} warm-up" if settings["warmups"] else "no warm-up"
-    if settings.get("kind") == "sweep":
+    if results.kind == SWEEP:
         levels = ", ".join(f"{level:,}" for level in settings["levels"])
         return " · ".join([*notes, f"levels {levels}", f"{warm} and {runs} a level"])
     return " · ".join([*notes, f"{settings['jobs']} jobs a cell", f"{warm} and {runs} a cell"])
@@ -30,22 +33,20 @@ def render_header(results: Results) -> str:
 
 
 def render_body(results: Results, tablefmt: str) -> str:
-    """Everything after the header."""
-    if results.settings.get("kind") == "sweep":
-        from lab.report.sweep_table import render_sweep
-
-        return render_sweep(results, tablefmt)
-    parts = []
-    for task in results.tasks:
-        cells = [c for c in results.cells if c.task == task.name]
-        parts.append(
-            f"{task.name}: {task.description}\n"
-            + render_task(cells, results.metadata.cpus, tablefmt)
-        )
-    parts.append(LEGEND)
-    verdict = render_verdict(results, tablefmt)
-    if verdict:
-        parts.append(verdict)
+    """Everything after the header: the tables (and for a matrix, the legend and the verdict),
+    then notes."""
+    analysis = analyse(results)
+    if results.kind == SWEEP:
+        parts = [render_sweep(analysis, tablefmt)]
+    else:
+        parts = [
+            f"{task.name}: {task.description}\n" + render_task(analysis, task.name, tablefmt)
+            for task in results.tasks
+        ]
+        parts.append(LEGEND)
+        verdict = render_verdict(analysis, tablefmt)
+        if verdict:
+            parts.append(verdict)
     notes = [n for n in (_gil_note(results.cells, results.metadata.gil_enabled),) if n]
     if not results.complete:
         notes.append("note: this run was interrupted; the tables show what was measured")

@@ -1,4 +1,6 @@
-"""The classic comparison of threads and processes, restated as this run's evidence."""
+"""The classic comparison of threads, processes and event loops, restated as this run's
+evidence. Runners are grouped by the kind they declare, so a plugin's runner speaks here like a
+built-in one."""
 
 from __future__ import annotations
 
@@ -7,131 +9,164 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
-from lab.report.table import BASELINE, memory
-from lab.results.analysis import Figures, figures
+from lab.report.units import duration, memory, memory_estimate
+from lab.results.analysis import Estimate
+from lab.results.status import Kind
+from lab.runner import EVENT_LOOP, INLINE, KINDS, OTHER, PROCESSES, PROCESSES_THREADS, THREADS
 
 if TYPE_CHECKING:
-    from lab.results.model import Cell, Results
+    from lab.results.analysis import Analysis, CellAnalysis, Figures
+    from lab.results.model import Cell
 
-EVENT_LOOPS = ("asyncio", "uvloop", "anyio-asyncio", "anyio-trio")
+BOUNDS = {"cpu": "CPU-bound", "io": "IO-bound"}
+NOUNS = {
+    THREADS: "threads",
+    PROCESSES: "processes",
+    PROCESSES_THREADS: "threads inside processes",
+    EVENT_LOOP: "an event loop",
+}
+#: What one more worker of a kind is, for the memory row.
+UNITS = {PROCESSES: "a process", THREADS: "a thread", EVENT_LOOP: "an event-loop task"}
+#: What starts for a kind, for the start-up row.
+POOLS = {PROCESSES: "processes", THREADS: "threads", EVENT_LOOP: "an event loop"}
 
 
-def verdict_rows(results: Results) -> list[tuple[str, str]]:
+def verdict_rows(analysis: Analysis) -> list[tuple[str, str]]:
     """(question, evidence) pairs for what this run measured; questions it did not measure are
     left out."""
-    cpus = results.metadata.cpus
-    gil = "one GIL: one thread runs Python at a time" if results.metadata.gil_enabled else "no GIL"
     rows = []
-    for question, task, runner, unit, why in (
-        ("threads on CPU-bound work", "cpu", "threads", "threads", gil),
-        ("processes on CPU-bound work", "cpu", "processes", "processes", f"{cpus} usable CPUs"),
-        ("threads on IO-bound work", "io", "threads", "threads", "waiting releases the GIL"),
-        ("processes on IO-bound work", "io", "processes", "processes", ""),
-    ):
-        found = _best(results, task, [runner])
-        if found is not None and found[1].speedup is not None:
-            cell, fig = found
-            text = f"{fig.speedup:.2f}x with {cell.layout.concurrency} {unit}"
-            rows.append((question, f"{text} ({why})" if why else text))
-    loop = _best(results, "io", list(EVENT_LOOPS))
-    if loop is not None and loop[1].speedup is not None:
-        cell, fig = loop
-        rows.append(
-            (
-                "an event loop on IO-bound work",
-                f"{fig.speedup:.2f}x with {cell.layout.concurrency} tasks on {cell.runner}"
-                " in one thread",
-            )
-        )
-    rows += _costs(results)
-    transfer = _transfer(results)
-    if transfer:
-        rows.append(transfer)
+    for task in analysis.results.tasks:
+        if task.bound not in BOUNDS:
+            continue
+        shared = sum(t.bound == task.bound for t in analysis.results.tasks) > 1
+        work = f"{BOUNDS[task.bound]} work" + (f" ({task.name})" if shared else "")
+        for kind in run_kinds(analysis):
+            best = most_workers(analysis.task(task.name), kind)
+            if best is not None and best.figures is not None and best.figures.speedup is not None:
+                noun = NOUNS.get(kind, kind)
+                rows.append((f"{noun} on {work}", _speedup(analysis, best, best.figures)))
+    rows += _transfers(analysis)
+    rows += _costs(analysis)
     return rows
 
 
-def _transfer(results: Results) -> tuple[str, str] | None:
-    """What a job's round trip to a worker costs, from the echo task's cells: the run's time per
-    job, times the jobs running at once."""
-    costs = {}
-    size = ""
-    for cell in _cells(results, "echo"):
-        if cell.runner in ("threads", "processes") and cell.failure is None and cell.samples:
-            run = statistics.median(s.wall for s in cell.samples)
-            costs[cell.runner] = run * cell.layout.concurrency / max(cell.jobs, 1)
-            size = memory(float(cell.size))
-    if len(costs) < 2:
-        return None
-    return (
-        f"sending {size} to a worker and back",
-        f"{_duration(costs['processes'])} a job with processes,"
-        f" {_duration(costs['threads'])} with threads",
+def run_kinds(analysis: Analysis) -> list[str]:
+    """The kinds of the run's runners that a verdict speaks for, in :data:`KINDS` order."""
+    present = list(dict.fromkeys(a.cell.kind for a in analysis.cells))
+    ordered = [k for k in KINDS if k in present] + [k for k in present if k not in KINDS]
+    return [k for k in ordered if k not in (INLINE, OTHER)]
+
+
+def most_workers(cells: list[CellAnalysis], kind: str) -> CellAnalysis | None:
+    """The measured cell of ``kind`` with the most concurrency (the fastest of equals)."""
+    found = [a for a in cells if a.cell.kind == kind and a.figures is not None]
+    return max(
+        found,
+        key=lambda a: (a.cell.layout.concurrency, -a.figures.jobs.median if a.figures else 0),
+        default=None,
     )
 
 
-def _duration(seconds: float) -> str:
-    return f"{seconds * 1000:.2f} ms" if seconds >= 0.001 else f"{seconds * 1e6:.0f} µs"
+def _speedup(analysis: Analysis, analysed: CellAnalysis, figures: Figures) -> str:
+    cell = analysed.cell
+    text = f"{figures.speedup:.2f}x with {_workers(cell)}"
+    why = _why(analysis, cell)
+    return text + (f" ({why})" if why else "") + _caveat(analysed)
 
 
-def render_verdict(results: Results, tablefmt: str) -> str:
-    rows = verdict_rows(results)
+def _workers(cell: Cell) -> str:
+    layout = cell.layout
+    named = "" if cell.runner == cell.kind else f" on {cell.runner}"
+    if cell.kind == THREADS:
+        return f"{layout.concurrency} threads{named}"
+    if cell.kind == PROCESSES:
+        return f"{layout.concurrency} processes{named}"
+    if cell.kind == PROCESSES_THREADS:
+        return f"{layout.processes} processes x {layout.threads} threads{named}"
+    if cell.kind == EVENT_LOOP:
+        return f"{layout.tasks} tasks on {cell.runner} in one thread"
+    return f"workers {cell.workers} on {cell.runner}"
+
+
+def _why(analysis: Analysis, cell: Cell) -> str:
+    if cell.bound == "cpu" and cell.kind == THREADS:
+        return "one GIL: one thread runs Python at a time" if _gil(analysis, cell) else "no GIL"
+    if cell.bound == "cpu" and cell.kind in (PROCESSES, PROCESSES_THREADS):
+        return f"{analysis.results.metadata.cpus} usable CPUs"
+    if cell.bound == "io" and cell.kind == THREADS:
+        return "waiting releases the GIL"
+    return ""
+
+
+def _gil(analysis: Analysis, cell: Cell) -> bool:
+    """Whether the GIL was on in the cell's workers, as they measured it."""
+    states = [s.gil_enabled for s in cell.samples if s.gil_enabled is not None]
+    return all(states) if states else analysis.results.metadata.gil_enabled
+
+
+def _caveat(analysed: CellAnalysis) -> str:
+    """What the reader must know before trusting a piece of evidence."""
+    notes = []
+    if analysed.short_of_samples and analysed.figures is not None:
+        notes.append(f"from {analysed.figures.samples} of {analysed.asked} runs")
+    if analysed.status.kind is Kind.UNSTABLE:
+        notes.append("unstable")
+    return f" [{'; '.join(notes)}]" if notes else ""
+
+
+def _transfers(analysis: Analysis) -> list[tuple[str, str]]:
+    """What one job of a transfer task costs on each kind of runner: the run's time per job,
+    times the jobs running at once."""
+    rows = []
+    for task in analysis.results.tasks:
+        if task.bound != "transfer":
+            continue
+        parts = []
+        for kind in run_kinds(analysis):
+            best = most_workers(analysis.task(task.name), kind)
+            if best is not None and best.figures is not None:
+                noun = POOLS.get(kind, NOUNS.get(kind, kind))
+                parts.append(f"{duration(best.figures.job_latency)} with {noun}{_caveat(best)}")
+        if len(parts) > 1:
+            size = memory(task.size) if task.size_name == "bytes" else task.size_text
+            question = f"one {task.name} job of {size}"
+            rows.append((question, ", ".join(parts)))
+    return rows
+
+
+def _costs(analysis: Analysis) -> list[tuple[str, str]]:
+    """What one more worker costs in memory, and what the pool costs to start, per kind."""
+    by_kind: dict[str, list[Figures]] = {}
+    for analysed in analysis.cells:
+        if analysed.figures is not None:
+            by_kind.setdefault(analysed.cell.kind, []).append(analysed.figures)
+    rows = []
+    memories = []
+    for kind, unit in UNITS.items():
+        estimates = [f.memory_per_worker for f in by_kind.get(kind, []) if f.memory_per_worker]
+        if estimates:
+            typical = Estimate(
+                statistics.median(e.value for e in estimates),
+                statistics.median(e.resolution for e in estimates),
+            )
+            memories.append(f"{memory_estimate(typical)} {unit}")
+    if len(memories) > 1:
+        metric = analysis.results.metadata.memory_metric
+        rows.append(("memory of one more worker", f"{', '.join(memories)} (peak {metric})"))
+    startups = [
+        f"{statistics.median(f.startup for f in by_kind[kind]):.3f} s for {noun}"
+        for kind, noun in POOLS.items()
+        if by_kind.get(kind)
+    ]
+    if len(startups) > 1:
+        rows.append(("start-up of the pool", ", ".join(startups)))
+    return rows
+
+
+def render_verdict(analysis: Analysis, tablefmt: str) -> str:
+    rows = verdict_rows(analysis)
     if not rows:
         return ""
     return tabulate(
         rows, headers=("threads or processes?", "this run's evidence"), tablefmt=tablefmt
     )
-
-
-def _costs(results: Results) -> list[tuple[str, str]]:
-    rows = []
-    threads = _any_figures(results, "threads")
-    processes = _any_figures(results, "processes")
-    if threads and processes:
-        thread_memory = [f.memory_per_worker for f in threads if f.memory_per_worker is not None]
-        process_memory = [f.memory_per_worker for f in processes if f.memory_per_worker is not None]
-        if thread_memory and process_memory:
-            rows.append(
-                (
-                    "memory of one more worker",
-                    f"{memory(statistics.median(process_memory))} a process,"
-                    f" {memory(statistics.median(thread_memory))} a thread (peak PSS)",
-                )
-            )
-        rows.append(
-            (
-                "start-up of the pool",
-                f"{statistics.median(f.startup for f in processes):.3f} s for processes,"
-                f" {statistics.median(f.startup for f in threads):.3f} s for threads",
-            )
-        )
-    return rows
-
-
-def _cells(results: Results, task: str) -> list[Cell]:
-    return [c for c in results.cells if c.task == task]
-
-
-def _best(results: Results, task: str, runners: list[str]) -> tuple[Cell, Figures] | None:
-    """The cell of ``runners`` on ``task`` with the most workers, and its figures."""
-    cells = _cells(results, task)
-    baseline = next((c for c in cells if c.runner == BASELINE), None)
-    found = []
-    for cell in cells:
-        if cell.runner in runners:
-            fig = figures(cell, baseline, results.metadata.cpus)
-            if fig is not None:
-                found.append((cell, fig))
-    return max(found, key=lambda pair: pair[0].layout.concurrency, default=None)
-
-
-def _any_figures(results: Results, runner: str) -> list[Figures]:
-    found = []
-    for task in results.tasks:
-        cells = _cells(results, task.name)
-        baseline = next((c for c in cells if c.runner == BASELINE), None)
-        siblings = [c for c in cells if c.runner == runner]
-        for cell in siblings:
-            fig = figures(cell, baseline, results.metadata.cpus, siblings)
-            if fig is not None:
-                found.append(fig)
-    return found

@@ -1,5 +1,11 @@
-"""The figures derived from a cell's samples: job time and its spread, speed-up with its
-interval, efficiency, cores used, memory per worker, and whether the cell is stable."""
+"""The one analysis of a run: every derived figure and every status, computed once.
+
+Tables, the verdict, CSV, Markdown, plots, the sweep's table and ``lab compare`` format what
+:func:`analyse` returns and compute nothing of their own. A figure the machine cannot produce
+is never passed on as evidence: a speed-up beyond the ideal marks the cell unstable, cores used
+is left out when the CPU measure is too coarse for the run, and memory per worker below what
+the samples can resolve is an upper bound, never a negative size.
+"""
 
 from __future__ import annotations
 
@@ -9,69 +15,190 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lab.results.stats import Interval, Summary, ratio_of_medians, summarise
+from lab.results.status import Kind, Status
+from lab.runner import INLINE
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from lab.results.model import Cell, Sample
+    from lab.results.model import Cell, Results, Sample
 
 #: Above this standard deviation relative to the mean, a cell is flagged unstable.
 UNSTABLE_VARIATION = 0.10
 #: Job times below this are dominated by scheduling noise and flagged.
 SHORTEST_TRUSTED = 0.010
+#: How far a speed-up (or the top of its interval) may pass the ideal before it counts as
+#: beyond what the machine can do: timer and scheduling noise on both sides of the ratio.
+IDEAL_TOLERANCE = 0.05
+#: Cores used is shown only when the CPU measure's resolution keeps it within this many cores.
+CORES_TOLERANCE = 0.2
+#: The percentiles of wake-up delay a sweep shows.
+WAKE_UP_PERCENTILES = (0.5, 0.9, 0.99, 1.0)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A figure known only to within ``resolution``; at or below it, it is not resolved and
+    only ``resolution`` is an honest statement (an upper bound)."""
+
+    value: float
+    resolution: float
+
+    @property
+    def resolved(self) -> bool:
+        return self.value > self.resolution
 
 
 @dataclass(frozen=True)
 class Figures:
-    """A measured cell in numbers (seconds, bytes).
+    """A measured cell in numbers (seconds, bytes), from ``samples`` runs.
 
-    ``jobs`` is the job time, first job start to last job end; ``run`` the run phase as the
-    host timed it; ``total`` start-up + run + close. ``speedup`` is against the baseline's job
-    time (its ``interval`` needs two samples on each side); ``memory_per_worker`` is what one
-    more unit of the layout's concurrency costs in peak memory.
+    ``jobs`` is the job time (first job start to last job end; the whole run for a transfer
+    task); ``run`` the run phase as the host timed it; ``total`` start-up + run + close.
+    ``speedup`` is against the task's baseline, its ``interval`` a 95% bootstrap interval
+    (two samples a side at least); ``ideal`` the best speed-up this layout allows here.
+    ``cores`` is CPU / run, ``None`` when the CPU measure is too coarse for the run.
+    ``memory_per_worker`` is the peak memory one more unit of concurrency costs.
+    ``ideal_job_time`` is the jobs' time with no overhead at all (IO-bound tasks), and
+    ``overhead`` how far above it the median job time is. ``wake_ups`` are the percentiles
+    (:data:`WAKE_UP_PERCENTILES`) of how much longer than its wait each job took, over every
+    job of every run; ``job_latency`` is what one job cost with the jobs that ran beside it.
     """
 
+    samples: int
     jobs: Summary
     run: float
     startup: float
     total: float
     cpu: float
-    cores: float
+    cpu_resolution: float
+    cores: float | None
     speedup: float | None
     interval: Interval | None
+    ideal: float | None
     efficiency: float | None
     peak_memory: int
-    memory_per_worker: float | None
-    unstable: str | None
+    memory_per_worker: Estimate | None
+    ideal_job_time: float | None
+    overhead: float | None
+    wake_ups: tuple[float, ...]
+    jobs_per_second: float | None
+    job_latency: float
 
 
-def _memory_per_worker(
-    cell: Cell, peak: int, baseline: Cell | None, siblings: Sequence[Cell]
-) -> float | None:
-    """What one more worker costs: the slope of peak memory from the runner's smallest measured
-    worker setting to this one; for that smallest setting, or with one setting only, the rise
-    above the baseline's peak spread over the workers."""
-    measured = [
-        c
-        for c in siblings
-        if c is not cell
-        and c.failure is None
-        and c.samples
-        and c.layout.concurrency < cell.layout.concurrency
-    ]
-    if measured:
-        smallest = min(measured, key=lambda c: c.layout.concurrency)
-        rise = peak - max(s.peak_memory for s in smallest.samples)
-        return rise / (cell.layout.concurrency - smallest.layout.concurrency)
-    if baseline is None or baseline is cell or not baseline.samples:
-        return None
-    return (peak - max(s.peak_memory for s in baseline.samples)) / cell.layout.concurrency
+@dataclass(frozen=True)
+class CellAnalysis:
+    """A cell, its status, and its figures when it has trustworthy samples."""
+
+    cell: Cell
+    status: Status
+    figures: Figures | None
+    asked: int
+
+    @property
+    def short_of_samples(self) -> bool:
+        """Whether its figures rest on fewer runs than the run asked for."""
+        return self.figures is not None and self.figures.samples < self.asked
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A run with every cell analysed, in the run's order."""
+
+    results: Results
+    cells: tuple[CellAnalysis, ...]
+
+    def task(self, name: str) -> list[CellAnalysis]:
+        return [a for a in self.cells if a.cell.task == name]
+
+    def of(self, cell: Cell) -> CellAnalysis:
+        return next(a for a in self.cells if a.cell is cell)
+
+    def baseline(self, task: str) -> CellAnalysis | None:
+        """The task's baseline: its first measured cell on an ``inline`` runner."""
+        return next((a for a in self.task(task) if is_baseline(a.cell)), None)
+
+
+def is_baseline(cell: Cell) -> bool:
+    """Whether ``cell`` can be a baseline: measured, on an ``inline`` runner."""
+    return cell.kind == INLINE and measured(cell)
+
+
+def analyse(results: Results) -> Analysis:
+    """Every figure and status of ``results``, fresh or loaded from a file."""
+    cpus = results.metadata.cpus
+    resolution = results.metadata.memory_resolution
+    found: list[CellAnalysis] = []
+    for task in results.tasks:
+        cells = [c for c in results.cells if c.task == task.name]
+        baseline = next((c for c in cells if is_baseline(c)), None)
+        for cell in cells:
+            siblings = [c for c in cells if c.runner == cell.runner]
+            figures = cell_figures(cell, baseline, cpus, siblings, resolution)
+            status = cell_status(cell, figures, results.repeat, results.complete, cpus)
+            found.append(CellAnalysis(cell, status, figures, results.repeat))
+    order = {id(c): i for i, c in enumerate(results.cells)}
+    found.sort(key=lambda a: order[id(a.cell)])
+    return Analysis(results, tuple(found))
+
+
+def measured(cell: Cell) -> bool:
+    """Whether the cell has samples that can be trusted (not n/a, not failed)."""
+    return cell.failure is None and cell.not_applicable is None and bool(cell.samples)
+
+
+def cell_status(
+    cell: Cell, figures: Figures | None, asked: int, complete: bool, cpus: int
+) -> Status:
+    """What became of the cell: n/a, its failure, never run, interrupted, unstable or ok."""
+    if cell.not_applicable is not None:
+        return Status(Kind.NOT_APPLICABLE, cell.not_applicable)
+    if cell.failure is not None:
+        return cell.failure
+    if figures is None:
+        return Status(Kind.NOT_RUN, "the run stopped before this cell" if not complete else "")
+    reasons = unstable_reasons(figures, cpus)
+    if figures.samples < asked:
+        counted = f"{figures.samples} of {asked} runs"
+        return Status(Kind.INTERRUPTED, "; ".join([counted, *reasons]))
+    if reasons:
+        return Status(Kind.UNSTABLE, "; ".join(reasons))
+    return Status(Kind.OK)
+
+
+def unstable_reasons(figures: Figures, cpus: int) -> list[str]:
+    """Why a cell's figures cannot be taken as they are: too short, too spread, or beyond
+    what the machine can do."""
+    reasons = []
+    jobs = figures.jobs
+    if jobs.median < SHORTEST_TRUSTED:
+        reasons.append(f"too short to time well (under {SHORTEST_TRUSTED * 1000:g} ms)")
+    if jobs.variation > UNSTABLE_VARIATION:
+        reasons.append(f"sd {jobs.variation:.0%} of the mean")
+    if figures.ideal is not None and figures.speedup is not None:
+        top = figures.interval.high if figures.interval is not None else figures.speedup
+        if top > figures.ideal * (1 + IDEAL_TOLERANCE):
+            reasons.append(
+                f"speed-up up to {top:.2f}x, beyond the ideal {figures.ideal:.2f}x here"
+            )
+    if figures.cpu > figures.run * cpus * (1 + IDEAL_TOLERANCE) + figures.cpu_resolution:
+        reasons.append(f"more CPU time than {cpus} usable CPUs can give in the run")
+    return reasons
 
 
 def job_time(cell: Cell, sample: Sample) -> float:
     """The time the jobs took: first job start to last job end, or for a transfer task, whose
     data moves before and after each call, the whole run."""
     return sample.wall if cell.bound == "transfer" else sample.job_span
+
+
+def job_times(cell: Cell) -> list[float]:
+    return [job_time(cell, s) for s in cell.samples]
+
+
+def job_wait(cell: Cell) -> float:
+    """How long one job of the cell waits by design: an IO-bound task's size, else nothing."""
+    return float(cell.size) if cell.bound == "io" else 0.0
 
 
 def ideal_speedup(cell: Cell, cpus: int) -> float | None:
@@ -87,52 +214,111 @@ def ideal_speedup(cell: Cell, cpus: int) -> float | None:
     return None
 
 
-def unstable(jobs: Summary) -> str | None:
-    """Why a cell's job times cannot be trusted as they are, if they cannot."""
-    if jobs.median < SHORTEST_TRUSTED:
-        return f"too short to time well (under {SHORTEST_TRUSTED * 1000:g} ms)"
-    if jobs.variation > UNSTABLE_VARIATION:
-        return f"sd {jobs.variation:.0%} of the mean"
-    return None
+def ideal_job_time(cell: Cell) -> float | None:
+    """The IO-bound jobs' time with no overhead: as many rounds of waits as the layout needs."""
+    if cell.bound != "io":
+        return None
+    return math.ceil(cell.jobs / cell.layout.concurrency) * job_wait(cell)
 
 
-def figures(
-    cell: Cell, baseline: Cell | None, cpus: int, siblings: Sequence[Cell] = ()
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """The nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def wake_up_delays(cell: Cell) -> list[float]:
+    """How much longer than its wait every job took, over all runs (seconds)."""
+    wait = job_wait(cell)
+    return [r.end - r.start - wait for s in cell.samples for r in s.records]
+
+
+def peak_spread(cell: Cell) -> int:
+    peaks = [s.peak_memory for s in cell.samples]
+    return max(peaks) - min(peaks)
+
+
+def memory_per_worker(
+    cell: Cell, baseline: Cell | None, siblings: Sequence[Cell], resolution: int
+) -> Estimate | None:
+    """What one more unit of concurrency costs: the slope of peak memory from the runner's
+    smallest measured setting to this one; for that smallest setting, or with one setting
+    only, the rise above the baseline's peak spread over the concurrency. Its resolution is
+    the spread of the peaks on both sides plus the metric's own step, per unit."""
+    peak = max(s.peak_memory for s in cell.samples)
+    smaller = [
+        c
+        for c in siblings
+        if c is not cell and measured(c) and c.layout.concurrency < cell.layout.concurrency
+    ]
+    if smaller:
+        reference = min(smaller, key=lambda c: c.layout.concurrency)
+        units = cell.layout.concurrency - reference.layout.concurrency
+    elif baseline is not None and baseline is not cell and cell.layout.concurrency > 0:
+        reference = baseline
+        units = cell.layout.concurrency
+    else:
+        return None
+    rise = peak - max(s.peak_memory for s in reference.samples)
+    noise = peak_spread(cell) + peak_spread(reference) + resolution
+    return Estimate(rise / units, noise / units)
+
+
+def cell_figures(
+    cell: Cell,
+    baseline: Cell | None,
+    cpus: int,
+    siblings: Sequence[Cell],
+    memory_resolution: int,
 ) -> Figures | None:
     """The cell's figures, or ``None`` when it has no trustworthy samples. ``siblings`` are
-    the cells of the same task and runner at other worker settings."""
-    if cell.failure is not None or not cell.samples:
+    the cells of the same task and runner."""
+    if not measured(cell):
         return None
     samples = cell.samples
-    jobs = summarise([job_time(cell, s) for s in samples])
+    times = job_times(cell)
+    jobs = summarise(times)
     run = statistics.median(s.wall for s in samples)
     cpu = statistics.median(s.cpu for s in samples)
-    base = baseline if baseline is not None and baseline.failure is None else None
-    base_samples = base.samples if base is not None else []
+    cpu_resolution = statistics.median(s.cpu_resolution for s in samples)
+    cores = None
+    if run > 0 and cpu_resolution / run <= CORES_TOLERANCE and cpu / run <= cpus + CORES_TOLERANCE:
+        cores = cpu / run
     speedup = interval = None
-    if base_samples and jobs.median > 0 and cell.bound != "transfer":  # single sends nothing
-        base_jobs = [job_time(cell, s) for s in base_samples]
-        speedup = statistics.median(base_jobs) / jobs.median
-        interval = ratio_of_medians(base_jobs, [job_time(cell, s) for s in samples])
+    if cell.bound == "transfer" or baseline is None:
+        pass  # a transfer's baseline sends nothing: no speed-up
+    elif baseline is cell:
+        speedup = 1.0  # by definition: the baseline against itself has no spread to show
+    elif jobs.median > 0:
+        base_times = job_times(baseline)
+        speedup = statistics.median(base_times) / jobs.median
+        interval = ratio_of_medians(base_times, times)
     ideal = ideal_speedup(cell, cpus)
+    ideal_time = ideal_job_time(cell)
     efficiency: float | None = None
-    if cell.bound == "io" and jobs.median:
-        efficiency = math.ceil(cell.jobs / cell.layout.concurrency) * float(cell.size) / jobs.median
+    if ideal_time is not None and jobs.median > 0:
+        efficiency = ideal_time / jobs.median
     elif ideal is not None and speedup is not None:
         efficiency = speedup / ideal
-    peak = max(s.peak_memory for s in samples)
-    per_worker = _memory_per_worker(cell, peak, base, siblings)
+    delays = wake_up_delays(cell)
     return Figures(
+        samples=len(samples),
         jobs=jobs,
         run=run,
         startup=statistics.median(s.startup for s in samples),
         total=statistics.median(s.startup + s.wall + s.teardown for s in samples),
         cpu=cpu,
-        cores=cpu / run if run else 0.0,
+        cpu_resolution=cpu_resolution,
+        cores=cores,
         speedup=speedup,
         interval=interval,
+        ideal=ideal,
         efficiency=efficiency,
-        peak_memory=peak,
-        memory_per_worker=per_worker,
-        unstable=unstable(jobs),
+        peak_memory=max(s.peak_memory for s in samples),
+        memory_per_worker=memory_per_worker(cell, baseline, siblings, memory_resolution),
+        ideal_job_time=ideal_time,
+        overhead=None if ideal_time is None else jobs.median - ideal_time,
+        wake_ups=tuple(percentile(delays, p) for p in WAKE_UP_PERCENTILES) if delays else (),
+        jobs_per_second=cell.jobs / run if run > 0 else None,
+        job_latency=run * cell.layout.concurrency / max(cell.jobs, 1),
     )

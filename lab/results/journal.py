@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from typing import TYPE_CHECKING, Any
 
+from lab.results.files import write_atomically
 from lab.results.model import (
     Results,
     ResultsError,
     check_schema,
+    failure_from_data,
     sample_from_data,
     sample_to_data,
 )
@@ -47,7 +48,8 @@ class Journal:
 
     def add(self, cells: list[Cell], cell: Cell, sample: Sample | None) -> None:
         """One run of ``cell``: its kept sample, or its failure."""
-        entry: dict[str, Any] = {"cell": cells.index(cell), "failure": cell.failure}
+        failure = None if cell.failure is None else cell.failure.to_data()
+        entry: dict[str, Any] = {"cell": cells.index(cell), "failure": failure}
         if sample is not None:
             entry["sample"] = sample_to_data(sample)
         self._write(entry)
@@ -56,14 +58,7 @@ class Journal:
         """Write the whole document over ``path`` (write, then rename) and drop the journal."""
         self._file.close()
         try:
-            descriptor, temporary = tempfile.mkstemp(
-                prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent
-            )
-            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-                file.write(results.to_json())
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, self.path)
+            write_atomically(self.path, results.to_json(), durable=True)
         except OSError as exc:
             raise ResultsError(
                 f"cannot write results to {self.path}: {exc.strerror or exc};"
@@ -111,7 +106,7 @@ def _from_journal(text: str, source: str) -> Results:
             cell = results.cells[entry["cell"]]
             if "sample" in entry:
                 cell.samples.append(sample_from_data(dict(entry["sample"])))
-            cell.failure = entry["failure"]
+            cell.failure = failure_from_data(entry["failure"])
         except json.JSONDecodeError:
             if number == len(lines):
                 break  # the last line was cut short when the run stopped

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from lab.run.process_tree import memory_metric, memory_resolution
+
 #: Distributions whose versions are recorded.
 LIBRARIES = ("concurrency-lab", "pluggy", "anyio", "uvloop", "trio", "tabulate", "psutil")
 #: System-wide CPU use by others (percent) above which the machine counts as busy.
@@ -66,6 +68,8 @@ class Metadata:
     busy_percent: float
     sleep_overshoot: float
     start_method: str
+    memory_metric: str
+    memory_resolution: int
     versions: dict[str, str] = field(default_factory=dict)
 
 
@@ -89,6 +93,8 @@ def collect(start_method: str) -> Metadata:
         busy_percent=psutil.cpu_percent(interval=BUSY_WINDOW),
         sleep_overshoot=sleep_overshoot(),
         start_method=start_method,
+        memory_metric=memory_metric(),
+        memory_resolution=memory_resolution(),
         versions=library_versions(),
     )
 

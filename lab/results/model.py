@@ -15,10 +15,14 @@ from lab.worker.protocol import RECORD_FIELDS
 from lab.errors import LabError
 from lab.jobs import JobRecord
 from lab.results.metadata import Metadata
+from lab.results.status import Status
 from lab.runner import Layout
 
 SCHEMA = "concurrency-lab/results"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: What ``settings["kind"]`` says of a run; a comparison needs both runs of one kind.
+MATRIX = "matrix"
+SWEEP = "sweep"
 
 
 class ResultsError(LabError):
@@ -29,7 +33,11 @@ class ResultsError(LabError):
 
 @dataclass(slots=True)
 class Sample:
-    """One measured run of a cell, in seconds and bytes, with its job records."""
+    """One measured run of a cell, in seconds and bytes, with its job records.
+
+    ``cpu_resolution`` is how far ``cpu`` may be off (seconds): the clock-tick rounding of
+    every process it was read from.
+    """
 
     startup: float
     wall: float
@@ -39,37 +47,48 @@ class Sample:
     peak_memory: int
     gil_enabled: bool | None = None
     records: list[JobRecord] = field(default_factory=list)
+    cpu_resolution: float = 0.0
 
 
 @dataclass
 class Cell:
-    """One task on one runner with one worker setting, and what was measured of it."""
+    """One task on one runner with one worker setting, and what was measured of it.
+
+    ``kind`` is the runner's kind (:data:`lab.runner.KINDS`), kept so that a saved run is
+    analysed without its plugins; ``failure`` is why the cell stopped being run, if it did.
+    """
 
     task: str
     bound: str
     runner: str
+    kind: str
     workers: str
     layout: Layout
     jobs: int
     size: int | float
     not_applicable: str | None = None
     samples: list[Sample] = field(default_factory=list)
-    failure: str | None = None
+    failure: Status | None = None
 
     @property
     def runnable(self) -> bool:
         return self.not_applicable is None and self.failure is None
 
     @property
-    def status(self) -> str:
-        if self.not_applicable is not None:
-            return f"n/a: {self.not_applicable}"
-        return self.failure or "ok"
+    def place(self) -> tuple[str, str, str]:
+        """Where the cell sits in a table: task, runner and workers."""
+        return self.task, self.runner, self.workers
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        """What identifies the cell across runs: task, runner and workers."""
-        return self.task, self.runner, self.workers
+    def work(self) -> tuple[int | float, int]:
+        """The work each run of the cell does besides its task: the size and the jobs."""
+        return self.size, self.jobs
+
+    @property
+    def key(self) -> tuple[str, int | float, int, str, str]:
+        """What identifies the cell across runs: the work (task, size, jobs) and how it ran
+        (runner, workers). Only cells with equal keys are compared."""
+        return self.task, self.size, self.jobs, self.runner, self.workers
 
 
 @dataclass(frozen=True)
@@ -98,6 +117,29 @@ class Results:
     def task(self, name: str) -> TaskInfo:
         return next(t for t in self.tasks if t.name == name)
 
+    @property
+    def kind(self) -> str:
+        """``"matrix"`` or ``"sweep"``."""
+        return str(self.settings.get("kind", MATRIX))
+
+    @property
+    def repeat(self) -> int:
+        """The measured runs each cell was to have."""
+        return int(self.settings["repeat"])
+
+    def check(self, source: str) -> None:
+        """Raise :class:`ResultsError` unless every cell belongs to a task of the run and has
+        that task's size: within one run, a task is one piece of work."""
+        sizes = {t.name: t.size for t in self.tasks}
+        for number, cell in enumerate(self.cells):
+            if cell.task not in sizes:
+                raise ResultsError(f"{source} is damaged: cell {number} has no task {cell.task!r}")
+            if cell.size != sizes[cell.task]:
+                raise ResultsError(
+                    f"{source} is damaged: cell {number} has size {cell.size}, its task"
+                    f" {cell.task!r} {sizes[cell.task]}"
+                )
+
     def to_json(self) -> str:
         return json.dumps(self.to_data(), indent=1)
 
@@ -118,24 +160,31 @@ class Results:
         """Results from parsed JSON; a foreign or damaged document raises ResultsError."""
         check_schema(data, source)
         try:
-            return cls(
+            results = cls(
                 metadata=Metadata(**data["metadata"]),
                 settings=dict(data["settings"]),
                 tasks=[TaskInfo(**t) for t in data["tasks"]],
                 cells=[cell_from_data(c) for c in data["cells"]],
                 complete=bool(data["complete"]),
             )
+            results.repeat  # noqa: B018  (a run without it cannot be analysed)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ResultsError(f"{source} is damaged: {exc}") from None
+        results.check(source)
+        return results
 
 
 def check_schema(data: Any, source: str) -> None:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise ResultsError(f"{source} is not a concurrency-lab results file")
-    if data.get("version") != SCHEMA_VERSION:
+    version = data.get("version")
+    if version != SCHEMA_VERSION:
+        earlier = isinstance(version, int) and version < SCHEMA_VERSION
         raise ResultsError(
-            f"{source} has results version {data.get('version')!r}; this lab reads version"
-            f" {SCHEMA_VERSION}"
+            f"{source} has results version {version!r}"
+            + (" from an earlier lab" if earlier else "")
+            + f"; this lab reads version {SCHEMA_VERSION}"
+            + ("; measure it again" if earlier else "")
         )
 
 
@@ -155,12 +204,13 @@ def cell_to_data(cell: Cell) -> dict[str, Any]:
         "task": cell.task,
         "bound": cell.bound,
         "runner": cell.runner,
+        "kind": cell.kind,
         "workers": cell.workers,
         "layout": dataclasses.asdict(cell.layout),
         "jobs": cell.jobs,
         "size": cell.size,
         "not_applicable": cell.not_applicable,
-        "failure": cell.failure,
+        "failure": None if cell.failure is None else cell.failure.to_data(),
         "samples": [sample_to_data(s) for s in cell.samples],
     }
 
@@ -169,4 +219,15 @@ def cell_from_data(data: dict[str, Any]) -> Cell:
     data = dict(data)
     data["layout"] = Layout(**data["layout"])
     data["samples"] = [sample_from_data(dict(s)) for s in data["samples"]]
+    data["failure"] = failure_from_data(data["failure"])
     return Cell(**data)
+
+
+def failure_from_data(data: Any) -> Status | None:
+    """A cell's failure from JSON: ``None``, or a status of a failing kind."""
+    if data is None:
+        return None
+    failure = Status.from_data(data)
+    if not failure.failed:
+        raise ValueError(f"a failure cannot be {failure.kind.value!r}")
+    return failure

@@ -40,7 +40,8 @@ def _probe(task: Task, size: int, settings: Settings) -> float:
     spec = replace(settings, trace=False).spec(task.name, None, "1", PROBE_JOBS, size)
     outcome = run_cell(spec, settings.timeout)
     measurement = outcome.measurement
-    error = outcome.failure or (measurement.error if measurement else "no measurement")
+    failure = str(outcome.failure) if outcome.failure is not None else None
+    error = failure or (measurement.error if measurement else "no measurement")
     if measurement is None or measurement.error or not measurement.records:
         raise CalibrationError(f"could not calibrate task {task.name!r}: {error}")
     failed = [r.error for r in measurement.records if r.error]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import psutil
@@ -26,38 +28,92 @@ def tree(root: psutil.Process) -> list[psutil.Process]:
         return []
 
 
-def tree_cpu_seconds(root: psutil.Process | None = None) -> float:
-    """User + system CPU seconds of ``root`` (default: this process), its waited-for children
-    and its living descendants."""
-    root = root or psutil.Process()
-    total = 0.0
-    for process in tree(root):
+@dataclass(frozen=True)
+class CpuReading:
+    """CPU seconds used so far, and how far they may be off: the kernel counts other
+    processes' user and system time in clock ticks, so each adds up to two ticks of rounding."""
+
+    seconds: float
+    resolution: float
+
+    def __sub__(self, earlier: CpuReading) -> CpuReading:
+        return CpuReading(self.seconds - earlier.seconds, self.resolution + earlier.resolution)
+
+
+def clock_tick() -> float:
+    """Seconds per clock tick, the unit of other processes' CPU times."""
+    try:
+        return 1.0 / os.sysconf("SC_CLK_TCK")
+    except (AttributeError, ValueError, OSError):
+        return 0.01
+
+
+def tree_cpu(before: bool = True) -> CpuReading:
+    """User + system CPU of this process (to the nanosecond, every thread), of its waited-for
+    children and of its living descendants (to the clock tick).
+
+    Reading the descendants walks ``/proc`` and costs this process CPU time itself, so that
+    walk is kept outside the window being measured: done first when ``before`` the window,
+    last after it.
+    """
+    if before:
+        others = _others_cpu()
+        return CpuReading(time.process_time() + others.seconds, others.resolution)
+    own = time.process_time()
+    others = _others_cpu()
+    return CpuReading(own + others.seconds, others.resolution)
+
+
+def _others_cpu() -> CpuReading:
+    """The CPU of this process's waited-for children and living descendants."""
+    tick = clock_tick()
+    resolution = time.get_clock_info("process_time").resolution
+    own = os.times()
+    seconds = own.children_user + own.children_system
+    if seconds:
+        resolution += 2 * tick
+    for process in tree(psutil.Process())[1:]:
         with contextlib.suppress(psutil.Error):
             times = process.cpu_times()
-            total += times.user + times.system + times.children_user + times.children_system
-    return total
+            seconds += times.user + times.system + times.children_user + times.children_system
+            resolution += 2 * tick
+    return CpuReading(seconds, resolution)
 
 
 def tree_memory_bytes(processes: list[psutil.Process]) -> int:
     """Memory of ``processes`` together: the sum of each one's PSS (shared pages counted once,
     proportionally) where the OS reports it, else of RSS."""
+    pss = memory_metric() == PSS
     total = 0
     for process in processes:
         with contextlib.suppress(psutil.Error):
-            info = process.memory_full_info() if MEMORY_METRIC == "PSS" else process.memory_info()
+            info = process.memory_full_info() if pss else process.memory_info()
             total += getattr(info, "pss", info.rss)
     return total
 
 
-def _memory_metric() -> str:
+PSS = "PSS"
+RSS = "RSS"
+
+
+@functools.cache
+def memory_metric() -> str:
+    """What :func:`tree_memory_bytes` sums here: ``"PSS"`` on Linux, ``"RSS"`` elsewhere."""
     try:
-        return "PSS" if hasattr(psutil.Process().memory_full_info(), "pss") else "RSS"
+        return PSS if hasattr(psutil.Process().memory_full_info(), "pss") else RSS
     except psutil.Error:
-        return "RSS"
+        return RSS
 
 
-#: What :func:`tree_memory_bytes` sums: ``"PSS"`` on Linux, ``"RSS"`` elsewhere.
-MEMORY_METRIC = _memory_metric()
+def memory_resolution() -> int:
+    """The smallest step of :func:`memory_metric` in bytes: Linux reports PSS in KiB; RSS
+    moves by pages."""
+    if memory_metric() == PSS:
+        return 1024
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return 4096
 
 
 def kill_tree(group_id: int, processes: Iterable[psutil.Process]) -> None:

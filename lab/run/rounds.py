@@ -1,4 +1,5 @@
-"""The matrix: cells of task x runner x workers, measured round by round in worker processes."""
+"""Measuring planned cells round by round, each run in a fresh worker process, every answer
+checked before it becomes a sample."""
 
 from __future__ import annotations
 
@@ -6,16 +7,16 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lab.jobs import span
+from lab.results import status
 from lab.results.model import Cell, Sample
 from lab.run import validate
 from lab.run.supervisor import run_cell
-from lab.runner import Workers
 from lab.worker.protocol import CellSpec
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Mapping
 
-    from lab.runner import Runner
     from lab.task import Task
 
 
@@ -51,38 +52,6 @@ class Settings:
         )
 
 
-def new_cell(task: Task, runner: Runner, workers: Workers, jobs: int, size: int | float) -> Cell:
-    """An unmeasured cell, ``n/a`` with the reason when the runner cannot run the task here."""
-    return Cell(
-        task=task.name,
-        bound=task.bound,
-        runner=runner.name,
-        workers=str(workers),
-        layout=runner.layout(workers),
-        jobs=jobs,
-        size=size,
-        not_applicable=runner.unavailable() or task.unsupported_form(runner.job_form),
-    )
-
-
-def plan(
-    tasks: Iterable[Task],
-    runners: Iterable[Runner],
-    workers: Iterable[Workers],
-    jobs: int,
-    sizes: Mapping[str, int | float],
-) -> list[Cell]:
-    """Every cell in table order; runners that ignore workers get one cell per task."""
-    worker_list = list(workers)
-    runner_list = list(runners)
-    return [
-        new_cell(task, runner, setting, jobs, sizes[task.name])
-        for task in tasks
-        for runner in runner_list
-        for setting in (worker_list if runner.uses_workers else [Workers(1)])
-    ]
-
-
 def run(
     cells: list[Cell],
     settings: Settings,
@@ -109,26 +78,26 @@ def measure_once(cell: Cell, settings: Settings, task: Task, keep: bool = True) 
     outcome = run_cell(spec, settings.timeout)
     measurement = outcome.measurement
     if outcome.failure is not None or measurement is None:
-        cell.failure = outcome.failure or "error: no measurement"
+        cell.failure = outcome.failure or status.error("no measurement")
         return None
     if measurement.error is not None:
-        cell.failure = f"error: {measurement.error}"
+        cell.failure = status.error(measurement.error)
         return None
     found = validate.problems(measurement, cell.jobs, cell.layout, task, cell.size)
     if found:
         more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
-        cell.failure = f"error: {found[0]}{more}"
+        cell.failure = status.error(f"{found[0]}{more}")
         return None
     if not keep:
         return None
     records = measurement.records
-    span = max(r.end for r in records) - min(r.start for r in records) if records else 0.0
     sample = Sample(
         startup=measurement.startup or 0.0,
         wall=measurement.wall or 0.0,
         teardown=measurement.teardown or 0.0,
         cpu=measurement.cpu or 0.0,
-        job_span=span,
+        cpu_resolution=measurement.cpu_resolution or 0.0,
+        job_span=span(records),
         peak_memory=outcome.peak_memory,
         gil_enabled=measurement.gil_enabled,
         records=records,

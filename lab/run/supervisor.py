@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psutil
 
+from lab.results import status
 from lab.run.process_tree import kill_tree, tree, tree_memory_bytes
 from lab.timing import clock
 from lab.worker.protocol import CellSpec, Measurement
@@ -30,7 +31,7 @@ class CellRun:
 
     measurement: Measurement | None
     peak_memory: int
-    failure: str | None = None
+    failure: status.Status | None = None
 
 
 def run_cell(spec: CellSpec, timeout: float, sample_interval: float = SAMPLE_INTERVAL) -> CellRun:
@@ -50,18 +51,22 @@ def run_cell(spec: CellSpec, timeout: float, sample_interval: float = SAMPLE_INT
             )
         peak, timed_out = _watch(worker, timeout, sample_interval)
         if timed_out:
-            return CellRun(None, peak, f"timeout after {timeout:g} s")
+            return CellRun(None, peak, status.timeout(timeout))
         if worker.returncode < 0:
-            return CellRun(None, peak, f"crashed: killed by {_signal_name(-worker.returncode)}")
+            return CellRun(
+                None, peak, status.crashed(f"killed by {_signal_name(-worker.returncode)}")
+            )
         if not result_path.exists():
             detail = _last_line(log_path)
             return CellRun(
-                None, peak, f"crashed: the worker exited with code {worker.returncode}{detail}"
+                None,
+                peak,
+                status.crashed(f"the worker exited with code {worker.returncode}{detail}"),
             )
         try:
             measurement = Measurement.from_json(result_path.read_text())
         except ValueError as exc:
-            return CellRun(None, peak, f"error: {exc}")
+            return CellRun(None, peak, status.error(str(exc)))
         return CellRun(measurement, peak)
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from lab.jobs import JobRecord
     from lab.runner import Layout
     from lab.task import Task
@@ -48,12 +51,18 @@ def problems(
     return found
 
 
-def _over_layout(records: list[JobRecord], layout: Layout) -> list[str]:
-    """More jobs, processes or threads busy at one instant than the layout allows.
+@dataclass(frozen=True)
+class Peaks:
+    """The most jobs, processes and threads busy with jobs at one instant."""
 
-    Counted at each instant rather than over the run, so a runner may start a fresh thread or
-    process for every job as long as no more than its layout run at once.
-    """
+    jobs: int
+    processes: int
+    threads: int
+
+
+def peaks(records: Sequence[JobRecord]) -> Peaks:
+    """Counted at each instant rather than over the run, so a runner may start a fresh thread
+    or process for every job as long as no more than its layout run at once."""
     events = sorted(
         [(r.start, 1, i) for i, r in enumerate(records)]
         + [(r.end, 0, i) for i, r in enumerate(records)]
@@ -71,19 +80,25 @@ def _over_layout(records: list[JobRecord], layout: Layout) -> list[str]:
         peak_jobs = max(peak_jobs, jobs)
         peak_processes = max(peak_processes, len(processes))
         peak_threads = max(peak_threads, len(threads))
-    found = []
-    if peak_processes > layout.processes:
-        found.append(
-            f"jobs ran in {peak_processes} processes at once; its layout allows {layout.processes}"
+    return Peaks(peak_jobs, peak_processes, peak_threads)
+
+
+def _over_layout(records: list[JobRecord], layout: Layout) -> list[str]:
+    """More jobs, processes or threads busy at one instant than the layout allows."""
+    found = peaks(records)
+    problems = []
+    if found.processes > layout.processes:
+        problems.append(
+            f"jobs ran in {found.processes} processes at once; its layout allows {layout.processes}"
         )
-    if peak_threads > layout.processes * layout.threads:
-        found.append(
-            f"jobs ran on {peak_threads} threads at once; its layout allows "
+    if found.threads > layout.processes * layout.threads:
+        problems.append(
+            f"jobs ran on {found.threads} threads at once; its layout allows "
             f"{layout.processes * layout.threads}"
         )
-    if peak_jobs > layout.concurrency:
-        found.append(f"{peak_jobs} jobs ran at once; its layout allows {layout.concurrency}")
-    return found
+    if found.jobs > layout.concurrency:
+        problems.append(f"{found.jobs} jobs ran at once; its layout allows {layout.concurrency}")
+    return problems
 
 
 def _count(counter: Counter[K], key: K, step: int) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from lab.host.manager import PluginOptions
 from lab.host.registry import load_catalog
 from lab.jobs import describe_exception, make_jobs
+from lab.results.files import write_atomically
 from lab.results.metadata import gil_enabled
 from lab.runner import Layout, RunContext, Runner, Workers
 from lab.sessions import InlineSession
@@ -92,9 +93,7 @@ def main(argv: list[str]) -> None:
     spec = CellSpec.from_json(spec_path.read_text())
     sys.path[:0] = [p for p in spec.sys_path if p not in sys.path]
     measurement = run_spec(spec)
-    partial = result_path.with_suffix(".partial")
-    partial.write_text(measurement.to_json())
-    partial.replace(result_path)
+    write_atomically(result_path, measurement.to_json())
     sys.stdout.flush()
     sys.stderr.flush()
     # Leaked non-daemon threads must not keep the cell alive; the lab reaps leaked processes.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lab.jobs import JobRecord, describe_exception
-from lab.run.process_tree import tree_cpu_seconds
+from lab.run.process_tree import CpuReading, tree_cpu
 from lab.timing import clock
 from lab.worker.protocol import Measurement
 
@@ -24,11 +24,12 @@ def measure(
     layout: Layout,
     context: RunContext,
     jobs: Sequence[Job],
-    cpu_seconds: Callable[[], float] = tree_cpu_seconds,
+    cpu_reading: Callable[[bool], CpuReading] = tree_cpu,
 ) -> Measurement:
     """Start ``runner``, run ``jobs`` on it and close it, timing each phase.
 
-    The CPU time is that of the whole process tree during the run phase only. A runner that
+    The CPU time is that of the whole process tree during the run phase only, with how far it
+    may be off. A runner that
     raises anything (``SystemExit`` included) yields a measurement with ``error`` set.
     """
     t0 = clock()
@@ -43,18 +44,18 @@ def measure(
     startup = clock() - t0
     error = None
     records: list[JobRecord] = []
-    cpu0 = cpu_seconds()
+    cpu0 = cpu_reading(True)
     run_start = clock()
     try:
         returned = session.run(jobs)
         run_end = clock()
-        cpu = cpu_seconds() - cpu0
+        cpu = cpu_reading(False) - cpu0
         records, error = _as_records(returned)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
         run_end = clock()
-        cpu = cpu_seconds() - cpu0
+        cpu = cpu_reading(False) - cpu0
         error = f"{_named(runner, context)} failed: {describe_exception(exc)}"
     t1 = clock()
     try:
@@ -67,7 +68,8 @@ def measure(
         startup=startup,
         wall=run_end - run_start,
         teardown=clock() - t1,
-        cpu=cpu,
+        cpu=cpu.seconds,
+        cpu_resolution=cpu.resolution,
         run_start=run_start,
         run_end=run_end,
         records=records,

@@ -42,14 +42,15 @@ class CellSpec:
 
 @dataclass(frozen=True)
 class Measurement:
-    """What a worker measured: phase times (seconds), the run's CPU time, the records, the
-    run's window on the shared clock, and whether the GIL was on after the run. ``error`` is
-    set when the runner failed."""
+    """What a worker measured: phase times (seconds), the run's CPU time and how far it may be
+    off, the records, the run's window on the shared clock, and whether the GIL was on after
+    the run. ``error`` is set when the runner failed."""
 
     startup: float | None = None
     wall: float | None = None
     teardown: float | None = None
     cpu: float | None = None
+    cpu_resolution: float | None = None
     run_start: float | None = None
     run_end: float | None = None
     records: list[JobRecord] = field(default_factory=list)
@@ -95,6 +96,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "start": _NUMBER,
     "end": _NUMBER,
     "cpu": (*_NUMBER, type(None)),
+    "cpu_resolution": (*_NUMBER, type(None)),
     "result": (*_NUMBER, str, bool, type(None)),
     "error": (str, type(None)),
     "startup": (*_NUMBER, type(None)),

@@ -28,6 +28,7 @@ class LokySession(lab.ExecutorSession):
 class LokyRunner(lab.Runner):
     name = "loky"
     description = "loky's reusable process pool of W workers"
+    kind = lab.PROCESSES
 
     def unavailable(self) -> str | None:
         if importlib.util.find_spec("loky") is None:

@@ -1,0 +1,90 @@
+"""Checking option values the measuring commands share; a bad one raises :class:`UsageError`
+naming the option."""
+
+from __future__ import annotations
+
+import multiprocessing
+from typing import TYPE_CHECKING
+
+import tabulate
+
+from lab.errors import UsageError
+
+if TYPE_CHECKING:
+    import argparse
+
+DEFAULT_START_METHOD = "spawn"
+DEFAULT_TABLEFMT = "simple"
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """The files a run can be written to (``lab matrix``, ``lab sweep`` and ``lab report``)."""
+    parser.add_argument("--json", metavar="PATH", help="write the run as JSON")
+    parser.add_argument("--csv", metavar="PATH", help="write one row per cell as CSV")
+    parser.add_argument("--markdown", metavar="PATH", help="write the report as Markdown")
+    parser.add_argument("--plot", metavar="DIR", help="write the plots as PNG files in DIR")
+
+
+def add_tablefmt_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tablefmt",
+        default=DEFAULT_TABLEFMT,
+        help=f"any tabulate format (default: {DEFAULT_TABLEFMT})",
+    )
+
+
+def add_start_method_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--start-method",
+        default=DEFAULT_START_METHOD,
+        help=f"multiprocessing start method: {', '.join(multiprocessing.get_all_start_methods())}"
+        f" (default: {DEFAULT_START_METHOD})",
+    )
+
+
+def names(text: str | None, default: list[str], what: str) -> list[str]:
+    """A comma-separated list of names without repeats; ``default`` when none is given."""
+    if text is None:
+        return list(dict.fromkeys(default))
+    found = [n.strip() for n in text.split(",")]
+    if not any(found):
+        raise UsageError(f"{what} must name at least one, not {text!r}")
+    return list(dict.fromkeys(n for n in found if n))
+
+
+def check_start_method(name: str) -> str:
+    if name not in multiprocessing.get_all_start_methods():
+        raise UsageError(
+            f"unknown start method {name!r}; valid start methods: "
+            + ", ".join(multiprocessing.get_all_start_methods())
+        )
+    return name
+
+
+def check_tablefmt(name: str) -> str:
+    if name not in tabulate.tabulate_formats:
+        raise UsageError(
+            f"unknown table format {name!r}; valid formats: "
+            + ", ".join(sorted(tabulate.tabulate_formats))
+        )
+    return name
+
+
+def positive_int(text: str, what: str, minimum: int = 1) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"{what} must be a whole number, not {text!r}") from None
+    if value < minimum:
+        raise UsageError(f"{what} must be at least {minimum}, not {text!r}")
+    return value
+
+
+def positive_float(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{what} must be a number of seconds, not {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise UsageError(f"{what} must be greater than 0, not {text!r}")
+    return value

@@ -1,0 +1,119 @@
+"""The run sequence every measuring command shares: the machine lock, the journal, the facts
+and warnings, the rounds of cells, the report, the files, and the exit code."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lab.report.text import render_body, sizes_line
+from lab.results import metadata
+from lab.run.lock import machine_lock
+from lab.run.rounds import run
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from lab.report.outputs import Outputs
+    from lab.results.journal import Journal
+    from lab.results.metadata import Metadata
+    from lab.results.model import Cell, Results, Sample
+    from lab.run.rounds import Settings
+    from lab.task import Task
+
+EXIT_FAILED_CELLS = 1
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class Measuring:
+    """A measuring command, every option checked: how to run its cells, where to write the
+    run, how to show it, and what to warn about once the machine's facts are known."""
+
+    settings: Settings
+    outputs: Outputs
+    tablefmt: str
+    quiet: bool = False
+
+
+def measure(
+    command: Measuring,
+    plan: Callable[[Metadata], tuple[Results, Mapping[str, Task]]],
+    warnings: Callable[[Metadata], list[str]] = lambda facts: [],
+) -> int:
+    """Measure what ``plan`` builds under the machine lock, print the report and write the
+    files the options asked for; the exit code."""
+    with machine_lock():
+        journal = command.outputs.journal()  # a file that cannot be written fails before the run
+        try:
+            facts = metadata.collect(command.settings.start_method)
+            print("\n".join(metadata.header(facts)), flush=True)
+            for warning in [*metadata.warnings(facts), *warnings(facts)]:
+                print(f"lab: warning: {warning}", file=sys.stderr)
+            results, tasks = plan(facts)
+            print(sizes_line(results), flush=True)
+            interrupted = measure_rounds(results, command.settings, tasks, journal, command.quiet)
+        finally:
+            if journal is not None:
+                journal.close()
+        print("\n" + render_body(results, command.tablefmt))
+        if journal is not None:
+            journal.finish(results)
+        for line in command.outputs.write(results):
+            print(line, file=sys.stderr)
+    if interrupted:
+        print("lab: interrupted; the tables show what was measured", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED_CELLS if any(c.failure is not None for c in results.cells) else 0
+
+
+def measure_rounds(
+    results: Results,
+    settings: Settings,
+    tasks: Mapping[str, Task],
+    journal: Journal | None,
+    quiet: bool,
+) -> bool:
+    """Run the results' cells, journalling every run and showing progress; whether Ctrl-C
+    stopped it. ``results.complete`` says the same."""
+    cells = results.cells
+    if journal is not None:
+        journal.begin(results)
+    show = None if quiet else progress(cells, settings)
+
+    def on_run(cell: Cell, sample: Sample | None) -> None:
+        if journal is not None:
+            journal.add(cells, cell, sample)
+        if show is not None:
+            show(cell)
+
+    interrupted = False
+    try:
+        run(cells, settings, tasks, on_run=on_run)
+    except KeyboardInterrupt:
+        interrupted = True
+    clear_progress()
+    results.complete = not interrupted
+    return interrupted
+
+
+def progress(cells: list[Cell], settings: Settings) -> Callable[[Cell], None] | None:
+    if not sys.stderr.isatty():
+        return None
+    total = sum(c.runnable for c in cells) * (settings.warmups + settings.repeat)
+    done = 0
+
+    def show(cell: Cell) -> None:
+        nonlocal done
+        done += 1
+        sys.stderr.write(f"\r\033[K{done}/{total} runs · {cell.task} {cell.runner} {cell.workers}")
+        sys.stderr.flush()
+
+    return show
+
+
+def clear_progress() -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()

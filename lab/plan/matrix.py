@@ -1,0 +1,47 @@
+"""The cells of a matrix: task x runner x workers, in table order."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lab.results.model import Cell
+from lab.runner import Workers
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from lab.runner import Runner
+    from lab.task import Task
+
+
+def new_cell(task: Task, runner: Runner, workers: Workers, jobs: int, size: int | float) -> Cell:
+    """An unmeasured cell, ``n/a`` with the reason when the runner cannot run the task here."""
+    return Cell(
+        task=task.name,
+        bound=task.bound,
+        runner=runner.name,
+        kind=runner.kind,
+        workers=str(workers),
+        layout=runner.layout(workers),
+        jobs=jobs,
+        size=size,
+        not_applicable=runner.unavailable() or task.unsupported_form(runner.job_form),
+    )
+
+
+def plan(
+    tasks: Iterable[Task],
+    runners: Iterable[Runner],
+    workers: Iterable[Workers],
+    jobs: int,
+    sizes: Mapping[str, int | float],
+) -> list[Cell]:
+    """Every cell in table order; runners that ignore workers get one cell per task."""
+    worker_list = list(workers)
+    runner_list = list(runners)
+    return [
+        new_cell(task, runner, setting, jobs, sizes[task.name])
+        for task in tasks
+        for runner in runner_list
+        for setting in (worker_list if runner.uses_workers else [Workers(1)])
+    ]

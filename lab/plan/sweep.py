@@ -1,0 +1,69 @@
+"""The cells of a sweep: one IO task at rising concurrency, every level's jobs all at once."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from lab.errors import UsageError
+from lab.plan import limits
+from lab.plan.matrix import new_cell
+from lab.runner import EVENT_LOOP, PROCESSES_THREADS, THREADS, Workers
+
+if TYPE_CHECKING:
+    from lab.host.registry import Catalog
+    from lab.results.model import Cell
+    from lab.runner import Runner
+    from lab.task import Task
+
+DEFAULT_LEVELS = (1, 10, 100, 1000, 10_000)
+#: The kinds of runner a sweep measures unless told otherwise: those that can hold thousands
+#: of waiters (a process per waiter cannot).
+DEFAULT_KINDS = (EVENT_LOOP, THREADS, PROCESSES_THREADS)
+
+
+def default_runners(catalog: Catalog) -> list[str]:
+    """The names of every runner of the default kinds, event loops first."""
+    runners = catalog.runners.items.values()
+    return [r.name for kind in DEFAULT_KINDS for r in runners if r.kind == kind]
+
+
+def workers_at(runner: Runner, level: int, cpus: int) -> Workers:
+    """The workers for ``level`` jobs at once: ``level``, or for a processes-threads runner the
+    level spread over the usable CPUs as processes, with the threads to hold the rest."""
+    if runner.kind != PROCESSES_THREADS:
+        return Workers(level)
+    processes = min(cpus, level)
+    return Workers(processes, math.ceil(level / processes))
+
+
+def plan(
+    task: Task, runners: list[Runner], levels: list[int], size: int | float, cpus: int
+) -> list[Cell]:
+    """A cell per level and runner: ``level`` jobs, all at once."""
+    return [
+        new_cell(task, runner, workers_at(runner, level, cpus), level, size)
+        for level in levels
+        for runner in runners
+    ]
+
+
+def parse_levels(text: str) -> list[int]:
+    levels = []
+    for part in text.split(","):
+        try:
+            level = int(part)
+        except ValueError:
+            raise UsageError(f"levels must be whole numbers, not {part.strip()!r}") from None
+        if level < 1:
+            raise UsageError(f"levels must be at least 1, not {level}")
+        levels.append(level)
+    return sorted(set(levels))
+
+
+def check(cells: list[Cell], task: Task, allow_large: bool) -> None:
+    """Every level checked against the machine's limits before anything starts."""
+    for cell in cells:
+        if cell.not_applicable is None:
+            sockets = cell.jobs * task.sockets_per_job
+            limits.check_sweep_cell(cell.runner, cell.jobs, cell.layout, sockets, allow_large)

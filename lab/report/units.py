@@ -1,0 +1,44 @@
+"""Numbers as the reports write them: sizes, durations, ratios, estimates."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lab.results.analysis import Estimate
+
+KIB = 1024
+MIB = 1024 * KIB
+
+
+def memory(size: float) -> str:
+    """A size in bytes, KiB or MiB."""
+    if abs(size) >= MIB:
+        return f"{size / MIB:.1f} MiB"
+    if abs(size) >= KIB:
+        return f"{size / KIB:.0f} KiB"
+    return f"{size:.0f} B"
+
+
+def memory_estimate(estimate: Estimate | None) -> str:
+    """A size, or for one within its resolution the bound it is known to lie under."""
+    if estimate is None:
+        return ""
+    if not estimate.resolved:
+        return f"≤ {memory(estimate.resolution)}"
+    return memory(estimate.value)
+
+
+def duration(seconds: float) -> str:
+    """Milliseconds from 1 ms up, microseconds below."""
+    return f"{seconds * 1000:.2f} ms" if seconds >= 0.001 else f"{seconds * 1e6:.0f} µs"
+
+
+def times(value: float | None) -> str:
+    """A ratio such as a speed-up: ``1.95x``."""
+    return "" if value is None else f"{value:.2f}x"
+
+
+def blank(value: float | None, spec: str) -> str:
+    """``value`` formatted with ``spec``, or nothing."""
+    return "" if value is None else format(value, spec)

@@ -1,0 +1,158 @@
+"""Two runs cell by cell: ratios only between cells that did the same work.
+
+A cell is matched by where it sits (task, runner, workers); it is compared only when its work
+(size and jobs) is the same in both runs. A cell whose work differs is listed with what
+differs, never given a ratio.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import statistics
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lab.errors import UsageError
+from lab.results.analysis import analyse, job_times
+from lab.results.stats import ratio_of_medians
+
+if TYPE_CHECKING:
+    from lab.results.model import Cell, Results
+    from lab.results.stats import Interval
+
+#: Ratios whose whole interval lies this close to 1 are the same for any practical purpose.
+SAME = 0.01
+
+#: Metadata that, when it differs, is worth saying (it is often the point of a comparison).
+CONTEXT = (
+    ("cpus", "usable CPUs"),
+    ("python", "Python"),
+    ("gil_enabled", "GIL on"),
+    ("system", "system"),
+    ("start_method", "start method"),
+    ("memory_metric", "memory metric"),
+)
+
+
+class Judgement(enum.Enum):
+    SAME = "the same"
+    FASTER = "faster"
+    SLOWER = "slower"
+    NOT_SIGNIFICANT = "not significant"
+    ONE_RUN = "one run each: no interval"
+
+
+@dataclass(frozen=True)
+class Match:
+    """A cell measured in both runs on the same work: after / before of the median job times."""
+
+    before: Cell
+    after: Cell
+    before_median: float
+    after_median: float
+    ratio: float
+    interval: Interval | None
+    judgement: Judgement
+
+
+@dataclass(frozen=True)
+class DifferentWork:
+    """A cell measured in both runs, but on different work: what differs, before → after."""
+
+    before: Cell
+    after: Cell
+    differences: list[tuple[str, str, str]]
+
+
+@dataclass
+class Comparison:
+    """One run against a reference run."""
+
+    matches: list[Match] = field(default_factory=list)
+    different: list[DifferentWork] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def geometric_mean(self) -> float | None:
+        """The geometric mean of the matched cells' ratios."""
+        ratios = [m.ratio for m in self.matches]
+        if not ratios:
+            return None
+        return math.exp(sum(math.log(r) for r in ratios) / len(ratios))
+
+
+def compare_runs(base: Results, base_name: str, other: Results, name: str) -> Comparison:
+    """``other`` against ``base``; runs of different kinds (a matrix and a sweep) raise
+    :class:`UsageError`."""
+    if base.kind != other.kind:
+        raise UsageError(
+            f"cannot compare {base_name} (a {base.kind} run) with {name} (a {other.kind} run):"
+            " they measure different things"
+        )
+    found = Comparison(notes=_context(base_name, base, name, other))
+    theirs = {a.cell.place: a.cell for a in analyse(other).cells if a.figures is not None}
+    for analysed in analyse(base).cells:
+        before = analysed.cell
+        after = theirs.get(before.place)
+        if analysed.figures is None or after is None:
+            continue
+        if after.key != before.key:
+            found.different.append(DifferentWork(before, after, _differences(base, before, after)))
+            continue
+        match = _match(before, after)
+        if match is not None:
+            found.matches.append(match)
+    return found
+
+
+def _match(before: Cell, after: Cell) -> Match | None:
+    old, new = job_times(before), job_times(after)
+    before_median, after_median = statistics.median(old), statistics.median(new)
+    if before_median <= 0 or after_median <= 0:
+        return None
+    interval = ratio_of_medians(new, old)
+    ratio = after_median / before_median
+    return Match(before, after, before_median, after_median, ratio, interval, judge(interval))
+
+
+def judge(interval: Interval | None) -> Judgement:
+    if interval is None:
+        return Judgement.ONE_RUN
+    if interval.low >= 1 - SAME and interval.high <= 1 + SAME:
+        return Judgement.SAME
+    if interval.high < 1:
+        return Judgement.FASTER
+    if interval.low > 1:
+        return Judgement.SLOWER
+    return Judgement.NOT_SIGNIFICANT
+
+
+def _differences(base: Results, before: Cell, after: Cell) -> list[tuple[str, str, str]]:
+    size_name = base.task(before.task).size_name
+    found = []
+    if before.size != after.size:
+        found.append((size_name, f"{before.size:,}", f"{after.size:,}"))
+    if before.jobs != after.jobs:
+        found.append(("jobs", f"{before.jobs:,}", f"{after.jobs:,}"))
+    return found
+
+
+def _context(base_name: str, base: Results, name: str, other: Results) -> list[str]:
+    notes = []
+    for key, label in CONTEXT:
+        before, after = getattr(base.metadata, key), getattr(other.metadata, key)
+        if before != after:
+            notes.append(f"the runs differ in {label}: {before} in {base_name}, {after} in {name}")
+    for which, results in ((base_name, base), (name, other)):
+        if not results.complete:
+            notes.append(f"{which} was interrupted; only its measured cells are compared")
+    calibrated = [t.name for t in base.tasks if t.how] + [t.name for t in other.tasks if t.how]
+    for task in dict.fromkeys(calibrated):
+        sizes = {r.task(task).size for r in (base, other) if task in {t.name for t in r.tasks}}
+        if len(sizes) > 1:
+            notes.append(
+                f"{task} was calibrated to a different size in each run; give both runs the"
+                f" same --size {task}=N to compare it"
+            )
+    return notes

@@ -1,0 +1,30 @@
+"""Writing a file so that a reader never sees half of it: write beside it, then rename."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def write_atomically(path: Path, text: str, durable: bool = False) -> None:
+    """Write ``text`` to a temporary file beside ``path`` and rename it over ``path``; with
+    ``durable``, on disk before the rename. An earlier file stays whole until the rename.
+    Raises ``OSError``, having removed the temporary file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+            if durable:
+                file.flush()
+                os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

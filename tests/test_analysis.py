@@ -1,0 +1,200 @@
+"""The one analysis of a run: figures, statuses, and the machine's physical bounds."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from lab_builders import MIB, cell, results, sample
+
+from lab.report.table import render_task
+from lab.report.units import memory_estimate
+from lab.results import status
+from lab.results.analysis import IDEAL_TOLERANCE, analyse
+from lab.results.status import Kind
+from lab.runner import Layout
+
+
+def analysed(cells: list, **options: object):  # type: ignore[no-untyped-def]
+    return analyse(results(cells, **options)).cells  # type: ignore[arg-type]
+
+
+def test_spread_and_short_jobs_are_flagged_unstable() -> None:
+    steady, spread, short = analysed(
+        [
+            cell("threads", Layout(threads=2), [1.0, 1.01, 0.99], task="a"),
+            cell("threads", Layout(threads=2), [1.0, 1.2, 0.8], task="b"),
+            cell("threads", Layout(threads=2), [0.001, 0.001, 0.001], task="c"),
+        ]
+    )
+    assert steady.status == status.Status(Kind.OK)
+    assert spread.status == status.Status(Kind.UNSTABLE, "sd 20% of the mean")
+    assert short.status == status.Status(Kind.UNSTABLE, "too short to time well (under 10 ms)")
+
+
+def test_speed_up_efficiency_and_memory_per_worker() -> None:
+    _, two, four = analysed(
+        [
+            cell("single", Layout(), [0.8, 0.81, 0.79], peak=20 * MIB),
+            cell("processes", Layout(processes=2), [0.4, 0.41, 0.39], peak=60 * MIB),
+            cell("processes", Layout(processes=4), [0.4, 0.4, 0.4], peak=100 * MIB),
+        ]
+    )
+    found = two.figures
+    assert found is not None and found.interval is not None
+    assert found.speedup == 2.0
+    assert found.interval.low <= 2.0 <= found.interval.high
+    assert found.efficiency == 1.0
+    per_worker = found.memory_per_worker
+    assert per_worker is not None and per_worker.resolved
+    assert per_worker.value == 20 * MIB  # (60 - 20) / 2: no smaller setting, so the baseline
+    slope = four.figures
+    assert slope is not None and slope.memory_per_worker is not None
+    assert slope.memory_per_worker.value == 20 * MIB  # (100 - 60) / (4 - 2)
+    assert slope.efficiency == 1.0  # ideal = min(4 workers, 2 CPUs, 4 jobs) = 2
+
+
+def test_the_baseline_is_the_inline_runner_and_is_one_by_definition() -> None:
+    base, other = analysed(
+        [
+            cell("serial", Layout(), [0.8, 0.9, 0.7], kind="inline"),
+            cell("mine", Layout(processes=2), [0.4, 0.4, 0.4], kind="processes"),
+        ]
+    )
+    assert base.figures is not None and base.figures.speedup == 1.0
+    assert base.figures.interval is None
+    assert base.status.kind is Kind.UNSTABLE  # its spread, not a speed-up beyond the ideal
+    assert "speed-up" not in base.status.detail
+    assert other.figures is not None and other.figures.speedup == 2.0
+
+
+def test_io_efficiency_is_against_the_ideal_time() -> None:
+    _, two = analysed(
+        [
+            cell("single", Layout(), [4.0, 4.0], task="io", bound="io", size=1.0),
+            cell("processes", Layout(processes=2), [2.5, 2.5], task="io", bound="io", size=1.0),
+        ],
+        repeat=2,
+    )
+    assert two.figures is not None
+    assert two.figures.ideal_job_time == 2.0  # ceil(4 jobs / 2) x 1 s
+    assert two.figures.efficiency == 2.0 / 2.5
+    assert two.figures.overhead == 0.5
+
+
+def test_a_speed_up_beyond_the_ideal_is_marked_unstable_with_the_reason() -> None:
+    _, impossible = analysed(
+        [
+            cell("single", Layout(), [1.0, 1.0, 1.0]),
+            cell("processes", Layout(processes=2), [0.3, 0.3, 0.3]),  # 3.33x on 2 CPUs
+        ]
+    )
+    assert impossible.status.kind is Kind.UNSTABLE
+    assert impossible.status.detail == "speed-up up to 3.33x, beyond the ideal 2.00x here"
+
+
+@given(
+    st.lists(st.floats(min_value=0.05, max_value=2.0), min_size=1, max_size=6),
+    st.lists(st.floats(min_value=0.05, max_value=2.0), min_size=1, max_size=6),
+    st.integers(min_value=1, max_value=8),
+)
+def test_no_speed_up_past_the_ideal_is_shown_without_an_unstable_mark(
+    base: list[float], measured: list[float], processes: int
+) -> None:
+    cells = [cell("single", Layout(), base), cell("processes", Layout(processes), measured)]
+    for analysed_cell in analyse(results(cells, repeat=6)).cells:
+        found = analysed_cell.figures
+        assert found is not None and found.ideal is not None and found.speedup is not None
+        top = found.interval.high if found.interval else found.speedup
+        if top > found.ideal * (1 + IDEAL_TOLERANCE):
+            assert analysed_cell.status.kind in (Kind.UNSTABLE, Kind.INTERRUPTED)
+            assert "beyond the ideal" in analysed_cell.status.detail
+
+
+def test_cores_used_is_blank_when_the_cpu_clock_is_too_coarse_for_the_run() -> None:
+    coarse = cell("processes", Layout(processes=2), [0.02, 0.02, 0.02])
+    coarse.samples = [sample(0.02, cpu=0.04, cpu_resolution=0.04) for _ in range(3)]
+    fine = cell("threads", Layout(threads=2), [1.0, 1.0, 1.0], task="other")
+    fine.samples = [sample(1.0, cpu=1.0, cpu_resolution=0.04) for _ in range(3)]
+    short, long = analysed([coarse, fine])
+    assert short.figures is not None and short.figures.cores is None
+    assert long.figures is not None and long.figures.cores == 1.0
+
+
+def test_more_cpu_than_the_machine_has_is_never_shown() -> None:
+    impossible = cell("threads", Layout(threads=2), [1.0, 1.0, 1.0])
+    impossible.samples = [sample(1.0, cpu=48.0) for _ in range(3)]
+    (found,) = analysed([impossible])
+    assert found.figures is not None and found.figures.cores is None
+    assert found.status.detail == "more CPU time than 2 usable CPUs can give in the run"
+
+
+@given(st.lists(st.integers(min_value=10 * MIB, max_value=12 * MIB), min_size=2, max_size=6))
+def test_memory_per_worker_is_never_negative_and_says_when_it_is_within_the_noise(
+    peaks: list[int],
+) -> None:
+    base = cell("single", Layout(), [1.0] * len(peaks))
+    base.samples = [sample(1.0, peak) for peak in peaks]
+    more = cell("threads", Layout(threads=4), [1.0] * len(peaks))
+    more.samples = [sample(1.0, peak) for peak in reversed(peaks)]
+    _, threads = analysed([base, more], repeat=len(peaks))
+    assert threads.figures is not None
+    estimate = threads.figures.memory_per_worker
+    assert estimate is not None
+    text = memory_estimate(estimate)
+    assert not text.startswith("-")
+    if estimate.value <= estimate.resolution:
+        assert text.startswith("≤ ")
+    row = render_task(analyse(results([base, more], repeat=len(peaks))), "cpu", "simple")
+    assert f"  {text}  " in row.splitlines()[-1]
+
+
+def test_cells_never_measured_are_not_run_and_short_ones_interrupted() -> None:
+    base = cell("single", Layout(), [1.0])
+    never = cell("threads", Layout(threads=2), [])
+    found = analyse(results([base, never], repeat=3, complete=False))
+    short, unmeasured = found.cells
+    assert short.status.kind is Kind.INTERRUPTED
+    assert short.status.detail == "1 of 3 runs"
+    assert short.short_of_samples
+    assert unmeasured.status == status.Status(Kind.NOT_RUN, "the run stopped before this cell")
+    assert unmeasured.figures is None
+    table = render_task(found, "cpu", "simple")
+    assert "not run: the run stopped before this cell" in table
+    assert " ok" not in table
+
+
+def test_failures_and_not_applicable_cells_have_their_own_statuses() -> None:
+    failed = cell("threads", Layout(threads=2), [1.0], failure=status.timeout(2))
+    excused = cell("asyncio", Layout(tasks=2), [], not_applicable="CPU-bound work blocks")
+    timed_out, not_applicable = analysed([failed, excused])
+    assert str(timed_out.status) == "timeout after 2 s"
+    assert timed_out.figures is None
+    assert str(not_applicable.status) == "n/a: CPU-bound work blocks"
+
+
+def test_every_figure_comes_from_the_run_it_is_given() -> None:
+    run = results(
+        [cell("single", Layout(), [1.0, 1.0]), cell("threads", Layout(threads=2), [0.5] * 2)]
+    )
+    first = analyse(run).cells[1].figures
+    for s in run.cells[1].samples:
+        s.job_span = 0.25
+    second = analyse(run).cells[1].figures
+    assert first is not None and second is not None
+    assert (first.speedup, second.speedup) == (2.0, 4.0)
+    assert replace(first, speedup=4.0, jobs=second.jobs) != first
+
+
+@pytest.mark.parametrize("bound", ["transfer"])
+def test_a_transfer_task_has_no_speed_up(bound: str) -> None:
+    base, threads = analysed(
+        [
+            cell("single", Layout(), [0.1] * 3, task="echo", bound=bound),
+            cell("threads", Layout(threads=2), [0.05] * 3, task="echo", bound=bound),
+        ]
+    )
+    assert base.figures is not None and base.figures.speedup is None
+    assert threads.figures is not None and threads.figures.speedup is None
