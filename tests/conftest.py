@@ -22,6 +22,14 @@ SUPPORT = Path(__file__).parent / "support"
 MARKER_ENV = "LAB_TEST_MARKER"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """A suite started in the background by a non-interactive shell inherits SIGINT ignored,
+    and so would every lab it starts, which then could not be interrupted as the Ctrl-C tests
+    do: give the suite (and so its children) the default handling."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return load_catalog()[0]

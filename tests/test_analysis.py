@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,6 +9,7 @@ from lab_builders import MIB, cell, results, sample
 
 from lab.report.table import render_task
 from lab.report.units import memory_estimate
+from lab.report.verdict import verdict_rows
 from lab.results import status
 from lab.results.analysis import IDEAL_TOLERANCE, analyse
 from lab.results.status import Kind
@@ -92,25 +91,55 @@ def test_a_speed_up_beyond_the_ideal_is_marked_unstable_with_the_reason() -> Non
         ]
     )
     assert impossible.status.kind is Kind.UNSTABLE
-    assert impossible.status.detail == "speed-up up to 3.33x, beyond the ideal 2.00x here"
+    assert impossible.status.detail == "speed-up up to 3.33x, beyond the 2.00x possible here"
+
+
+def test_threads_past_what_the_gil_allows_are_unstable_and_fine_without_it() -> None:
+    base = cell("single", Layout(), [0.8, 0.8, 0.8])
+    gil = cell("threads", Layout(threads=2), [0.56, 0.56, 0.56])  # 1.43x with the GIL on
+    free = cell("threads", Layout(threads=2), [0.41, 0.41, 0.41], task="free")
+    free_base = cell("single", Layout(), [0.8, 0.8, 0.8], task="free")
+    for s in [*free.samples, *free_base.samples]:
+        s.gil_enabled = False
+    _, with_gil, _, without = analysed([base, gil, free_base, free])
+    assert with_gil.status.kind is Kind.UNSTABLE
+    assert (
+        with_gil.status.detail == "speed-up up to 1.43x, beyond the 1.00x possible with the GIL on"
+    )
+    assert with_gil.figures is not None and with_gil.figures.ideal == 2.0
+    assert without.status.kind is Kind.OK  # 1.95x: the GIL was off in its workers
+
+
+def test_the_ideal_counts_rounds_of_equal_jobs() -> None:
+    three = cell("processes", Layout(processes=2), [0.5] * 3, jobs=3)
+    many = cell("processes", Layout(processes=3), [0.5] * 3, jobs=3, task="many")
+    (two_workers, three_workers) = analysed([three, many])
+    assert two_workers.figures is not None and two_workers.figures.ideal == 1.5
+    assert three_workers.figures is not None and three_workers.figures.ideal == 2.0  # 2 CPUs
 
 
 @given(
     st.lists(st.floats(min_value=0.05, max_value=2.0), min_size=1, max_size=6),
     st.lists(st.floats(min_value=0.05, max_value=2.0), min_size=1, max_size=6),
     st.integers(min_value=1, max_value=8),
+    st.integers(min_value=1, max_value=4),
+    st.booleans(),
 )
-def test_no_speed_up_past_the_ideal_is_shown_without_an_unstable_mark(
-    base: list[float], measured: list[float], processes: int
+def test_no_speed_up_past_what_is_possible_is_shown_without_an_unstable_mark(
+    base: list[float], measured: list[float], processes: int, threads: int, gil: bool
 ) -> None:
-    cells = [cell("single", Layout(), base), cell("processes", Layout(processes), measured)]
+    layout = Layout(processes=processes, threads=threads)
+    cells = [cell("single", Layout(), base), cell("mine", layout, measured, kind="grid")]
+    for s in cells[1].samples:
+        s.gil_enabled = gil
     for analysed_cell in analyse(results(cells, repeat=6)).cells:
         found = analysed_cell.figures
-        assert found is not None and found.ideal is not None and found.speedup is not None
+        assert found is not None and found.possible is not None and found.speedup is not None
+        assert found.ideal is not None and found.possible <= found.ideal
         top = found.interval.high if found.interval else found.speedup
-        if top > found.ideal * (1 + IDEAL_TOLERANCE):
+        if top > found.possible * (1 + IDEAL_TOLERANCE):
             assert analysed_cell.status.kind in (Kind.UNSTABLE, Kind.INTERRUPTED)
-            assert "beyond the ideal" in analysed_cell.status.detail
+            assert f"beyond the {found.possible:.2f}x possible" in analysed_cell.status.detail
 
 
 def test_cores_used_is_blank_when_the_cpu_clock_is_too_coarse_for_the_run() -> None:
@@ -151,6 +180,17 @@ def test_memory_per_worker_is_never_negative_and_says_when_it_is_within_the_nois
     assert f"  {text}  " in row.splitlines()[-1]
 
 
+def test_an_interrupted_cell_keeps_its_unstable_reasons_for_the_verdict() -> None:
+    base = cell("single", Layout(), [1.0])
+    fast = cell("processes", Layout(processes=2), [0.3])
+    analysis = analyse(results([base, fast], repeat=3, complete=False))
+    short = analysis.cells[1]
+    assert short.status.kind is Kind.INTERRUPTED
+    assert short.unstable == ("speed-up up to 3.33x, beyond the 2.00x possible here",)
+    evidence = dict(verdict_rows(analysis))["processes on CPU-bound work"]
+    assert evidence.endswith("[from 1 of 3 runs; unstable]")
+
+
 def test_cells_never_measured_are_not_run_and_short_ones_interrupted() -> None:
     base = cell("single", Layout(), [1.0])
     never = cell("threads", Layout(threads=2), [])
@@ -185,7 +225,7 @@ def test_every_figure_comes_from_the_run_it_is_given() -> None:
     second = analyse(run).cells[1].figures
     assert first is not None and second is not None
     assert (first.speedup, second.speedup) == (2.0, 4.0)
-    assert replace(first, speedup=4.0, jobs=second.jobs) != first
+    assert (first.jobs.median, second.jobs.median) == (0.5, 0.25)
 
 
 @pytest.mark.parametrize("bound", ["transfer"])

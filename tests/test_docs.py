@@ -96,7 +96,7 @@ def test_the_readme_example_plugin_installs_and_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     [row] = [line for line in result.stdout.splitlines() if line.startswith("mp-thread-pool ")]
-    assert row.endswith(" ok")
+    assert row.endswith(" ok") or "  unstable: " in row, row  # measured; noise may flag it
 
 
 def test_the_guide_task_example_runs(tmp_path: Path) -> None:

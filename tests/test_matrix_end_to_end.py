@@ -54,7 +54,6 @@ def test_a_tiny_matrix_prints_both_tables(lab_process: LabProcess) -> None:
         "cpu: count 20,000 · io: seconds 0.05 s · echo: bytes 1,048,576 · 2 jobs a cell"
         in result.stdout
     )
-    assert "too short to time well" in table[("cpu", "threads")]
     assert lab_process.leftovers() == []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -73,4 +74,5 @@ def test_installs_and_runs_a_tiny_matrix(minor: int, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert f"CPython 3.{minor}." in result.stdout
-    assert result.stdout.count(" ok\n") == 14  # 5 runners on cpu, 9 on io
+    measured = re.findall(r"  (?:ok|unstable: .*)$", result.stdout, flags=re.MULTILINE)
+    assert len(measured) == 14, result.stdout  # 5 runners on cpu, 9 on io; noise may flag some

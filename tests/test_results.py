@@ -13,12 +13,16 @@ from pathlib import Path
 
 import pytest
 from conftest import LabProcess
+from lab_builders import cell as built_cell
+from lab_builders import results as built_results
 
 from lab.cli import main
 from lab.report.compare import compare
+from lab.report.exports import to_csv, to_markdown
 from lab.results.comparison import Judgement, compare_runs
 from lab.results.journal import load
 from lab.results.model import ResultsError
+from lab.runner import Layout
 
 TINY = ["--count", "300000", "--sleep", "0.05", "--jobs", "2", "--workers", "2", "-q"]
 TINY += ["--tasks", "cpu,io"]
@@ -265,3 +269,22 @@ def test_save_writes_the_run_under_a_folder(tmp_path: Path, lab_process: LabProc
     [saved] = (tmp_path / "results").glob("lab-*.json")
     assert load(saved).complete is True
     assert f"lab: wrote {saved}" in result.stderr
+
+
+def test_a_sweep_compares_level_by_level_and_writes_its_own_tables() -> None:
+    """In a sweep, a processes-threads runner has the same workers at two levels (2x2 holds 3
+    and 4 waiters on 2 CPUs): the levels are still told apart."""
+    grid = Layout(processes=2, threads=2)
+    three = built_cell("grid", grid, [0.2, 0.2], bound="io", jobs=3, size=0.2)
+    four = built_cell("grid", grid, [0.2, 0.2], bound="io", jobs=4, size=0.2)
+    run = built_results([three, four], repeat=2)
+    run.settings.update(kind="sweep", levels=[3, 4])
+    found = compare_runs(run, "a.json", run, "b.json")
+    assert [(m.before.jobs, m.after.jobs) for m in found.matches] == [(3, 3), (4, 4)]
+    assert found.different == []
+    markdown = to_markdown(run)
+    assert "| level " in markdown and "wake-up p50 ms" in markdown
+    assert "Threads or processes?" not in markdown
+    rows = list(csv.DictReader(io.StringIO(to_csv(run))))
+    assert [float(r["overhead_s"]) for r in rows] == [0.0, 0.0]
+    assert all(r["jobs_per_second"] for r in rows)

@@ -67,26 +67,30 @@ def test_a_third_party_sweep_and_matrix_get_every_feature(
     assert all(a.status.kind in HEALTHY for a in analysis.cells)
     out = measured.stdout
     assert "threads inside processes on IO-bound work" in out
-    assert "with 2 processes x 2 threads on grid" in out
+    assert "with 2 processes x 2 threads" in out
     assert "an event loop on IO-bound work" in out
     assert "tasks on my-loop in one thread" in out
     assert lab_process.leftovers() == []
 
 
+@pytest.mark.parametrize(
+    ("plugin", "runner"), [(lab_third_party, "my-loop"), (lab_third_party.GRID_ONLY, "grid")]
+)
 def test_plugin_objects_given_to_main_reach_the_workers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    plugin: object, runner: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LAB_LOCK", str(tmp_path / "lab.lock"))
-    args = ["matrix", "--runners", "my-loop", "--tasks", "io", "--sleep", "0.02", "--fast"]
+    args = ["matrix", "--runners", runner, "--tasks", "io", "--sleep", "0.02", "--fast"]
     args += ["--jobs", "2", "--workers", "2", "-q", "--json", str(tmp_path / "run.json")]
-    assert main(args, plugins=[lab_third_party]) == 0
+    assert main(args, plugins=[plugin]) == 0
     cells = load(tmp_path / "run.json").cells
-    assert [(c.runner, c.failure) for c in cells] == [("single", None), ("my-loop", None)]
+    assert [(c.runner, c.failure) for c in cells] == [("single", None), (runner, None)]
     assert all(len(c.samples) == 1 for c in cells)
 
 
 def test_a_plugin_object_no_worker_can_import_is_refused() -> None:
     assert plugin_reference(lab_third_party) == "lab_third_party"
     assert plugin_reference(lab_third_party.GridRunner) == "lab_third_party:GridRunner"
+    assert plugin_reference(lab_third_party.GRID_ONLY) == "lab_third_party:GRID_ONLY"
     with pytest.raises(UsageError, match="cannot reach the cells' worker processes"):
         plugin_reference(object())

@@ -36,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME",
-        help="load plugin module NAME, or block plugin NAME with no:NAME (repeatable)",
+        help="load plugin module NAME (or MODULE:OBJECT), or block plugin NAME with no:NAME"
+        " (repeatable)",
     )
     group.add_argument(
         "--strict-plugins",

@@ -113,16 +113,19 @@ def _import(reference: str) -> object:
 
 
 def plugin_reference(plugin: object) -> str:
-    """How a worker process imports ``plugin``: its module's name, or ``module:qualname``
-    for a module-level object. A plugin no other process can import is a :class:`UsageError`."""
+    """How a worker process imports ``plugin``: a module's name, or ``module:name`` for an
+    object bound to a name at the top of its module (a class, a function, an instance). A
+    plugin no other process can import is a :class:`UsageError`."""
     if isinstance(plugin, types.ModuleType):
-        module_name, qualname = plugin.__name__, ""
+        reference = plugin.__name__
     else:
-        module_name = getattr(plugin, "__module__", None) or ""
-        qualname = getattr(plugin, "__qualname__", None) or ""
-    reference = f"{module_name}:{qualname}" if qualname else module_name
+        module_name = getattr(plugin, "__module__", None) or type(plugin).__module__
+        module = sys.modules.get(module_name)
+        names = [n for n, value in vars(module).items() if value is plugin] if module else []
+        reference = f"{module_name}:{names[0]}" if names else ""
     try:
-        importable = module_name != "__main__" and _import(reference) is plugin
+        importable = bool(reference) and not reference.startswith("__main__")
+        importable = importable and _import(reference) is plugin
     except Exception:
         importable = False
     if not importable:

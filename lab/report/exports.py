@@ -6,10 +6,13 @@ import csv
 import io
 from typing import TYPE_CHECKING
 
+from lab.report.sweep_table import LEGEND as SWEEP_LEGEND
+from lab.report.sweep_table import render_sweep_task
 from lab.report.table import LEGEND, render_task
 from lab.report.text import render_header
 from lab.report.verdict import render_verdict
-from lab.results.analysis import analyse
+from lab.results.analysis import WAKE_UP_PERCENTILES, analyse
+from lab.results.model import SWEEP
 
 if TYPE_CHECKING:
     from lab.results.model import Results
@@ -20,6 +23,8 @@ CSV_COLUMNS = (
     "job_s_mean", "job_s_sd", "job_s_min", "job_s_max", "wall_s", "cpu_s", "cores_used",
     "speedup", "speedup_ci_low", "speedup_ci_high", "ideal_speedup", "efficiency",
     "peak_memory_bytes", "memory_per_worker_bytes", "memory_per_worker_resolution_bytes",
+    "ideal_job_s", "overhead_s", "wake_up_p50_s", "wake_up_p90_s", "wake_up_p99_s",
+    "wake_up_max_s", "jobs_per_second",
 )  # fmt: skip
 
 
@@ -48,21 +53,27 @@ def to_csv(results: Results) -> str:
                 _blank(fig.ideal), _blank(fig.efficiency), fig.peak_memory,
                 _blank(per_worker.value if per_worker and per_worker.resolved else None),
                 _blank(per_worker.resolution if per_worker else None),
+                _blank(fig.ideal_job_time), _blank(fig.overhead),
+                *(fig.wake_ups or [""] * len(WAKE_UP_PERCENTILES)),
+                _blank(fig.jobs_per_second),
             ]  # fmt: skip
         writer.writerow(row)
     return out.getvalue()
 
 
 def to_markdown(results: Results) -> str:
-    """The report as Markdown: the facts as a list, a GitHub table per task, the verdict."""
+    """The report as Markdown: the facts as a list, a GitHub table per task (a sweep's for a
+    sweep), the legend, and for a matrix the verdict."""
     analysis = analyse(results)
     header = "\n".join(f"- {line}" for line in render_header(results).splitlines())
     parts = ["# concurrency-lab results", header]
+    sweep = results.kind == SWEEP
+    render, legend = (render_sweep_task, SWEEP_LEGEND) if sweep else (render_task, LEGEND)
     for task in results.tasks:
-        table = render_task(analysis, task.name, "github")
+        table = render(analysis, task.name, "github")
         parts.append(f"## {task.name}\n\n{task.description}\n\n{table}")
-    parts.append(f"```text\n{LEGEND}\n```")
-    verdict = render_verdict(analysis, "github")
+    parts.append(f"```text\n{legend}\n```")
+    verdict = "" if sweep else render_verdict(analysis, "github")
     if verdict:
         parts.append(f"## Threads or processes?\n\n{verdict}")
     if not results.complete:

@@ -30,20 +30,26 @@ HEADERS = (
 )
 
 LEGEND = """\
-level: jobs waiting at once · jobs: first job start to last job end, median · overhead: jobs
-minus the ideal (one wait) · wake-up: how much longer than its wait each job took, percentiles
-over every job of every run · jobs/s: jobs / the run's wall time · + per waiter: peak memory
-added per extra waiter, from the runner's lowest level (≤: within the samples' spread)"""
+level: jobs waiting at once · jobs: first job start to last job end, median (the whole run
+for tasks that move data) · overhead: jobs minus the ideal (one wait) · wake-up: how much
+longer than its wait each job took, percentiles over every job of every run · jobs/s: jobs /
+the run's wall time · + per waiter: peak memory added per extra waiter, from the runner's
+lowest level (≤: within the samples' spread)"""
 
 
 def render_sweep(analysis: Analysis, tablefmt: str) -> str:
-    """One table per task: a row per level and runner."""
-    parts = []
-    for task in analysis.results.tasks:
-        rows = [_row(cell) for cell in analysis.task(task.name)]
-        table = tabulate(rows, headers=HEADERS, tablefmt=tablefmt, disable_numparse=True)
-        parts.append(f"{task.name}: {task.description}\n{table}")
+    """One table per task, then the legend."""
+    parts = [
+        f"{task.name}: {task.description}\n{render_sweep_task(analysis, task.name, tablefmt)}"
+        for task in analysis.results.tasks
+    ]
     return "\n\n".join([*parts, LEGEND])
+
+
+def render_sweep_task(analysis: Analysis, task: str, tablefmt: str) -> str:
+    """The table of one task's sweep: a row per level and runner."""
+    rows = [_row(cell) for cell in analysis.task(task)]
+    return tabulate(rows, headers=HEADERS, tablefmt=tablefmt, disable_numparse=True)
 
 
 def _row(analysed: CellAnalysis) -> list[str]:

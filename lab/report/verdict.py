@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 from tabulate import tabulate
 
 from lab.report.units import duration, memory, memory_estimate
-from lab.results.analysis import Estimate
-from lab.results.status import Kind
+from lab.results.analysis import gil_on
 from lab.runner import EVENT_LOOP, INLINE, KINDS, OTHER, PROCESSES, PROCESSES_THREADS, THREADS
 
 if TYPE_CHECKING:
@@ -69,20 +68,22 @@ def most_workers(cells: list[CellAnalysis], kind: str) -> CellAnalysis | None:
 
 def _speedup(analysis: Analysis, analysed: CellAnalysis, figures: Figures) -> str:
     cell = analysed.cell
-    text = f"{figures.speedup:.2f}x with {_workers(cell)}"
+    kin = {a.cell.runner for a in analysis.cells if a.cell.kind == cell.kind}
+    text = f"{figures.speedup:.2f}x with {_workers(cell, named=len(kin) > 1)}"
     why = _why(analysis, cell)
     return text + (f" ({why})" if why else "") + _caveat(analysed)
 
 
-def _workers(cell: Cell) -> str:
+def _workers(cell: Cell, named: bool) -> str:
+    """The cell's workers in words, naming its runner when the run has others of its kind."""
     layout = cell.layout
-    named = "" if cell.runner == cell.kind else f" on {cell.runner}"
+    runner = f" on {cell.runner}" if named else ""
     if cell.kind == THREADS:
-        return f"{layout.concurrency} threads{named}"
+        return f"{layout.concurrency} threads{runner}"
     if cell.kind == PROCESSES:
-        return f"{layout.concurrency} processes{named}"
+        return f"{layout.concurrency} processes{runner}"
     if cell.kind == PROCESSES_THREADS:
-        return f"{layout.processes} processes x {layout.threads} threads{named}"
+        return f"{layout.processes} processes x {layout.threads} threads{runner}"
     if cell.kind == EVENT_LOOP:
         return f"{layout.tasks} tasks on {cell.runner} in one thread"
     return f"workers {cell.workers} on {cell.runner}"
@@ -99,9 +100,7 @@ def _why(analysis: Analysis, cell: Cell) -> str:
 
 
 def _gil(analysis: Analysis, cell: Cell) -> bool:
-    """Whether the GIL was on in the cell's workers, as they measured it."""
-    states = [s.gil_enabled for s in cell.samples if s.gil_enabled is not None]
-    return all(states) if states else analysis.results.metadata.gil_enabled
+    return gil_on(cell, analysis.results.metadata.gil_enabled)
 
 
 def _caveat(analysed: CellAnalysis) -> str:
@@ -109,7 +108,7 @@ def _caveat(analysed: CellAnalysis) -> str:
     notes = []
     if analysed.short_of_samples and analysed.figures is not None:
         notes.append(f"from {analysed.figures.samples} of {analysed.asked} runs")
-    if analysed.status.kind is Kind.UNSTABLE:
+    if analysed.unstable:
         notes.append("unstable")
     return f" [{'; '.join(notes)}]" if notes else ""
 
@@ -135,7 +134,8 @@ def _transfers(analysis: Analysis) -> list[tuple[str, str]]:
 
 
 def _costs(analysis: Analysis) -> list[tuple[str, str]]:
-    """What one more worker costs in memory, and what the pool costs to start, per kind."""
+    """What one more worker costs in memory (the most precise estimate of each kind), and
+    what the pool costs to start (the median over the kind's cells), per kind."""
     by_kind: dict[str, list[Figures]] = {}
     for analysed in analysis.cells:
         if analysed.figures is not None:
@@ -145,11 +145,8 @@ def _costs(analysis: Analysis) -> list[tuple[str, str]]:
     for kind, unit in UNITS.items():
         estimates = [f.memory_per_worker for f in by_kind.get(kind, []) if f.memory_per_worker]
         if estimates:
-            typical = Estimate(
-                statistics.median(e.value for e in estimates),
-                statistics.median(e.resolution for e in estimates),
-            )
-            memories.append(f"{memory_estimate(typical)} {unit}")
+            sharpest = min(estimates, key=lambda e: e.resolution)
+            memories.append(f"{memory_estimate(sharpest)} {unit}")
     if len(memories) > 1:
         metric = analysis.results.metadata.memory_metric
         rows.append(("memory of one more worker", f"{', '.join(memories)} (peak {metric})"))

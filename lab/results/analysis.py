@@ -76,6 +76,7 @@ class Figures:
     speedup: float | None
     interval: Interval | None
     ideal: float | None
+    possible: float | None
     efficiency: float | None
     peak_memory: int
     memory_per_worker: Estimate | None
@@ -94,6 +95,7 @@ class CellAnalysis:
     status: Status
     figures: Figures | None
     asked: int
+    unstable: tuple[str, ...] = ()
 
     @property
     def short_of_samples(self) -> bool:
@@ -128,15 +130,17 @@ def analyse(results: Results) -> Analysis:
     """Every figure and status of ``results``, fresh or loaded from a file."""
     cpus = results.metadata.cpus
     resolution = results.metadata.memory_resolution
+    gil = results.metadata.gil_enabled
     found: list[CellAnalysis] = []
     for task in results.tasks:
         cells = [c for c in results.cells if c.task == task.name]
         baseline = next((c for c in cells if is_baseline(c)), None)
         for cell in cells:
             siblings = [c for c in cells if c.runner == cell.runner]
-            figures = cell_figures(cell, baseline, cpus, siblings, resolution)
-            status = cell_status(cell, figures, results.repeat, results.complete, cpus)
-            found.append(CellAnalysis(cell, status, figures, results.repeat))
+            figures = cell_figures(cell, baseline, cpus, siblings, resolution, gil)
+            reasons = () if figures is None else tuple(unstable_reasons(figures, cpus))
+            status = cell_status(cell, figures, results.repeat, results.complete, reasons)
+            found.append(CellAnalysis(cell, status, figures, results.repeat, reasons))
     order = {id(c): i for i, c in enumerate(results.cells)}
     found.sort(key=lambda a: order[id(a.cell)])
     return Analysis(results, tuple(found))
@@ -148,16 +152,16 @@ def measured(cell: Cell) -> bool:
 
 
 def cell_status(
-    cell: Cell, figures: Figures | None, asked: int, complete: bool, cpus: int
+    cell: Cell, figures: Figures | None, asked: int, complete: bool, reasons: Sequence[str]
 ) -> Status:
-    """What became of the cell: n/a, its failure, never run, interrupted, unstable or ok."""
+    """What became of the cell: n/a, its failure, never run, interrupted, unstable (for
+    ``reasons``) or ok."""
     if cell.not_applicable is not None:
         return Status(Kind.NOT_APPLICABLE, cell.not_applicable)
     if cell.failure is not None:
         return cell.failure
     if figures is None:
         return Status(Kind.NOT_RUN, "the run stopped before this cell" if not complete else "")
-    reasons = unstable_reasons(figures, cpus)
     if figures.samples < asked:
         counted = f"{figures.samples} of {asked} runs"
         return Status(Kind.INTERRUPTED, "; ".join([counted, *reasons]))
@@ -175,11 +179,12 @@ def unstable_reasons(figures: Figures, cpus: int) -> list[str]:
         reasons.append(f"too short to time well (under {SHORTEST_TRUSTED * 1000:g} ms)")
     if jobs.variation > UNSTABLE_VARIATION:
         reasons.append(f"sd {jobs.variation:.0%} of the mean")
-    if figures.ideal is not None and figures.speedup is not None:
+    if figures.possible is not None and figures.speedup is not None:
         top = figures.interval.high if figures.interval is not None else figures.speedup
-        if top > figures.ideal * (1 + IDEAL_TOLERANCE):
+        if top > figures.possible * (1 + IDEAL_TOLERANCE):
+            why = "with the GIL on" if figures.possible < (figures.ideal or 0) else "here"
             reasons.append(
-                f"speed-up up to {top:.2f}x, beyond the ideal {figures.ideal:.2f}x here"
+                f"speed-up up to {top:.2f}x, beyond the {figures.possible:.2f}x possible {why}"
             )
     if figures.cpu > figures.run * cpus * (1 + IDEAL_TOLERANCE) + figures.cpu_resolution:
         reasons.append(f"more CPU time than {cpus} usable CPUs can give in the run")
@@ -201,17 +206,34 @@ def job_wait(cell: Cell) -> float:
     return float(cell.size) if cell.bound == "io" else 0.0
 
 
-def ideal_speedup(cell: Cell, cpus: int) -> float | None:
-    """The best speed-up over one job at a time: for CPU-bound work, no more than the workers,
-    the CPUs or the jobs; for IO-bound work, the rounds of waits that concurrency removes;
-    ``None`` for other tasks."""
+def ideal_speedup(cell: Cell, cpus: int, parallel: int | None = None) -> float | None:
+    """The best speed-up over one job at a time, for equal jobs: for IO-bound work, the rounds
+    of waits that concurrency removes; for CPU-bound work, the jobs over the longer of the
+    rounds each worker runs and the work the CPUs share (``parallel`` of the workers computing
+    at once: all of them unless given); ``None`` for other tasks."""
     concurrency = cell.layout.concurrency
     jobs = max(cell.jobs, 1)
-    if cell.bound == "cpu":
-        return min(concurrency, cpus, jobs)
     if cell.bound == "io":
         return jobs / math.ceil(jobs / concurrency)
+    if cell.bound == "cpu":
+        computing = min(concurrency if parallel is None else parallel, cpus)
+        return jobs / max(math.ceil(jobs / concurrency), jobs / max(computing, 1))
     return None
+
+
+def gil_on(cell: Cell, default: bool) -> bool:
+    """Whether the GIL was on in the cell's workers, as they measured it (``default`` when
+    they could not tell)."""
+    states = [s.gil_enabled for s in cell.samples if s.gil_enabled is not None]
+    return all(states) if states else default
+
+
+def possible_speedup(cell: Cell, cpus: int, gil: bool) -> float | None:
+    """The most speed-up the machine can give this cell: the ideal, with a process's threads
+    computing one at a time while the GIL is on (an event loop's tasks always do)."""
+    layout = cell.layout
+    parallel = layout.processes * (1 if gil else layout.threads)
+    return ideal_speedup(cell, cpus, parallel)
 
 
 def ideal_job_time(cell: Cell) -> float | None:
@@ -270,6 +292,7 @@ def cell_figures(
     cpus: int,
     siblings: Sequence[Cell],
     memory_resolution: int,
+    gil_default: bool = True,
 ) -> Figures | None:
     """The cell's figures, or ``None`` when it has no trustworthy samples. ``siblings`` are
     the cells of the same task and runner."""
@@ -294,6 +317,7 @@ def cell_figures(
         speedup = statistics.median(base_times) / jobs.median
         interval = ratio_of_medians(base_times, times)
     ideal = ideal_speedup(cell, cpus)
+    possible = possible_speedup(cell, cpus, gil_on(cell, gil_default))
     ideal_time = ideal_job_time(cell)
     efficiency: float | None = None
     if ideal_time is not None and jobs.median > 0:
@@ -313,6 +337,7 @@ def cell_figures(
         speedup=speedup,
         interval=interval,
         ideal=ideal,
+        possible=possible,
         efficiency=efficiency,
         peak_memory=max(s.peak_memory for s in samples),
         memory_per_worker=memory_per_worker(cell, baseline, siblings, memory_resolution),

@@ -1,7 +1,8 @@
 """Two runs cell by cell: ratios only between cells that did the same work.
 
-A cell is matched by where it sits (task, runner, workers); it is compared only when its work
-(size and jobs) is the same in both runs. A cell whose work differs is listed with what
+Cells are compared when their keys are equal: the same work (task, size, jobs) run the same way
+(runner, workers). A measured cell left over on each side at the same place (task, runner,
+workers), once on each side, is the same cell on different work: it is listed with what
 differs, never given a ratio.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import math
-import statistics
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from lab.results.analysis import analyse, job_times
 from lab.results.stats import ratio_of_medians
 
 if TYPE_CHECKING:
+    from lab.results.analysis import CellAnalysis
     from lab.results.model import Cell, Results
     from lab.results.stats import Interval
 
@@ -91,29 +93,39 @@ def compare_runs(base: Results, base_name: str, other: Results, name: str) -> Co
             " they measure different things"
         )
     found = Comparison(notes=_context(base_name, base, name, other))
-    theirs = {a.cell.place: a.cell for a in analyse(other).cells if a.figures is not None}
-    for analysed in analyse(base).cells:
-        before = analysed.cell
-        after = theirs.get(before.place)
-        if analysed.figures is None or after is None:
+    mine = [a for a in analyse(base).cells if a.figures is not None]
+    theirs = {a.cell.key: a for a in analyse(other).cells if a.figures is not None}
+    left: list[CellAnalysis] = []
+    for analysed in mine:
+        counterpart = theirs.pop(analysed.cell.key, None)
+        if counterpart is None:
+            left.append(analysed)
             continue
-        if after.key != before.key:
-            found.different.append(DifferentWork(before, after, _differences(base, before, after)))
-            continue
-        match = _match(before, after)
+        match = _match(analysed, counterpart)
         if match is not None:
             found.matches.append(match)
+    places = Counter(a.cell.place for a in left)
+    their_places = Counter(a.cell.place for a in theirs.values())
+    by_place = {a.cell.place: a for a in theirs.values() if their_places[a.cell.place] == 1}
+    for analysed in left:
+        counterpart = by_place.get(analysed.cell.place)
+        if counterpart is not None and places[analysed.cell.place] == 1:
+            before, after = analysed.cell, counterpart.cell
+            found.different.append(DifferentWork(before, after, _differences(base, before, after)))
     return found
 
 
-def _match(before: Cell, after: Cell) -> Match | None:
-    old, new = job_times(before), job_times(after)
-    before_median, after_median = statistics.median(old), statistics.median(new)
+def _match(before: CellAnalysis, after: CellAnalysis) -> Match | None:
+    if before.figures is None or after.figures is None:
+        return None
+    before_median, after_median = before.figures.jobs.median, after.figures.jobs.median
     if before_median <= 0 or after_median <= 0:
         return None
-    interval = ratio_of_medians(new, old)
+    interval = ratio_of_medians(job_times(after.cell), job_times(before.cell))
     ratio = after_median / before_median
-    return Match(before, after, before_median, after_median, ratio, interval, judge(interval))
+    return Match(
+        before.cell, after.cell, before_median, after_median, ratio, interval, judge(interval)
+    )
 
 
 def judge(interval: Interval | None) -> Judgement:

@@ -11,12 +11,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab.worker.protocol import RECORD_FIELDS
 from lab.errors import LabError
 from lab.jobs import JobRecord
 from lab.results.metadata import Metadata
 from lab.results.status import Status
 from lab.runner import Layout
+from lab.worker.protocol import RECORD_FIELDS
 
 SCHEMA = "concurrency-lab/results"
 SCHEMA_VERSION = 2

@@ -37,7 +37,9 @@ class CpuReading:
     resolution: float
 
     def __sub__(self, earlier: CpuReading) -> CpuReading:
-        return CpuReading(self.seconds - earlier.seconds, self.resolution + earlier.resolution)
+        """The CPU used between two readings: each count is cut to whole ticks both times, so
+        the difference is off by less than the larger reading's resolution."""
+        return CpuReading(self.seconds - earlier.seconds, max(self.resolution, earlier.resolution))
 
 
 def clock_tick() -> float:
