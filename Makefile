@@ -7,7 +7,7 @@ DEV_DEPS := $(VENV)/.installed-dev
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 ARGS ?=
 
-.PHONY: matrix seed sweep test lint bench clean
+.PHONY: matrix seed sweep test lint bench pythons clean
 
 matrix: $(RUN_DEPS)
 	$(BIN)/lab matrix --save results $(ARGS)
@@ -28,6 +28,15 @@ lint: $(DEV_DEPS)
 	$(BIN)/ruff check lab plugins tests examples bench
 	$(BIN)/ruff format --check lab plugins tests examples bench
 	$(BIN)/mypy lab plugins bench
+
+# CPython with and without the GIL, built from source once into a cache outside the checkout,
+# where the lab's --python finds them (a few minutes each; see .ci/build-python).
+PYTHONS ?= $(HOME)/.cache/concurrency-lab/pythons
+CPYTHON := 3.13.15
+
+pythons:
+	.ci/build-python $(CPYTHON) $(PYTHONS)/$(CPYTHON)
+	.ci/build-python $(CPYTHON) $(PYTHONS)/$(CPYTHON)t --disable-gil
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -1,7 +1,9 @@
-"""The lab installs and runs on every Python 3.11+ this machine has (skipped where absent)."""
+"""The lab installs and runs on every Python 3.11+ this machine has (skipped where absent),
+the free-threaded build that ``make pythons`` makes included."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -13,6 +15,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MINORS = (11, 12, 13)
+#: Where ``make pythons`` builds CPython (its PYTHONS variable).
+BUILT = Path(os.environ.get("PYTHONS", Path.home() / ".cache" / "concurrency-lab" / "pythons"))
+
+
+def built_free_threaded() -> str | None:
+    """A free-threaded CPython that ``make pythons`` built, if there is one."""
+    found = sorted(BUILT.glob("3.*t/bin/python3"))
+    return str(found[-1]) if found else None
 
 
 def find_python(minor: int) -> str | None:
@@ -35,18 +45,23 @@ def find_python(minor: int) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("minor", [m for m in MINORS if m != sys.version_info[1]])
-def test_installs_and_runs_a_tiny_matrix(minor: int, tmp_path: Path) -> None:
-    python = find_python(minor)
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize(
+    "version", [f"3.{m}" for m in MINORS if m != sys.version_info[1]] + ["3.13t"]
+)
+def test_installs_and_runs_a_tiny_matrix(version: str, tmp_path: Path) -> None:
+    free_threaded = version.endswith("t")
+    python = built_free_threaded() if free_threaded else find_python(int(version[2:]))
     if python is None:
-        pytest.skip(f"no Python 3.{minor} on this machine")
+        where = "make pythons builds one" if free_threaded else "pyenv or PATH"
+        pytest.skip(f"no Python {version} on this machine ({where})")
     venv = tmp_path / "venv"
     subprocess.run([python, "-m", "venv", str(venv)], check=True, timeout=120)
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
     subprocess.run(
         [*pip, "--disable-pip-version-check", f"{ROOT}[trio]"],
         check=True,
-        timeout=300,
+        timeout=600,  # uvloop has no free-threaded wheel: it builds from source there
         capture_output=True,
     )
     result = subprocess.run(
@@ -64,6 +79,8 @@ def test_installs_and_runs_a_tiny_matrix(minor: int, tmp_path: Path) -> None:
             "2",
             "--workers",
             "2",
+            "--json",
+            "run.json",
         ],
         capture_output=True,
         text=True,
@@ -73,6 +90,14 @@ def test_installs_and_runs_a_tiny_matrix(minor: int, tmp_path: Path) -> None:
         env={**os.environ, "LAB_LOCK": str(tmp_path / "lab.lock")},
     )
     assert result.returncode == 0, result.stderr
-    assert f"CPython 3.{minor}." in result.stdout
+    assert f"CPython {version.rstrip('t')}." in result.stdout
     measured = re.findall(r"  (?:ok|unstable: .*)$", result.stdout, flags=re.MULTILINE)
     assert len(measured) == 14, result.stdout  # 5 runners on cpu, 9 on io; noise may flag some
+    saved = json.loads((tmp_path / "run.json").read_text())
+    states = {s["gil_enabled"] for c in saved["cells"] for s in c["samples"]}
+    if free_threaded:
+        assert "(free-threaded " in result.stdout and " · GIL off · " in result.stdout
+        assert states == {False}  # measured in every cell's workers
+    else:
+        assert " · GIL on · " in result.stdout
+        assert states == {True}

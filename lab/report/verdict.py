@@ -77,7 +77,7 @@ def _speedup(analysis: Analysis, analysed: CellAnalysis, figures: Figures) -> st
 def _workers(cell: Cell, named: bool) -> str:
     """The cell's workers in words, naming its runner when the run has others of its kind."""
     layout = cell.layout
-    runner = f" on {cell.runner}" if named else ""
+    runner = f" on the {cell.runner} runner" if named else ""
     if cell.kind == THREADS:
         return f"{layout.concurrency} threads{runner}"
     if cell.kind == PROCESSES:
