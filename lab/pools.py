@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from lab.jobs import Job
     from lab.runner import RunContext
 
 #: How long a starting worker waits for the others before giving up.
@@ -37,7 +38,7 @@ def started_process_pool(
     initargs: tuple[Any, ...] = (),
 ) -> ProcessPoolExecutor:
     """A process pool whose ``processes`` workers have all started, imported the context's
-    preload modules and run ``initializer``.
+    preload modules, made its warm-up calls and run ``initializer``.
 
     Every worker then waits at a barrier, so the warm-up calls return only when all of them
     are up.
@@ -48,7 +49,7 @@ def started_process_pool(
         max_workers=processes,
         mp_context=mp_context,
         initializer=_initialize,
-        initargs=(barrier, context.preload, initializer, initargs),
+        initargs=(barrier, context.preload, context.warm_up, initializer, initargs),
     )
     try:
         list(executor.map(_ready, range(processes)))
@@ -59,18 +60,27 @@ def started_process_pool(
 
 
 def import_modules(names: tuple[str, ...]) -> None:
-    """Import ``names``: what a worker process does before it reports ready."""
+    """Import ``names``, the context's preload."""
     for name in names:
         importlib.import_module(name)
+
+
+def prepare_worker(preload: tuple[str, ...], warm_up: tuple[Job, ...] = ()) -> None:
+    """What a worker process does before it reports ready: import the jobs' modules and make
+    the warm-up calls. Use it as a pool's initializer with ``context.worker_initargs``."""
+    import_modules(preload)
+    for job in warm_up:
+        job()
 
 
 def _initialize(
     barrier: Any,
     preload: tuple[str, ...],
+    warm_up: tuple[Job, ...],
     initializer: Callable[..., object] | None,
     initargs: tuple[Any, ...],
 ) -> None:
-    import_modules(preload)
+    prepare_worker(preload, warm_up)
     if initializer is not None:
         initializer(*initargs)
     barrier.wait(START_TIMEOUT)

@@ -85,15 +85,26 @@ class RunContext:
     :param preload: modules the jobs' functions live in; a runner's worker processes should
         import them while starting (``lab.pools`` does), or the first job in each worker pays
         for the import.
+    :param warm_up: calls each worker process should make before it reports ready, so that its
+        first jobs do not run cold: ``lab.pools.prepare_worker`` makes them.
     """
 
     start_method: str
     preload: tuple[str, ...] = ()
+    warm_up: tuple[Job, ...] = ()
 
     @classmethod
-    def for_jobs(cls, start_method: str, jobs: Sequence[Job]) -> RunContext:
+    def for_jobs(
+        cls, start_method: str, jobs: Sequence[Job], warm_up: Sequence[Job] = ()
+    ) -> RunContext:
         """The context for running ``jobs``: their functions' modules are the preload."""
-        return cls(start_method, tuple(dict.fromkeys(job.func.__module__ for job in jobs)))
+        preload = tuple(dict.fromkeys(job.func.__module__ for job in [*jobs, *warm_up]))
+        return cls(start_method, preload, tuple(warm_up))
+
+    @property
+    def worker_initargs(self) -> tuple[tuple[str, ...], tuple[Job, ...]]:
+        """The arguments of ``lab.pools.prepare_worker``, a pool's worker initializer."""
+        return self.preload, self.warm_up
 
 
 class Session(Protocol):

@@ -7,14 +7,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from lab.errors import UsageError
+from lab.jobs import Job, JobRecord
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-    from lab.jobs import JobRecord
 
 Bound = Literal["cpu", "io", "transfer"]
 SYNC = "sync"
+#: How often a process calls a task's function before timing: past CPython 3.11's threshold of
+#: specialization (a function's 8th call), with room to spare.
+WARM_UP_CALLS = 16
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,11 @@ class Task:
         the jobs' argument and stops what it started on exit. It replaces ``argument``.
     :param sockets_per_job: sockets each running job holds open; a sweep level is refused when
         the process may not open that many descriptors.
+    :param warm_up: a size small enough to take microseconds: every process that runs the
+        jobs first calls the ``sync`` form with it :data:`WARM_UP_CALLS` times, so that no job
+        runs cold (CPython 3.11 runs a function's first 7 calls slower, until it specializes
+        its code). ``None`` for a task whose jobs gain nothing from it; not for a task with a
+        ``session``.
     """
 
     name: str
@@ -95,6 +103,7 @@ class Task:
     argument: Callable[[int | float], Any] | None = None
     session: Callable[[int | float], AbstractContextManager[Any]] | None = None
     sockets_per_job: int = 0
+    warm_up: int | float | None = None
 
     def jobs_session(self, size: int | float) -> AbstractContextManager[Any]:
         """What the jobs need while they run, yielding their functions' argument."""
@@ -105,6 +114,16 @@ class Task:
     def __post_init__(self) -> None:
         if SYNC not in self.forms:
             raise ValueError(f"task {self.name!r} has no {SYNC!r} form")
+        if self.warm_up is not None and self.session is not None:
+            raise ValueError(f"task {self.name!r} has a session: it cannot be warmed up")
+
+    def warm_up_jobs(self) -> tuple[Job, ...]:
+        """The calls that bring a process to its steady state before it runs this task's jobs:
+        the ``sync`` form on the warm-up size, :data:`WARM_UP_CALLS` times."""
+        if self.warm_up is None:
+            return ()
+        size = self.warm_up if self.argument is None else self.argument(self.warm_up)
+        return tuple(Job(index=i, func=self.forms[SYNC], size=size) for i in range(WARM_UP_CALLS))
 
     def unsupported_form(self, form: str) -> str | None:
         """Why a runner that calls the ``form`` form cannot run this task (``None`` if it can)."""

@@ -23,6 +23,7 @@ from lab.run import validate
 from lab.run.rounds import Settings
 from lab.run.supervisor import run_cell
 from lab.runner import Workers
+from lab.task import WARM_UP_CALLS
 from lab.testing_tasks import ERROR_MESSAGE
 from lab.timing import clock
 
@@ -110,6 +111,15 @@ class RunnerConformance:
     def test_system_exit_in_a_job_does_not_kill_the_host(self) -> None:
         measurement = self.measured("exit", 2)
         assert [r.error for r in measurement.records] == ["SystemExit: 3"] * 2
+
+    def test_every_worker_is_warmed_up_before_its_first_job(self) -> None:
+        """Each process that runs jobs made the task's warm-up calls before them (in its
+        pool's start-up, through ``lab.pools.prepare_worker``)."""
+        runner = self.catalog().runners.get(self.runner)
+        jobs = 2 * runner.layout(Workers.parse(self.workers)).concurrency
+        measurement = self.measured("warm", jobs)
+        calls = [r.result for r in measurement.records]
+        assert all(isinstance(n, int) and n > WARM_UP_CALLS for n in calls), calls
 
     def test_a_hung_run_ends_at_its_timeout_and_leaves_nothing(self) -> None:
         before = {p.pid for p in psutil.Process().children(recursive=True)}

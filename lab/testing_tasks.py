@@ -57,13 +57,33 @@ async def ahang(seconds: float) -> None:
     await anyio.sleep(1e9)
 
 
-def _task(name: str, plain: Callable[[float], object], awaited: Callable[[float], object]) -> Task:
+_calls_in_this_process = 0
+
+
+def count_calls(seconds: float) -> int:
+    """How many times this process has called this function, this call included."""
+    global _calls_in_this_process
+    _calls_in_this_process += 1
+    return _calls_in_this_process
+
+
+async def acount_calls(seconds: float) -> int:
+    return count_calls(seconds)
+
+
+def _task(
+    name: str,
+    plain: Callable[[float], object],
+    awaited: Callable[[float], object],
+    warm_up: float | None = None,
+) -> Task:
     return Task(
         name=f"conformance-{name}",
         description=f"conformance kit: {name}",
         bound="io",
         forms={"sync": plain, "asyncio": awaited, "anyio": awaited},
         size=SIZE,
+        warm_up=warm_up,
     )
 
 
@@ -72,6 +92,7 @@ TASKS = (
     _task("fail", fail, afail),
     _task("exit", leave, aleave),
     _task("hang", hang, ahang),
+    _task("warm", count_calls, acount_calls, warm_up=0.0),
 )
 
 

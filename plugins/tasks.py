@@ -99,6 +99,7 @@ CPU = Task(
     missing_form_reason="CPU-bound work blocks the event loop",
     calibrated=True,
     check=check_countdown,
+    warm_up=1000,
 )
 
 IO = Task(

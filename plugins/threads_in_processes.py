@@ -7,7 +7,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
 from lab import PROCESSES_THREADS, Job, JobRecord, Layout, RunContext, Runner, Workers, hookimpl
-from lab.pools import import_modules, started_thread_pool
+from lab.pools import prepare_worker, started_thread_pool
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -19,9 +19,9 @@ DEFAULT_THREADS = 2
 _thread_pool: ThreadPoolExecutor | None = None
 
 
-def _start_threads(threads: int, preload: tuple[str, ...]) -> None:
+def _start_threads(threads: int, preload: tuple[str, ...], warm_up: tuple[Job, ...]) -> None:
     global _thread_pool
-    import_modules(preload)
+    prepare_worker(preload, warm_up)
     _thread_pool = started_thread_pool(threads)
 
 
@@ -71,7 +71,7 @@ class ThreadsInProcessesRunner(Runner):
                     max_workers=1,
                     mp_context=mp_context,
                     initializer=_start_threads,
-                    initargs=(layout.threads, context.preload),
+                    initargs=(layout.threads, *context.worker_initargs),
                 )
                 for _ in range(layout.processes)
             ]

@@ -6,12 +6,15 @@ The conformance kit (``tests/test_conformance.py``) checks the rest, in worker p
 from __future__ import annotations
 
 import math
+import statistics
 
 import pytest
 
 from lab.host.registry import Catalog, load_catalog
 from lab.jobs import make_jobs
 from lab.run import validate
+from lab.run.rounds import Settings
+from lab.run.supervisor import run_cell
 from lab.runner import Layout, RunContext, Runner, Workers
 from lab.testing import most_at_once
 from lab.worker.measure import measure
@@ -83,3 +86,21 @@ def test_start_up_is_not_counted_as_run_time(runner: Runner) -> None:
     assert measurement.run_start is not None
     assert min(r.start for r in measurement.records) >= measurement.run_start
     assert measurement.wall >= ideal - 0.002
+
+
+def test_jobs_run_warm_from_the_first_one_in_every_process() -> None:
+    """CPython 3.11 runs a function's first 7 calls up to 1.5 times slower than the next ones.
+    Every process that runs jobs is warmed up first, so the jobs' CPU times do not step within
+    a cell, and the pool's fresh processes are as warm as the cell's own (``single``)."""
+    settings = Settings(repeat=1, timeout=120, start_method="spawn")
+    per_job: dict[str, list[float]] = {}
+    for runner, workers in (("single", "1"), ("processes", "2")):
+        outcome = run_cell(settings.spec("cpu", runner, workers, 12, 400_000), settings.timeout)
+        assert outcome.measurement is not None and outcome.measurement.error is None
+        records = outcome.measurement.records
+        per_job[runner] = [r.cpu for r in records if r.cpu is not None]
+    single = per_job["single"]
+    first, later = statistics.median(single[:7]), statistics.median(single[7:])
+    assert 0.8 < first / later < 1.25, single
+    pool = statistics.median(per_job["processes"])
+    assert 0.8 < pool / later < 1.25, (per_job["processes"], single)

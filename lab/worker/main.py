@@ -53,9 +53,12 @@ def run_spec(spec: CellSpec) -> Measurement:
             )
         trace = task.trace_words if spec.trace else None
         jobs = make_jobs(task.forms[form], argument, spec.jobs, trace)
+        warm_up = task.warm_up_jobs()
+        for job in warm_up:  # this process runs jobs too (single, threads, event loops)
+            job()
         # The lab's own objects need no collecting: keep them out of the jobs' GC passes.
         gc.freeze()
-        context = RunContext.for_jobs(spec.start_method, jobs)
+        context = RunContext.for_jobs(spec.start_method, jobs, warm_up)
         measurement = measure(runner, layout, context, jobs)
     return dataclasses.replace(measurement, gil_enabled=gil_enabled())
 

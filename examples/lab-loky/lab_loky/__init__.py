@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 
 import lab
-from lab.pools import import_modules
+from lab.pools import prepare_worker
 
 #: The start methods loky accepts from the lab; any other becomes loky's own.
 LOKY_CONTEXTS = ("spawn", "forkserver")
@@ -45,8 +45,8 @@ class LokyRunner(lab.Runner):
         executor = get_reusable_executor(
             max_workers=layout.processes,
             context=method,
-            initializer=import_modules,
-            initargs=(context.preload,),
+            initializer=prepare_worker,
+            initargs=context.worker_initargs,
         )
         # loky starts its workers on the first submissions: wait until every one has answered.
         for _ in range(WARM_UP_TRIES):
