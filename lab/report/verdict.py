@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from tabulate import tabulate
 
 from lab.report.units import duration, memory, memory_estimate
-from lab.results.analysis import gil_on
+from lab.results.analysis import Estimate, gil_on
 from lab.runner import EVENT_LOOP, INLINE, KINDS, OTHER, PROCESSES, PROCESSES_THREADS, THREADS
 
 if TYPE_CHECKING:
@@ -134,19 +134,27 @@ def _transfers(analysis: Analysis) -> list[tuple[str, str]]:
 
 
 def _costs(analysis: Analysis) -> list[tuple[str, str]]:
-    """What one more worker costs in memory (the most precise estimate of each kind), and
-    what the pool costs to start (the median over the kind's cells), per kind."""
+    """What one more worker costs in memory (on IO-bound work when the run has some, where
+    workers hold nothing but themselves) and what the pool costs to start, per kind: the
+    medians over the kind's cells."""
     by_kind: dict[str, list[Figures]] = {}
+    waiting: dict[str, list[Figures]] = {}  # workers that hold nothing but themselves
     for analysed in analysis.cells:
         if analysed.figures is not None:
             by_kind.setdefault(analysed.cell.kind, []).append(analysed.figures)
+            if analysed.cell.bound == "io":
+                waiting.setdefault(analysed.cell.kind, []).append(analysed.figures)
     rows = []
     memories = []
     for kind, unit in UNITS.items():
-        estimates = [f.memory_per_worker for f in by_kind.get(kind, []) if f.memory_per_worker]
-        if estimates:
-            sharpest = min(estimates, key=lambda e: e.resolution)
-            memories.append(f"{memory_estimate(sharpest)} {unit}")
+        figures = waiting.get(kind) or by_kind.get(kind, [])
+        estimates = [f.memory_per_worker for f in figures if f.memory_per_worker]
+        if estimates:  # the typical cell, known no better than the least precise one
+            typical = Estimate(
+                statistics.median(e.value for e in estimates),
+                max(e.resolution for e in estimates),
+            )
+            memories.append(f"{memory_estimate(typical)} {unit}")
     if len(memories) > 1:
         metric = analysis.results.metadata.memory_metric
         rows.append(("memory of one more worker", f"{', '.join(memories)} (peak {metric})"))
