@@ -190,7 +190,8 @@ def test_faults_become_marked_cells_and_the_rest_runs(tmp_path: Path) -> None:
     ]
     results = [lab.finish(p, timeout=180) for lab, p in zip(labs, processes, strict=True)]
     for lab, result, (args, _, expected) in zip(labs, results, FAULT_RUNS, strict=True):
-        statuses = {a.cell.place[:2]: a.status for a in analyse(load(lab.folder / "r.json")).cells}
+        found_cells = analyse(load(lab.folder / "r.json")).cells
+        statuses = {(a.cell.task, a.cell.runner): a.status for a in found_cells}
         for key, wanted in expected.items():
             found = statuses[key]
             if wanted is HEALTHY:

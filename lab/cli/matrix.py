@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lab.cli import options, session
+from lab.cli import options, pythons, session
 from lab.errors import UsageError
 from lab.plan import limits, matrix
 from lab.plan.profiles import PRESETS, Profile, get_profile, in_table_order
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Mapping
 
+    from lab.envs.interpreters import Interpreter
     from lab.host.manager import PluginOptions
     from lab.host.registry import Catalog
     from lab.results.metadata import Metadata
@@ -69,6 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=str(DEFAULT_JOB_TIME),
         help=f"seconds one calibrated job should take (default: {DEFAULT_JOB_TIME:g})",
     )
+    pythons.add_argument(parser)
     options.add_start_method_argument(parser)
     options.add_tablefmt_argument(parser)
     parser.add_argument("--trace", action="store_true", help="print each job's start and finish")
@@ -94,6 +96,7 @@ class Request:
     preset_sizes: dict[str, float]
     job_time: float
     measuring: session.Measuring
+    interpreters: list[Interpreter]
 
 
 def resolve(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> Request:
@@ -117,27 +120,35 @@ def resolve(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) 
     limits.check_jobs(jobs, args.allow_large)
     warmups, repeat = _rounds(args, profile)
     timeout = options.positive_float(args.timeout, "timeout") if args.timeout else profile.timeout
+    tablefmt = options.check_tablefmt(args.tablefmt)
+    start_method = options.check_start_method(args.start_method)
+    job_time = options.positive_float(args.job_time, "job time")
+    given_sizes = _given_sizes(args, catalog, tasks)
+    outputs = Outputs.from_args(args)
+    interpreters, worker_pythons = pythons.resolve(args.python, args.quiet)
     return Request(
         tasks=tasks,
         runners=runners,
         workers=workers,
         jobs=jobs,
-        given_sizes=_given_sizes(args, catalog, tasks),
+        given_sizes=given_sizes,
         preset_sizes=profile.sizes,
-        job_time=options.positive_float(args.job_time, "job time"),
+        job_time=job_time,
+        interpreters=interpreters,
         measuring=session.Measuring(
             settings=Settings(
                 repeat=repeat,
                 warmups=warmups,
                 timeout=timeout,
-                start_method=options.check_start_method(args.start_method),
+                start_method=start_method,
                 trace=args.trace,
                 blocked=plugins.blocked,
                 modules=plugins.modules,
                 autoload=plugins.should_autoload(),
+                pythons=worker_pythons,
             ),
-            outputs=Outputs.from_args(args),
-            tablefmt=options.check_tablefmt(args.tablefmt),
+            outputs=outputs,
+            tablefmt=tablefmt,
             quiet=args.quiet,
         ),
     )
@@ -148,7 +159,10 @@ def run(request: Request) -> int:
 
     def plan(facts: Metadata) -> tuple[Results, Mapping[str, Task]]:
         sizes, infos = _sizes(request)
-        cells = matrix.plan(request.tasks, request.runners, request.workers, request.jobs, sizes)
+        labels = [i.label for i in request.interpreters] or [""]
+        cells = matrix.plan(
+            request.tasks, request.runners, request.workers, request.jobs, sizes, labels
+        )
         settings = request.measuring.settings
         results = Results(
             metadata=facts,
@@ -163,6 +177,7 @@ def run(request: Request) -> int:
             tasks=infos,
             cells=cells,
             complete=False,
+            interpreters=[i.to_data() for i in request.interpreters],
         )
         return results, {t.name: t for t in request.tasks}
 
@@ -255,7 +270,8 @@ def _sizes(request: Request) -> tuple[dict[str, int | float], list[TaskInfo]]:
                     f"calibrating {task.name} to {request.job_time:g} s a job...", file=sys.stderr
                 )
             sizes[task.name] = calibrate(task, request.job_time, request.measuring.settings)
-            how = f" (calibrated to {request.job_time:g} s a job)"
+            on = f" on {request.interpreters[0].label}" if len(request.interpreters) > 1 else ""
+            how = f" (calibrated to {request.job_time:g} s a job{on})"
         else:
             sizes[task.name] = task.size.default
         infos.append(

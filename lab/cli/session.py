@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lab.report.text import render_body, sizes_line
+from lab.report.text import render_body, run_lines
 from lab.results import metadata
 from lab.run.lock import machine_lock
 from lab.run.rounds import run
@@ -52,7 +52,7 @@ def measure(
             for warning in [*metadata.warnings(facts), *warnings(facts)]:
                 print(f"lab: warning: {warning}", file=sys.stderr)
             results, tasks = plan(facts)
-            print(sizes_line(results), flush=True)
+            print("\n".join(run_lines(results)), flush=True)
             interrupted = measure_rounds(results, command.settings, tasks, journal, command.quiet)
         finally:
             if journal is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lab.cli import options, session
+from lab.cli import options, pythons, session
 from lab.plan import sweep
 from lab.report.outputs import Outputs
 from lab.results import metadata
@@ -46,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeat", default=str(DEFAULT_REPEAT), help="measured runs a level")
     parser.add_argument("--warmups", default="0", help="runs of each cell before measuring")
     parser.add_argument("--timeout", default=str(DEFAULT_TIMEOUT), help="seconds one run may take")
+    pythons.add_argument(parser)
     options.add_start_method_argument(parser)
     options.add_tablefmt_argument(parser)
     options.add_output_arguments(parser)
@@ -63,22 +64,25 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> i
         str(DEFAULT_SECONDS) if task.size.name == "seconds" else str(task.size.default)
     )
     size = task.size.parse(size_text, task=task.name, allow_large=args.allow_large)
-    cells = sweep.plan(task, runners, levels, size, metadata.usable_cpus())
+    outputs = Outputs.from_args(args)
+    tablefmt = options.check_tablefmt(args.tablefmt)
+    start_method = options.check_start_method(args.start_method)
+    interpreters, worker_pythons = pythons.resolve(args.python, args.quiet)
+    labels = [i.label for i in interpreters] or [""]
+    cells = sweep.plan(task, runners, levels, size, metadata.usable_cpus(), labels)
     sweep.check(cells, task, args.allow_large)
     settings = Settings(
         repeat=options.positive_int(args.repeat, "repeat"),
         warmups=options.positive_int(args.warmups, "warmups", minimum=0),
         timeout=options.positive_float(args.timeout, "timeout"),
-        start_method=options.check_start_method(args.start_method),
+        start_method=start_method,
         blocked=plugins.blocked,
         modules=plugins.modules,
         autoload=plugins.should_autoload(),
+        pythons=worker_pythons,
     )
     measuring = session.Measuring(
-        settings=settings,
-        outputs=Outputs.from_args(args),
-        tablefmt=options.check_tablefmt(args.tablefmt),
-        quiet=args.quiet,
+        settings=settings, outputs=outputs, tablefmt=tablefmt, quiet=args.quiet
     )
 
     def plan(facts: Metadata) -> tuple[Results, Mapping[str, Task]]:
@@ -105,6 +109,7 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> i
             ],
             cells=cells,
             complete=False,
+            interpreters=[i.to_data() for i in interpreters],
         )
         return results, {task.name: task}
 

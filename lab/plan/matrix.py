@@ -8,13 +8,20 @@ from lab.results.model import Cell
 from lab.runner import Workers
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Mapping, Sequence
 
     from lab.runner import Runner
     from lab.task import Task
 
 
-def new_cell(task: Task, runner: Runner, workers: Workers, jobs: int, size: int | float) -> Cell:
+def new_cell(
+    task: Task,
+    runner: Runner,
+    workers: Workers,
+    jobs: int,
+    size: int | float,
+    interpreter: str = "",
+) -> Cell:
     """An unmeasured cell, ``n/a`` with the reason when the runner cannot run the task here."""
     return Cell(
         task=task.name,
@@ -26,6 +33,7 @@ def new_cell(task: Task, runner: Runner, workers: Workers, jobs: int, size: int 
         jobs=jobs,
         size=size,
         not_applicable=runner.unavailable() or task.unsupported_form(runner.job_form),
+        interpreter=interpreter,
     )
 
 
@@ -35,13 +43,16 @@ def plan(
     workers: Iterable[Workers],
     jobs: int,
     sizes: Mapping[str, int | float],
+    interpreters: Sequence[str] = ("",),
 ) -> list[Cell]:
-    """Every cell in table order; runners that ignore workers get one cell per task."""
+    """Every cell in table order, task by task and interpreter by interpreter; runners that
+    ignore workers get one cell per task and interpreter."""
     worker_list = list(workers)
     runner_list = list(runners)
     return [
-        new_cell(task, runner, setting, jobs, sizes[task.name])
+        new_cell(task, runner, setting, jobs, sizes[task.name], interpreter)
         for task in tasks
+        for interpreter in interpreters
         for runner in runner_list
         for setting in (worker_list if runner.uses_workers else [Workers(1)])
     ]

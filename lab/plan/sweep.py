@@ -11,6 +11,8 @@ from lab.plan.matrix import new_cell
 from lab.runner import EVENT_LOOP, PROCESSES_THREADS, THREADS, Workers
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from lab.host.registry import Catalog
     from lab.results.model import Cell
     from lab.runner import Runner
@@ -38,11 +40,17 @@ def workers_at(runner: Runner, level: int, cpus: int) -> Workers:
 
 
 def plan(
-    task: Task, runners: list[Runner], levels: list[int], size: int | float, cpus: int
+    task: Task,
+    runners: list[Runner],
+    levels: list[int],
+    size: int | float,
+    cpus: int,
+    interpreters: Sequence[str] = ("",),
 ) -> list[Cell]:
-    """A cell per level and runner: ``level`` jobs, all at once."""
+    """A cell per interpreter, level and runner: ``level`` jobs, all at once."""
     return [
-        new_cell(task, runner, workers_at(runner, level, cpus), level, size)
+        new_cell(task, runner, workers_at(runner, level, cpus), level, size, interpreter)
+        for interpreter in interpreters
         for level in levels
         for runner in runners
     ]

@@ -50,9 +50,10 @@ def compare(runs: list[tuple[str, Results]], tablefmt: str) -> tuple[str, bool]:
 
 def _row(match: Match) -> list[str]:
     before, interval = match.before, match.interval
+    python = f" ({before.interpreter})" if before.interpreter else ""
     return [
         before.task,
-        before.runner,
+        before.runner + python,
         before.workers,
         f"{match.before_median:.4f}",
         f"{match.after_median:.4f}",

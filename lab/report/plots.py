@@ -79,7 +79,8 @@ def write_plots(results: Results, folder: Path) -> list[Path]:
             continue
         seconds = max(timeline_seconds(c) for c in cells)
         for cell in cells:
-            name = f"timeline-{cell.task}-{cell.runner}-{cell.workers}"
+            python = f"-{cell.interpreter}" if cell.interpreter else ""
+            name = f"timeline-{cell.task}{python}-{cell.runner}-{cell.workers}"
             written.append(save(timeline_figure(cell, seconds), folder, name))
         if speedup_points(analysis, task.name):
             figure = speedup_figure(analysis, task.name)
@@ -97,6 +98,11 @@ def save(figure: Figure, folder: Path, name: str) -> Path:
 def safe_name(name: str) -> str:
     """``name`` with anything but letters, digits, ``.``, ``_`` and ``-`` replaced by ``_``."""
     return re.sub(r"[^A-Za-z0-9._-]", "_", name)
+
+
+def series(cell: Cell) -> str:
+    """A line's name in a plot: the runner, and its interpreter when the run has several."""
+    return f"{cell.runner} ({cell.interpreter})" if cell.interpreter else cell.runner
 
 
 def measured_cells(analysis: Analysis, task: str) -> list[CellAnalysis]:
@@ -226,7 +232,7 @@ def timeline_figure(cell: Cell, seconds: float | None = None) -> Figure:
     ax.set_ylim(max(base - LANE_GAP - 0.4, 0.6), -0.6)
     ax.set_xlim(0, scale.seconds * 1.02)
     ax.set_xlabel("seconds since the first job started")
-    ax.set_title(f"{cell.task} on {cell.runner}, workers {cell.workers}", loc="left")
+    ax.set_title(f"{cell.task} on {series(cell)}, workers {cell.workers}", loc="left")
     summary = timeline_summary(records)
     if any(lane.crowded for lane in found):
         summary += f" · over {MAX_STACKED} at once on a thread: bars overlap"
@@ -304,7 +310,7 @@ def speedup_points(analysis: Analysis, task: str) -> dict[str, list[Point]]:
         found, cell = analysed.figures, analysed.cell
         if found is not None and found.speedup is not None:
             point = Point(cell.layout.concurrency, found.speedup, found.interval)
-            points.setdefault(cell.runner, []).append(point)
+            points.setdefault(series(cell), []).append(point)
     return {runner: sorted(p, key=lambda p: p.concurrency) for runner, p in points.items()}
 
 
@@ -394,18 +400,18 @@ def wall_figure(analysis: Analysis, task: str) -> Figure:
     summaries = [a.figures.jobs for a in measured if a.figures is not None]
     figure = new_figure(max(6.0, 1.5 + 0.55 * len(cells)), 5.0)
     ax = figure.add_subplot()
-    runners = list(dict.fromkeys(c.runner for c in cells))
+    runners = list(dict.fromkeys(series(c) for c in cells))
     medians = [s.median for s in summaries]
     bars = ax.bar(
         range(len(cells)),
         medians,
         yerr=[[s.median - s.low for s in summaries], [s.high - s.median for s in summaries]],
         capsize=4,
-        color=[f"C{runners.index(c.runner) % 10}" for c in cells],
+        color=[f"C{runners.index(series(c)) % 10}" for c in cells],
     )
     ax.bar_label(bars, labels=[f"{m:.3g}" for m in medians], label_type="center", fontsize=8)
     ax.set_xticks(
-        range(len(cells)), [f"{c.runner} {c.workers}" for c in cells], rotation=30, ha="right"
+        range(len(cells)), [f"{series(c)} {c.workers}" for c in cells], rotation=30, ha="right"
     )
     ax.set_ylabel("median job time (s)")
     ax.set_title(f"{task}: job time per cell\nwhiskers from the fastest to the slowest run")
@@ -422,7 +428,7 @@ def sweep_points(analysis: Analysis, task: str) -> dict[str, list[tuple[int, flo
         if found is None:
             continue
         added = found.overhead if found.overhead is not None else found.jobs.median
-        points.setdefault(cell.runner, []).append((cell.jobs, added, found.peak_memory / 2**20))
+        points.setdefault(series(cell), []).append((cell.jobs, added, found.peak_memory / 2**20))
     return points
 
 

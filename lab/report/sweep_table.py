@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
+from lab.report.table import gil_state
 from lab.report.units import MIB, blank, memory_estimate
 from lab.results.analysis import WAKE_UP_PERCENTILES
 
@@ -48,8 +49,16 @@ def render_sweep(analysis: Analysis, tablefmt: str) -> str:
 
 def render_sweep_task(analysis: Analysis, task: str, tablefmt: str) -> str:
     """The table of one task's sweep: a row per level and runner."""
-    rows = [_row(cell) for cell in analysis.task(task)]
-    return tabulate(rows, headers=HEADERS, tablefmt=tablefmt, disable_numparse=True)
+    cells = analysis.task(task)
+    rows = [_row(cell) for cell in cells]
+    headers: tuple[str, ...] = HEADERS
+    if len(analysis.results.interpreter_labels) > 1:
+        headers = ("python", "GIL", *HEADERS)
+        rows = [
+            [a.cell.interpreter, gil_state(a.cell), *row]
+            for a, row in zip(cells, rows, strict=True)
+        ]
+    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
 
 
 def _row(analysed: CellAnalysis) -> list[str]:

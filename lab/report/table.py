@@ -10,6 +10,7 @@ from lab.report.units import MIB, blank, memory_estimate, times
 
 if TYPE_CHECKING:
     from lab.results.analysis import Analysis, CellAnalysis
+    from lab.results.model import Cell
 
 HEADERS = (
     "runner",
@@ -42,12 +43,50 @@ efficiency: for cpu, speed-up / ideal; for io, the ideal time / jobs time
   ≤ when the rise is within the samples' spread"""
 
 
+#: With several interpreters: which one, the GIL state its workers measured, and the time
+#: against the reference interpreter's baseline, after the speed-up's interval.
+INTERPRETER_HEADERS = ("python", "GIL")
+VS_REFERENCE_HEADER = "vs ref"
+VS_REFERENCE_AT = HEADERS.index("95% CI") + 1
+
+INTERPRETER_LEGEND = """\
+python: the interpreter (the first is the reference) · GIL: as the cell's workers measured it
+vs ref: the reference interpreter's baseline jobs time / this one's: the fastest overall is
+  the highest"""
+
+
 def render_task(analysis: Analysis, task: str, tablefmt: str) -> str:
     """The table of one task's cells."""
     metric = analysis.results.metadata.memory_metric
     headers = [h.format(metric=metric) for h in HEADERS]
     rows = [_row(cell) for cell in analysis.task(task)]
+    if len(analysis.results.interpreter_labels) > 1:
+        headers = [*INTERPRETER_HEADERS, *headers]
+        headers.insert(len(INTERPRETER_HEADERS) + VS_REFERENCE_AT, VS_REFERENCE_HEADER)
+        rows = [
+            [
+                a.cell.interpreter,
+                gil_state(a.cell),
+                *row[:VS_REFERENCE_AT],
+                _vs(a),
+                *row[VS_REFERENCE_AT:],
+            ]
+            for a, row in zip(analysis.task(task), rows, strict=True)
+        ]
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+
+
+def gil_state(cell: Cell) -> str:
+    """``on``, ``off`` or ``mixed``, as the cell's workers measured it; blank if unmeasured."""
+    states = {s.gil_enabled for s in cell.samples if s.gil_enabled is not None}
+    if not states:
+        return ""
+    return "mixed" if len(states) > 1 else ("on" if states.pop() else "off")
+
+
+def _vs(analysed: CellAnalysis) -> str:
+    figures = analysed.figures
+    return "" if figures is None else times(figures.vs_reference)
 
 
 def _row(analysed: CellAnalysis) -> list[str]:

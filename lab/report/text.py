@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lab.report.sweep_table import render_sweep
-from lab.report.table import LEGEND, render_task
+from lab.report.table import INTERPRETER_LEGEND, LEGEND, render_task
 from lab.report.verdict import render_verdict
 from lab.results import metadata
 from lab.results.analysis import analyse
 from lab.results.model import SWEEP
 
 if TYPE_CHECKING:
-    from lab.results.model import Cell, Results
+    from lab.results.model import Results
 
 
 def sizes_line(results: Results) -> str:
@@ -28,8 +28,22 @@ def sizes_line(results: Results) -> str:
     return " · ".join([*notes, f"{settings['jobs']} jobs a cell", f"{warm} and {runs} a cell"])
 
 
+def run_lines(results: Results) -> list[str]:
+    """What the run measures on and with: its interpreters (when ``--python`` named some),
+    then its sizes and rounds."""
+    lines = []
+    if results.interpreters:
+        described = []
+        for number, found in enumerate(results.interpreters):
+            gil = {"0": ", GIL off", "1": ", GIL forced on"}.get(str(found.get("gil")), "")
+            role = ", the reference" if number == 0 and len(results.interpreters) > 1 else ""
+            described.append(f"{found['label']}: {found['description']}{gil}{role}")
+        lines.append("python " + " · ".join(described))
+    return [*lines, sizes_line(results)]
+
+
 def render_header(results: Results) -> str:
-    return "\n".join([*metadata.header(results.metadata), sizes_line(results)])
+    return "\n".join([*metadata.header(results.metadata), *run_lines(results)])
 
 
 def render_body(results: Results, tablefmt: str) -> str:
@@ -44,10 +58,12 @@ def render_body(results: Results, tablefmt: str) -> str:
             for task in results.tasks
         ]
         parts.append(LEGEND)
+        if len(results.interpreter_labels) > 1:
+            parts.append(INTERPRETER_LEGEND)
         verdict = render_verdict(analysis, tablefmt)
         if verdict:
             parts.append(verdict)
-    notes = [n for n in (_gil_note(results.cells, results.metadata.gil_enabled),) if n]
+    notes = [n for n in (_gil_note(results),) if n]
     if not results.complete:
         notes.append("note: this run was interrupted; the tables show what was measured")
     if notes:
@@ -59,17 +75,21 @@ def render(results: Results, tablefmt: str) -> str:
     return render_header(results) + "\n\n" + render_body(results, tablefmt)
 
 
-def _gil_note(cells: list[Cell], parent_gil: bool) -> str | None:
-    """A note when cells saw another GIL state than the lab (an import re-enabled it)."""
+def _gil_note(results: Results) -> str | None:
+    """A note when cells saw another GIL state than their interpreter was to give them (an
+    import re-enabled it): the lab's own, or the one ``--python`` asked for."""
+    expected = {"": results.metadata.gil_enabled}
+    for found in results.interpreters:
+        expected[str(found["label"])] = found.get("gil") != "0"
     differing = sorted(
         {
-            f"{c.task}/{c.runner}"
-            for c in cells
+            f"{c.task}/{c.runner}" + (f" on {c.interpreter}" if c.interpreter else "")
+            for c in results.cells
             for s in c.samples
-            if s.gil_enabled is not None and s.gil_enabled != parent_gil
+            if s.gil_enabled is not None
+            and s.gil_enabled != expected.get(c.interpreter, results.metadata.gil_enabled)
         }
     )
     if not differing:
         return None
-    state = "on" if not parent_gil else "off"
-    return f"note: the GIL was {state} in these cells' workers: {', '.join(differing)}"
+    return f"note: the GIL was not as expected in these cells' workers: {', '.join(differing)}"

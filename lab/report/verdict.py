@@ -34,18 +34,47 @@ def verdict_rows(analysis: Analysis) -> list[tuple[str, str]]:
     """(question, evidence) pairs for what this run measured; questions it did not measure are
     left out."""
     rows = []
+    labels = analysis.results.interpreter_labels
     for task in analysis.results.tasks:
         if task.bound not in BOUNDS:
             continue
         shared = sum(t.bound == task.bound for t in analysis.results.tasks) > 1
         work = f"{BOUNDS[task.bound]} work" + (f" ({task.name})" if shared else "")
-        for kind in run_kinds(analysis):
-            best = most_workers(analysis.task(task.name), kind)
-            if best is not None and best.figures is not None and best.figures.speedup is not None:
+        for label in labels:
+            on = f" on {label}" if len(labels) > 1 else ""
+            cells = [a for a in analysis.task(task.name) if a.cell.interpreter == label]
+            for kind in run_kinds(analysis):
+                best = most_workers(cells, kind)
+                if best is None or best.figures is None or best.figures.speedup is None:
+                    continue
                 noun = NOUNS.get(kind, kind)
-                rows.append((f"{noun} on {work}", _speedup(analysis, best, best.figures)))
+                rows.append((f"{noun} on {work}{on}", _speedup(analysis, best, best.figures)))
+    rows += _fastest(analysis)
     rows += _transfers(analysis)
     rows += _costs(analysis)
+    return rows
+
+
+def _fastest(analysis: Analysis) -> list[tuple[str, str]]:
+    """For each task, the cell whose jobs took the least time (of the stable ones, when there
+    are): the fastest way to run this work here, across runners, workers and interpreters."""
+    several = len(analysis.results.interpreter_labels) > 1
+    rows = []
+    for task in analysis.results.tasks:
+        measured = [a for a in analysis.task(task.name) if a.figures is not None]
+        if len(measured) < 2:
+            continue
+        trusted = [a for a in measured if not a.unstable] or measured
+        best = min(trusted, key=lambda a: a.figures.jobs.median if a.figures else 0.0)
+        figures, cell = best.figures, best.cell
+        assert figures is not None
+        where = f"{cell.runner} with workers {cell.workers}"
+        where += f" on {cell.interpreter}" if several else ""
+        ratio = figures.vs_reference if several else figures.speedup
+        against = "the reference's baseline" if several else "the baseline"
+        faster = f", {ratio:.2f}x {against}" if ratio is not None else ""
+        evidence = f"{where}: jobs in {figures.jobs.median:.3f} s{faster}{_caveat(best)}"
+        rows.append((f"fastest way to run {task.name} here", evidence))
     return rows
 
 
@@ -113,22 +142,30 @@ def _caveat(analysed: CellAnalysis) -> str:
     return f" [{'; '.join(notes)}]" if notes else ""
 
 
+def on_reference(analysis: Analysis) -> tuple[list[CellAnalysis], str]:
+    """The cells on the reference interpreter, and how to say so when there are others."""
+    labels = analysis.results.interpreter_labels
+    cells = [a for a in analysis.cells if a.cell.interpreter == labels[0]]
+    return cells, (f" (on {labels[0]})" if len(labels) > 1 else "")
+
+
 def _transfers(analysis: Analysis) -> list[tuple[str, str]]:
     """What one job of a transfer task costs on each kind of runner: the run's time per job,
-    times the jobs running at once."""
+    times the jobs running at once (on the reference interpreter)."""
     rows = []
+    cells, on = on_reference(analysis)
     for task in analysis.results.tasks:
         if task.bound != "transfer":
             continue
         parts = []
         for kind in run_kinds(analysis):
-            best = most_workers(analysis.task(task.name), kind)
+            best = most_workers([a for a in cells if a.cell.task == task.name], kind)
             if best is not None and best.figures is not None:
                 noun = POOLS.get(kind, NOUNS.get(kind, kind))
                 parts.append(f"{duration(best.figures.job_latency)} with {noun}{_caveat(best)}")
         if len(parts) > 1:
             size = memory(task.size) if task.size_name == "bytes" else task.size_text
-            question = f"one {task.name} job of {size}"
+            question = f"one {task.name} job of {size}{on}"
             rows.append((question, ", ".join(parts)))
     return rows
 
@@ -139,7 +176,8 @@ def _costs(analysis: Analysis) -> list[tuple[str, str]]:
     medians over the kind's cells."""
     by_kind: dict[str, list[Figures]] = {}
     waiting: dict[str, list[Figures]] = {}  # workers that hold nothing but themselves
-    for analysed in analysis.cells:
+    cells, on = on_reference(analysis)
+    for analysed in cells:
         if analysed.figures is not None:
             by_kind.setdefault(analysed.cell.kind, []).append(analysed.figures)
             if analysed.cell.bound == "io":
@@ -157,14 +195,14 @@ def _costs(analysis: Analysis) -> list[tuple[str, str]]:
             memories.append(f"{memory_estimate(typical)} {unit}")
     if len(memories) > 1:
         metric = analysis.results.metadata.memory_metric
-        rows.append(("memory of one more worker", f"{', '.join(memories)} (peak {metric})"))
+        rows.append((f"memory of one more worker{on}", f"{', '.join(memories)} (peak {metric})"))
     startups = [
         f"{statistics.median(f.startup for f in by_kind[kind]):.3f} s for {noun}"
         for kind, noun in POOLS.items()
         if by_kind.get(kind)
     ]
     if len(startups) > 1:
-        rows.append(("start-up of the pool", ", ".join(startups)))
+        rows.append((f"start-up of the pool{on}", ", ".join(startups)))
     return rows
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from lab.results.stats import Interval, Summary, ratio_of_medians, summarise
@@ -63,6 +63,8 @@ class Figures:
     ``overhead`` how far above it the median job time is. ``wake_ups`` are the percentiles
     (:data:`WAKE_UP_PERCENTILES`) of how much longer than its wait each job took, over every
     job of every run; ``job_latency`` is what one job cost with the jobs that ran beside it.
+    With several interpreters, ``vs_reference`` is the reference interpreter's baseline job
+    time / this one's: which cell is fastest overall, across interpreters.
     """
 
     samples: int
@@ -85,6 +87,7 @@ class Figures:
     wake_ups: tuple[float, ...]
     jobs_per_second: float | None
     job_latency: float
+    vs_reference: float | None = None
 
 
 @dataclass(frozen=True)
@@ -132,12 +135,24 @@ def analyse(results: Results) -> Analysis:
     resolution = results.metadata.memory_resolution
     gil = results.metadata.gil_enabled
     found: list[CellAnalysis] = []
+    reference = results.interpreter_labels[0]
     for task in results.tasks:
         cells = [c for c in results.cells if c.task == task.name]
-        baseline = next((c for c in cells if is_baseline(c)), None)
+        baselines = {
+            label: next((c for c in cells if c.interpreter == label and is_baseline(c)), None)
+            for label in dict.fromkeys(c.interpreter for c in cells)
+        }
+        several = len(baselines) > 1
+        reference_base = baselines.get(reference) if several else None
         for cell in cells:
-            siblings = [c for c in cells if c.runner == cell.runner]
+            siblings = [
+                c for c in cells if c.runner == cell.runner and c.interpreter == cell.interpreter
+            ]
+            baseline = baselines[cell.interpreter]
             figures = cell_figures(cell, baseline, cpus, siblings, resolution, gil)
+            if figures is not None and reference_base is not None and cell.bound != "transfer":
+                reference_median = statistics.median(job_times(reference_base))
+                figures = replace(figures, vs_reference=reference_median / figures.jobs.median)
             reasons = () if figures is None else tuple(unstable_reasons(figures, cpus))
             status = cell_status(cell, figures, results.repeat, results.complete, reasons)
             found.append(CellAnalysis(cell, status, figures, results.repeat, reasons))

@@ -93,23 +93,32 @@ def compare_runs(base: Results, base_name: str, other: Results, name: str) -> Co
             " they measure different things"
         )
     found = Comparison(notes=_context(base_name, base, name, other))
+    # Two runs on one interpreter each compare across them: that is what they were made for.
+    single = len(base.interpreter_labels) == 1 and len(other.interpreter_labels) == 1
+
+    def key(cell: Cell) -> tuple[object, ...]:
+        return (*cell.key[:3], *cell.key[4:]) if single else cell.key
+
+    def place(cell: Cell) -> tuple[object, ...]:
+        return (cell.place[0], *cell.place[2:]) if single else cell.place
+
     mine = [a for a in analyse(base).cells if a.figures is not None]
-    theirs = {a.cell.key: a for a in analyse(other).cells if a.figures is not None}
+    theirs = {key(a.cell): a for a in analyse(other).cells if a.figures is not None}
     left: list[CellAnalysis] = []
     for analysed in mine:
-        counterpart = theirs.pop(analysed.cell.key, None)
+        counterpart = theirs.pop(key(analysed.cell), None)
         if counterpart is None:
             left.append(analysed)
             continue
         match = _match(analysed, counterpart)
         if match is not None:
             found.matches.append(match)
-    places = Counter(a.cell.place for a in left)
-    their_places = Counter(a.cell.place for a in theirs.values())
-    by_place = {a.cell.place: a for a in theirs.values() if their_places[a.cell.place] == 1}
+    places = Counter(place(a.cell) for a in left)
+    their_places = Counter(place(a.cell) for a in theirs.values())
+    by_place = {place(a.cell): a for a in theirs.values() if their_places[place(a.cell)] == 1}
     for analysed in left:
-        counterpart = by_place.get(analysed.cell.place)
-        if counterpart is not None and places[analysed.cell.place] == 1:
+        counterpart = by_place.get(place(analysed.cell))
+        if counterpart is not None and places[place(analysed.cell)] == 1:
             before, after = analysed.cell, counterpart.cell
             found.different.append(DifferentWork(before, after, _differences(base, before, after)))
     return found
@@ -150,8 +159,17 @@ def _differences(base: Results, before: Cell, after: Cell) -> list[tuple[str, st
     return found
 
 
+def _interpreters(results: Results) -> str:
+    return ", ".join(results.interpreter_labels) if results.interpreters else "the lab's own"
+
+
 def _context(base_name: str, base: Results, name: str, other: Results) -> list[str]:
     notes = []
+    if base.interpreter_labels != other.interpreter_labels:
+        notes.append(
+            f"the runs differ in interpreters: {_interpreters(base)} in {base_name},"
+            f" {_interpreters(other)} in {name}"
+        )
     for key, label in CONTEXT:
         before, after = getattr(base.metadata, key), getattr(other.metadata, key)
         if before != after:

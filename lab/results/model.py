@@ -69,15 +69,16 @@ class Cell:
     not_applicable: str | None = None
     samples: list[Sample] = field(default_factory=list)
     failure: Status | None = None
+    interpreter: str = ""
 
     @property
     def runnable(self) -> bool:
         return self.not_applicable is None and self.failure is None
 
     @property
-    def place(self) -> tuple[str, str, str]:
-        """Where the cell sits in a table: task, runner and workers."""
-        return self.task, self.runner, self.workers
+    def place(self) -> tuple[str, str, str, str]:
+        """Where the cell sits in a table: task, interpreter, runner and workers."""
+        return self.task, self.interpreter, self.runner, self.workers
 
     @property
     def work(self) -> tuple[int | float, int]:
@@ -85,10 +86,10 @@ class Cell:
         return self.size, self.jobs
 
     @property
-    def key(self) -> tuple[str, int | float, int, str, str]:
+    def key(self) -> tuple[str, int | float, int, str, str, str]:
         """What identifies the cell across runs: the work (task, size, jobs) and how it ran
-        (runner, workers). Only cells with equal keys are compared."""
-        return self.task, self.size, self.jobs, self.runner, self.workers
+        (interpreter, runner, workers). Only cells with equal keys are compared."""
+        return self.task, self.size, self.jobs, self.interpreter, self.runner, self.workers
 
 
 @dataclass(frozen=True)
@@ -113,9 +114,17 @@ class Results:
     tasks: list[TaskInfo]
     cells: list[Cell]
     complete: bool = True
+    #: The interpreters ``--python`` named, the reference first (their ``to_data`` forms);
+    #: empty when the cells ran on the lab's own, the one the metadata describes.
+    interpreters: list[dict[str, Any]] = field(default_factory=list)
 
     def task(self, name: str) -> TaskInfo:
         return next(t for t in self.tasks if t.name == name)
+
+    @property
+    def interpreter_labels(self) -> list[str]:
+        """The interpreters' labels, the reference first (``[""]``: the lab's own)."""
+        return [str(i["label"]) for i in self.interpreters] or [""]
 
     @property
     def kind(self) -> str:
@@ -152,6 +161,7 @@ class Results:
             "settings": self.settings,
             "tasks": [dataclasses.asdict(t) for t in self.tasks],
             "record_fields": list(RECORD_FIELDS),
+            "interpreters": self.interpreters,
             "cells": [cell_to_data(c) for c in self.cells],
         }
 
@@ -166,6 +176,7 @@ class Results:
                 tasks=[TaskInfo(**t) for t in data["tasks"]],
                 cells=[cell_from_data(c) for c in data["cells"]],
                 complete=bool(data["complete"]),
+                interpreters=[dict(i) for i in data["interpreters"]],
             )
             results.repeat  # noqa: B018  (a run without it cannot be analysed)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -205,6 +216,7 @@ def cell_to_data(cell: Cell) -> dict[str, Any]:
         "bound": cell.bound,
         "runner": cell.runner,
         "kind": cell.kind,
+        "interpreter": cell.interpreter,
         "workers": cell.workers,
         "layout": dataclasses.asdict(cell.layout),
         "jobs": cell.jobs,

@@ -38,7 +38,7 @@ def calibrate(task: Task, target: float, settings: Settings) -> int:
 
 def _probe(task: Task, size: int, settings: Settings) -> float:
     spec = replace(settings, trace=False).spec(task.name, None, "1", PROBE_JOBS, size)
-    outcome = run_cell(spec, settings.timeout)
+    outcome = run_cell(spec, settings.timeout, python=settings.python(settings.reference))
     measurement = outcome.measurement
     failure = str(outcome.failure) if outcome.failure is not None else None
     error = failure or (measurement.error if measurement else "no measurement")

@@ -3,21 +3,35 @@ checked before it becomes a sample."""
 
 from __future__ import annotations
 
+import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lab.jobs import span
 from lab.results import status
 from lab.results.model import Cell, Sample
 from lab.run import validate
-from lab.run.supervisor import run_cell
+from lab.run.supervisor import WorkerPython, run_cell
 from lab.worker.protocol import CellSpec
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from lab.task import Task
+
+
+def portable_sys_path() -> tuple[str, ...]:
+    """The lab's import path less its interpreter's own folders (the standard library,
+    site-packages), which a worker on another interpreter must not import from: what is left
+    are the folders given through PYTHONPATH or ``-p`` plugins' locations."""
+    own = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    folders = [os.path.abspath(entry or os.curdir) for entry in sys.path]
+    return tuple(
+        folder
+        for folder in dict.fromkeys(folders)
+        if not any(os.path.realpath(folder).startswith(prefix + os.sep) for prefix in own)
+    )
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,16 @@ class Settings:
     blocked: tuple[str, ...] = ()
     modules: tuple[str, ...] = ()
     autoload: bool = True
+    #: The Python of each interpreter's cells, by label ("" is the lab's own).
+    pythons: Mapping[str, WorkerPython] = field(default_factory=dict)
+
+    def python(self, interpreter: str) -> WorkerPython | None:
+        return self.pythons.get(interpreter)
+
+    @property
+    def reference(self) -> str:
+        """The interpreter sizes are calibrated on: the first one."""
+        return next(iter(self.pythons), "")
 
     def spec(
         self, task: str, runner: str | None, workers: str, jobs: int, size: int | float
@@ -48,7 +72,7 @@ class Settings:
             blocked=self.blocked,
             modules=self.modules,
             autoload=self.autoload,
-            sys_path=tuple(sys.path),
+            sys_path=portable_sys_path(),
         )
 
 
@@ -75,7 +99,7 @@ def measure_once(cell: Cell, settings: Settings, task: Task, keep: bool = True) 
     """One run of ``cell`` in a worker process: a sample (dropped unless ``keep``), or the
     cell's failure."""
     spec = settings.spec(cell.task, cell.runner, cell.workers, cell.jobs, cell.size)
-    outcome = run_cell(spec, settings.timeout)
+    outcome = run_cell(spec, settings.timeout, python=settings.python(cell.interpreter))
     measurement = outcome.measurement
     if outcome.failure is not None or measurement is None:
         cell.failure = outcome.failure or status.error("no measurement")

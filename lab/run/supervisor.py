@@ -6,12 +6,14 @@ killing the group and every descendant seen; its memory is sampled from outside 
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 
@@ -20,8 +22,20 @@ from lab.run.process_tree import kill_tree, tree, tree_memory_bytes
 from lab.timing import clock
 from lab.worker.protocol import CellSpec, Measurement
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
 #: Seconds between two samples of the worker tree's memory.
 SAMPLE_INTERVAL = 0.1
+
+
+@dataclass(frozen=True)
+class WorkerPython:
+    """The Python a cell's worker runs on, and what its environment needs besides the lab's
+    (``PYTHON_GIL`` for a free-threaded build)."""
+
+    executable: str = sys.executable
+    environ: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -34,8 +48,15 @@ class CellRun:
     failure: status.Status | None = None
 
 
-def run_cell(spec: CellSpec, timeout: float, sample_interval: float = SAMPLE_INTERVAL) -> CellRun:
-    """Measure ``spec`` in a worker process, killing its whole tree after ``timeout`` seconds."""
+def run_cell(
+    spec: CellSpec,
+    timeout: float,
+    sample_interval: float = SAMPLE_INTERVAL,
+    python: WorkerPython | None = None,
+) -> CellRun:
+    """Measure ``spec`` in a worker process on ``python`` (the lab's own by default), killing
+    its whole tree after ``timeout`` seconds."""
+    python = python or WorkerPython()
     with tempfile.TemporaryDirectory(prefix="lab-cell-") as folder:
         spec_path, result_path = Path(folder, "spec.json"), Path(folder, "result.json")
         log_path = Path(folder, "worker.log")
@@ -43,7 +64,8 @@ def run_cell(spec: CellSpec, timeout: float, sample_interval: float = SAMPLE_INT
         with log_path.open("wb") as log:
             worker = subprocess.Popen(
                 # -P: the user's current folder must not shadow the lab's own modules
-                [sys.executable, "-P", "-m", "lab.worker", str(spec_path), str(result_path)],
+                [python.executable, "-P", "-m", "lab.worker", str(spec_path), str(result_path)],
+                env={**os.environ, **python.environ} if python.environ else None,
                 stdin=subprocess.DEVNULL,
                 stdout=None if spec.trace else log,
                 stderr=log,
