@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from time import perf_counter
 
+from bench import free_threading
 from bench.compare import Comparison, run_rounds
 from bench.jobs import countdown, same_code
 from bench.overhead import bookkeeping
@@ -92,4 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     print("\n" + cost_table(bookkeeping(cpu), args.tablefmt))
     print("\n" + COST_LEGEND)
     missed = not all(comparison.meets_goal() for comparison in comparisons)
+    why_not = free_threading.skipped()
+    if why_not is None:
+        scaling = free_threading.measure(count, args.rounds, settings)
+        print("\n" + free_threading.table(scaling, args.tablefmt))
+        print("\n" + free_threading.LEGEND)
+        missed = missed or not all(s.meets_goal() for s in scaling)
+    else:
+        print(f"\nthreads with and without the GIL: skipped, {why_not}")
     return 1 if args.check and missed else 0
