@@ -7,7 +7,7 @@ from time import perf_counter
 
 from bench import free_threading
 from bench.compare import Comparison, run_rounds
-from bench.jobs import countdown, same_code
+from bench.jobs import countdown, same_code, warm_up
 from bench.overhead import bookkeeping
 from bench.report import COST_LEGEND, LEGEND, cost_table, ratio_table
 from bench.sides import Case
@@ -52,7 +52,8 @@ def _rounds(rounds: int) -> str:
 
 
 def calibrated_count() -> int:
-    """The countdown size at which one job takes ``JOB_SECONDS`` in this process."""
+    """The countdown size at which one warm job takes ``JOB_SECONDS`` in this process."""
+    warm_up()
     best = float("inf")
     for _ in range(3):
         start = perf_counter()

@@ -1,7 +1,7 @@
 """Hand-written equivalents of the lab's cells, one per run.
 
 ``python -m bench.hand RUNNER TASK WORKERS JOBS SIZE`` prints ``{"job_time": ..., "wall": ...}``.
-Pools are started and warmed before the clock starts.
+Pools are started, and every process that counts down is warmed up, before the clock starts.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from bench.jobs import (
     timed_countdown,
     timed_sleep,
     wait_for_all,
+    warm_up,
 )
 
 #: As the lab's sleep check: a sleep may end this much early on coarse clocks.
@@ -38,6 +39,7 @@ Run = tuple[list["Span"], float]
 
 def run_single(workers: int, jobs: int, size: float) -> Run:
     """A plain for loop."""
+    warm_up()
     start = perf_counter()
     spans = [timed_countdown(int(size)) for _ in range(jobs)]
     return spans, perf_counter() - start
@@ -46,6 +48,7 @@ def run_single(workers: int, jobs: int, size: float) -> Run:
 def run_threads(workers: int, jobs: int, size: float) -> Run:
     """A ``ThreadPoolExecutor`` whose threads are all up."""
     barrier = threading.Barrier(workers)
+    warm_up()  # the threads share this process's code
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(barrier.wait, [START_TIMEOUT] * workers))
         return submit_all(pool, jobs, int(size))

@@ -13,7 +13,7 @@ from test_python_versions import built_free_threaded
 
 from lab.cli import main
 from lab.envs import interpreters
-from lab.envs.environments import installed, source
+from lab.envs.environments import EnvironmentSetupError, installed, run_uv, source
 from lab.results.analysis import analyse
 from lab.results.comparison import compare_runs
 from lab.results.journal import load
@@ -110,3 +110,14 @@ def test_runs_on_one_interpreter_each_compare_across_interpreters() -> None:
     both.interpreters = [*before.interpreters, *after.interpreters]
     itself = compare_runs(both, "a.json", both, "b.json")
     assert len(itself.matches) == 2 and itself.different == []  # never one against the other
+
+
+def test_a_failed_install_names_the_package_and_the_interpreter() -> None:
+    free = interpreters.Interpreter("3.13t", "/nowhere/python3", "3.13.15", True, "0", "CPython")
+    uv_says = "error: Failed to build `uvloop==0.21.0`\n  Caused by: no compiler"
+    failing = ["sh", "-c", f"printf '{uv_says}' >&2; exit 2"]
+    with pytest.raises(EnvironmentSetupError) as caught:
+        run_uv(free, failing)
+    assert str(caught.value) == (
+        "could not install uvloop==0.21.0 for Python 3.13t: Caused by: no compiler"
+    )

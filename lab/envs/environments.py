@@ -129,14 +129,14 @@ def _create(interpreter: Interpreter, folder: Path, wanted: list[list[str]], qui
             flush=True,
         )
     uv = uv_binary()
-    _uv(interpreter, [uv, "venv", "--quiet", "--python", interpreter.executable, str(folder)])
+    run_uv(interpreter, [uv, "venv", "--quiet", "--python", interpreter.executable, str(folder)])
     packages = [arg for requirement in wanted for arg in requirement]
     python = str(folder / "bin" / "python")
-    _uv(interpreter, [uv, "pip", "install", "--python", python, *packages], show=not quiet)
+    run_uv(interpreter, [uv, "pip", "install", "--python", python, *packages], show=not quiet)
     (folder / COMPLETE).write_text(json.dumps(interpreter.to_data()))
 
 
-def _uv(interpreter: Interpreter, command: list[str], show: bool = False) -> None:
+def run_uv(interpreter: Interpreter, command: list[str], show: bool = False) -> None:
     """Run uv; its progress goes to the terminal when ``show``, its error into one line."""
     visible = show and sys.stderr.isatty()
     try:
