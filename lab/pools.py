@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import pickle
 import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from lab.jobs import Job
     from lab.runner import RunContext
@@ -57,6 +58,14 @@ def started_process_pool(
         executor.shutdown(wait=False, cancel_futures=True)
         raise
     return executor
+
+
+def check_picklable(jobs: Sequence[Job]) -> None:
+    """Raise ``pickle.PicklingError`` here, in the caller, when a job's function cannot reach
+    another process. Left to ``concurrent.futures``, the error is raised in its queue feeder
+    thread, where it can leave the pool's shutdown waiting forever."""
+    for func in {id(job.func): job.func for job in jobs}.values():
+        pickle.dumps(func)
 
 
 def import_modules(names: tuple[str, ...]) -> None:

@@ -4,11 +4,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lab import PROCESSES, ExecutorSession, Layout, RunContext, Runner, Workers, hookimpl
-from lab.pools import started_process_pool
+from lab import (
+    PROCESSES,
+    ExecutorSession,
+    Job,
+    JobRecord,
+    Layout,
+    RunContext,
+    Runner,
+    Workers,
+    hookimpl,
+)
+from lab.pools import check_picklable, started_process_pool
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
+
+
+class ProcessesSession(ExecutorSession):
+    def run(self, jobs: Sequence[Job]) -> list[JobRecord]:
+        check_picklable(jobs)
+        return super().run(jobs)
 
 
 class ProcessesRunner(Runner):
@@ -19,8 +35,8 @@ class ProcessesRunner(Runner):
     def layout(self, workers: Workers) -> Layout:
         return Layout(processes=workers.total)
 
-    def start(self, layout: Layout, context: RunContext) -> ExecutorSession:
-        return ExecutorSession(started_process_pool(layout.processes, context))
+    def start(self, layout: Layout, context: RunContext) -> ProcessesSession:
+        return ProcessesSession(started_process_pool(layout.processes, context))
 
 
 @hookimpl

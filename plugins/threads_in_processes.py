@@ -7,7 +7,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
 from lab import PROCESSES_THREADS, Job, JobRecord, Layout, RunContext, Runner, Workers, hookimpl
-from lab.pools import prepare_worker, started_thread_pool
+from lab.pools import check_picklable, prepare_worker, started_thread_pool
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -42,6 +42,7 @@ class ProcessThreadsSession:
         self.pools = pools
 
     def run(self, jobs: Sequence[Job]) -> list[JobRecord]:
+        check_picklable(jobs)
         count = len(self.pools)
         futures = [pool.submit(_run_share, jobs[i::count]) for i, pool in enumerate(self.pools)]
         records: list[JobRecord | None] = [None] * len(jobs)

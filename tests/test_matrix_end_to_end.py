@@ -240,6 +240,45 @@ def test_ctrl_c_keeps_what_was_measured_and_exits_130(lab_process: LabProcess) -
     assert lab_process.leftovers() == []
 
 
+def test_sigterm_is_handled_like_ctrl_c_and_exits_143(
+    lab_process: LabProcess, tmp_path: Path
+) -> None:
+    path = tmp_path / "run.json"
+    process = lab_process.start(
+        "matrix", "-p", "lab_test_plugins", "--tasks", "io,hang", "--runners", "threads",
+        "--timeout", "60", "--fast", "--jobs", "2", "--workers", "2", "--sleep", "0.05",
+        "--json", str(path),
+    )  # fmt: skip
+    lab_process.wait_until_hanging()
+    process.send_signal(signal.SIGTERM)
+    result = lab_process.finish(process, timeout=30)
+    assert result.returncode == 143, result.stderr
+    assert healthy(rows(result.stdout)[("io", "threads")])
+    assert "Traceback" not in result.stderr
+    saved = load(path)
+    assert saved.complete is False
+    assert not path.with_name("run.json.partial").exists()
+    assert lab_process.leftovers() == []
+
+
+def test_ctrl_c_during_calibration_is_one_line_and_leaves_no_file(
+    lab_process: LabProcess, tmp_path: Path
+) -> None:
+    path = tmp_path / "run.json"
+    process = lab_process.start(
+        "matrix", "-p", "lab_test_plugins", "--tasks", "hang-calibrating", "--runners",
+        "single", "--timeout", "60", "--fast", "--json", str(path),
+    )  # fmt: skip
+    lab_process.wait_until_hanging()
+    process.send_signal(signal.SIGINT)
+    result = lab_process.finish(process, timeout=30)
+    assert result.returncode == 130
+    assert result.stderr.splitlines()[-1] == "lab: interrupted before anything was measured"
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.glob("run.json*")) == []
+    assert lab_process.leftovers() == []
+
+
 @pytest.mark.parametrize("start_method", ["spawn", "forkserver", "fork"])
 def test_every_start_method_runs_processes(lab_process: LabProcess, start_method: str) -> None:
     result = lab_process.run(

@@ -315,3 +315,15 @@ def test_hook_lab_register_tasks() -> None:
     assert catalog.tasks.items == {"by-hook": task}
     assert catalog.runners.names() == []
     assert report.warnings == []
+
+
+def test_a_plugin_calling_sys_exit_at_import_is_a_failed_plugin(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from lab.cli import main
+
+    assert main(["list", "-p", "lab_exit_plugin"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("lab: warning: plugin 'lab_exit_plugin' failed to import: SystemExit: 4")
+    assert main(["list", "-p", "lab_exit_plugin", "--strict-plugins"]) == 2
+    assert "SystemExit: 4" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
@@ -11,7 +12,7 @@ from lab.cli import matrix as matrix_command
 from lab.cli import options as cli_options
 from lab.cli import saved
 from lab.cli import sweep as sweep_command
-from lab.errors import LabError, UsageError
+from lab.errors import LabError, Terminated, UsageError
 from lab.host.listing import catalog_listing, plugin_listing
 from lab.host.manager import PluginOptions, plugin_reference
 from lab.host.registry import load_catalog
@@ -131,6 +132,7 @@ def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> i
 
 
 def console_main() -> NoReturn:
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         code = main()
         sys.stdout.flush()
@@ -138,6 +140,11 @@ def console_main() -> NoReturn:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 1
     sys.exit(code)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM: stop as Ctrl-C does, keeping what was measured."""
+    raise Terminated
 
 
 def _fail(exc: LabError) -> int:

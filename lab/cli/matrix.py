@@ -115,11 +115,13 @@ def resolve(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) 
             limits.check_layout(
                 runner.name, str(setting), runner.layout(setting), cpus, args.allow_large
             )
-    jobs = options.positive_int(args.jobs, "jobs") if args.jobs else profile.jobs
+    jobs = options.positive_int(args.jobs, "jobs") if args.jobs is not None else profile.jobs
     jobs = jobs or 2 * max(w.total for w in workers)
     limits.check_jobs(jobs, args.allow_large)
     warmups, repeat = _rounds(args, profile)
-    timeout = options.positive_float(args.timeout, "timeout") if args.timeout else profile.timeout
+    timeout = profile.timeout
+    if args.timeout is not None:
+        timeout = options.positive_float(args.timeout, "timeout")
     tablefmt = options.check_tablefmt(args.tablefmt)
     start_method = options.check_start_method(args.start_method)
     job_time = options.positive_float(args.job_time, "job time")

@@ -43,13 +43,16 @@ def add_start_method_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def names(text: str | None, default: list[str], what: str) -> list[str]:
-    """A comma-separated list of names without repeats; ``default`` when none is given."""
+    """A comma-separated list of names without repeats; ``default`` when none is given. An
+    empty list or an empty item is a :class:`UsageError` naming the option."""
     if text is None:
         return list(dict.fromkeys(default))
     found = [n.strip() for n in text.split(",")]
     if not any(found):
         raise UsageError(f"{what} must name at least one, not {text!r}")
-    return list(dict.fromkeys(n for n in found if n))
+    if not all(found):
+        raise UsageError(f"{what} has an empty item: {text!r}")
+    return list(dict.fromkeys(found))
 
 
 def check_start_method(name: str) -> str:

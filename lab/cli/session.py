@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lab.errors import exit_code_of
 from lab.report.text import render_body, run_lines
 from lab.results import metadata
 from lab.run.lock import machine_lock
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from lab.task import Task
 
 EXIT_FAILED_CELLS = 1
-EXIT_INTERRUPTED = 130
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,13 @@ def measure(
             print("\n".join(metadata.header(facts)), flush=True)
             for warning in [*metadata.warnings(facts), *warnings(facts)]:
                 print(f"lab: warning: {warning}", file=sys.stderr)
-            results, tasks = plan(facts)
+            results, tasks = plan(facts)  # calibration, which may be interrupted
+        except KeyboardInterrupt as stop:
+            if journal is not None:
+                journal.discard()
+            print("lab: interrupted before anything was measured", file=sys.stderr)
+            return exit_code_of(stop)
+        try:
             print("\n".join(run_lines(results)), flush=True)
             interrupted = measure_rounds(results, command.settings, tasks, journal, command.quiet)
         finally:
@@ -62,9 +68,9 @@ def measure(
             journal.finish(results)
         for line in command.outputs.write(results):
             print(line, file=sys.stderr)
-    if interrupted:
+    if interrupted is not None:
         print("lab: interrupted; the tables show what was measured", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return exit_code_of(interrupted)
     return EXIT_FAILED_CELLS if any(c.failure is not None for c in results.cells) else 0
 
 
@@ -74,9 +80,9 @@ def measure_rounds(
     tasks: Mapping[str, Task],
     journal: Journal | None,
     quiet: bool,
-) -> bool:
-    """Run the results' cells, journalling every run and showing progress; whether Ctrl-C
-    stopped it. ``results.complete`` says the same."""
+) -> KeyboardInterrupt | None:
+    """Run the results' cells, journalling every run and showing progress; what stopped it
+    (Ctrl-C, SIGTERM), if anything did. ``results.complete`` says whether it ran to the end."""
     cells = results.cells
     if journal is not None:
         journal.begin(results)
@@ -88,13 +94,13 @@ def measure_rounds(
         if show is not None:
             show(cell)
 
-    interrupted = False
+    interrupted: KeyboardInterrupt | None = None
     try:
         run(cells, settings, tasks, on_run=on_run)
-    except KeyboardInterrupt:
-        interrupted = True
+    except KeyboardInterrupt as stop:
+        interrupted = stop
     clear_progress()
-    results.complete = not interrupted
+    results.complete = interrupted is None
     return interrupted
 
 

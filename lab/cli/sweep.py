@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lab.cli import options, pythons, session
+from lab.errors import UsageError
 from lab.plan import sweep
 from lab.report.outputs import Outputs
 from lab.results import metadata
@@ -57,6 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> int:
     """Check everything, then measure the sweep; the exit code."""
     task = catalog.tasks.get(args.task)
+    if task.bound != "io" and not task.sockets_per_job and not args.allow_large:
+        raise UsageError(
+            f"lab sweep measures IO: waits or sockets, up to {max(sweep.DEFAULT_LEVELS):,} jobs"
+            f" at once; task {task.name!r} is {task.bound}-bound: pass --allow-large to run it"
+            " anyway"
+        )
     names = options.names(args.runners, sweep.default_runners(catalog), "--runners")
     runners = [catalog.runners.get(name) for name in names]
     levels = sweep.parse_levels(args.levels)

@@ -146,7 +146,7 @@ def _load(
     assert callable(load)
     try:
         plugin = load()
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # a plugin's sys.exit() at import is its failure
         _fail(report, options, f"{report.origin(name)} failed to import: {describe_exception(exc)}")
         return
     _register(pm, report, options, plugin, name=name)

@@ -69,6 +69,11 @@ class Journal:
     def close(self) -> None:
         self._file.close()
 
+    def discard(self) -> None:
+        """Close and remove the journal: the run measured nothing."""
+        self._file.close()
+        self.partial.unlink(missing_ok=True)
+
     def _write(self, data: dict[str, Any]) -> None:
         try:
             self._file.write(json.dumps(data, separators=(",", ":")) + "\n")

@@ -66,8 +66,20 @@ def _task(name: str, func: Callable[[float], object]) -> Task:
     )
 
 
+def hang_calibrating(count: int) -> None:
+    hang(float(count))
+
+
 TASKS = [
     _task("hang", hang),
+    Task(
+        name="hang-calibrating",
+        description="test task: a calibrated countdown that hangs while it is calibrated",
+        bound="cpu",
+        forms={"sync": hang_calibrating},
+        size=Size(name="count", kind=int, default=1000, soft_limit=10**9),
+        calibrated=True,
+    ),
     _task("spin", spin),
     Task(
         name="boom",
