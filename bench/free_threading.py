@@ -66,7 +66,7 @@ def measure(count: int, rounds: int, settings: Settings) -> list[Scaling]:
     forced = find(FREE_THREADED + GIL_SUFFIX)
     own = running()
     variants = [
-        (own.label, WorkerPython(), True),
+        (own.label, WorkerPython(), not own.free_threaded),
         (free.label, WorkerPython(prepare(free, quiet=True), free.environ), False),
         (forced.label, WorkerPython(prepare(forced, quiet=True), forced.environ), True),
     ]

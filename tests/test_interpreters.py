@@ -3,6 +3,9 @@ the same work on every interpreter, and comparisons across interpreters."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import sys
 from pathlib import Path
 
@@ -13,11 +16,13 @@ from test_python_versions import built_free_threaded
 
 from lab.cli import main
 from lab.envs import interpreters
-from lab.envs.environments import EnvironmentSetupError, installed, run_uv, source
+from lab.envs.environments import EnvironmentSetupError, installed, reason, run_uv, source
 from lab.results.analysis import analyse
 from lab.results.comparison import compare_runs
 from lab.results.journal import load
 from lab.results.status import Kind
+from lab.run.rounds import portable_sys_path
+from lab.run.supervisor import WorkerPython
 from lab.runner import Layout
 
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -67,7 +72,7 @@ def test_one_run_on_the_gil_build_and_the_free_threaded_one_with_and_without_the
     result = lab_process.run(
         "matrix", "--python", specs, "--tasks", "cpu,io", "--runners", "threads",
         "--job-time", "0.05", "--sleep", "0.05", "--workers", "2", "--jobs", "2",
-        "--fast", "-q", "--json", str(tmp_path / "run.json"),
+        "--fast", "-q", "--json", str(tmp_path / "run.json"), "--csv", str(tmp_path / "run.csv"),
         timeout=1100,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -91,6 +96,12 @@ def test_one_run_on_the_gil_build_and_the_free_threaded_one_with_and_without_the
     assert "vs ref" in result.stdout and f"threads on CPU-bound work on {free}" in result.stdout
     assert "fastest way to run cpu here" in result.stdout
     assert "note: the GIL was not as expected" not in result.stdout
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "run.csv").read_text())))
+    assert {(r["python"], r["gil"]) for r in rows if r["task"] == "cpu"} == {
+        (RUNNING, "on"),
+        (free, "off"),
+        (f"{free}+gil", "on"),
+    }
     assert lab_process.leftovers() == []
 
 
@@ -112,12 +123,70 @@ def test_runs_on_one_interpreter_each_compare_across_interpreters() -> None:
     assert len(itself.matches) == 2 and itself.different == []  # never one against the other
 
 
-def test_a_failed_install_names_the_package_and_the_interpreter() -> None:
-    free = interpreters.Interpreter("3.13t", "/nowhere/python3", "3.13.15", True, "0", "CPython")
-    uv_says = "error: Failed to build `uvloop==0.21.0`\n  Caused by: no compiler"
-    failing = ["sh", "-c", f"printf '{uv_says}' >&2; exit 2"]
-    with pytest.raises(EnvironmentSetupError) as caught:
-        run_uv(free, failing)
-    assert str(caught.value) == (
-        "could not install uvloop==0.21.0 for Python 3.13t: Caused by: no compiler"
+def test_a_failed_install_names_the_package_and_the_interpreter(tmp_path: Path) -> None:
+    """uv really fails to build a package, and the one line says which, where and why."""
+    broken = tmp_path / "lab-broken"
+    broken.mkdir()
+    (broken / "setup.py").write_text(
+        "raise SystemExit('lab-broken does not build on this Python')\n"
     )
+    running = interpreters.running()
+    uv = interpreters.uv_binary()
+    run_uv(running, [uv, "venv", "--quiet", "--python", sys.executable, str(tmp_path / "env")])
+    python = str(tmp_path / "env" / "bin" / "python")
+    with pytest.raises(EnvironmentSetupError) as caught:
+        run_uv(running, [uv, "pip", "install", "--python", python, str(broken)], str(broken))
+    assert str(caught.value) == (
+        f"could not install {broken} for Python {running.label}:"
+        " lab-broken does not build on this Python"
+    )
+
+
+def test_uv_s_reason_is_the_line_that_says_why() -> None:
+    assert reason("error: Failed to build `uvloop==0.21.0`\n  Caused by: no compiler") == (
+        "Caused by: no compiler"
+    )
+    assert reason("error: The build backend returned an error\nhint: try again") == (
+        "error: The build backend returned an error"
+    )
+
+
+def test_a_gil_build_s_workers_never_get_python_gil(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build with the GIL refuses to start with PYTHON_GIL=0 in its environment."""
+    monkeypatch.setenv("PYTHON_GIL", "0")
+    gil_build = interpreters.Interpreter("3.13", "/x/python3", "3.13.15", False, None, "CPython")
+    free = interpreters.Interpreter("3.13t", "/x/python3", "3.13.15", True, "1", "CPython")
+    environ = WorkerPython("/x/python3", gil_build.environ, gil_build.unset).process_environ()
+    assert environ is not None and "PYTHON_GIL" not in environ
+    environ = WorkerPython("/x/python3", free.environ, free.unset).process_environ()
+    assert environ is not None and environ["PYTHON_GIL"] == "1"
+
+
+def test_no_folder_of_installed_packages_reaches_another_interpreter(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    user_site = tmp_path / ".local" / "lib" / "python3.11" / "site-packages"
+    plugins = tmp_path / "my-plugins"
+    monkeypatch.setattr(sys, "path", [str(plugins), str(user_site), *sys.path])
+    found = portable_sys_path()
+    assert str(plugins) in found
+    assert not any("site-packages" in Path(p).parts for p in found)
+
+
+def test_a_run_saved_before_interpreters_were_recorded_still_loads(tmp_path: Path) -> None:
+    run = results([cell("threads", Layout(threads=2), [0.5, 0.5])])
+    data = run.to_data()
+    del data["interpreters"]
+    for saved in data["cells"]:
+        del saved["interpreter"]
+    (tmp_path / "old.json").write_text(json.dumps(data))
+    assert load(tmp_path / "old.json").interpreter_labels == [""]
+
+
+def test_compare_says_when_one_label_names_another_interpreter() -> None:
+    before = results([cell("threads", Layout(threads=2), [1.0, 1.0])])
+    after = results([cell("threads", Layout(threads=2), [1.0, 1.0])])
+    before.interpreters = [{"label": "3.13t", "description": "CPython 3.13.15", "gil": "0"}]
+    after.interpreters = [{"label": "3.13t", "description": "CPython 3.14.0", "gil": "0"}]
+    notes = compare_runs(before, "a.json", after, "b.json").notes
+    assert "interpreter 3.13t is CPython 3.13.15 in a.json, CPython 3.14.0 in b.json" in notes

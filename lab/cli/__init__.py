@@ -12,7 +12,7 @@ from lab.cli import matrix as matrix_command
 from lab.cli import options as cli_options
 from lab.cli import saved
 from lab.cli import sweep as sweep_command
-from lab.errors import LabError, Terminated, UsageError
+from lab.errors import LabError, Terminated, UsageError, exit_code_of
 from lab.host.listing import catalog_listing, plugin_listing
 from lab.host.manager import PluginOptions, plugin_reference
 from lab.host.registry import load_catalog
@@ -129,6 +129,9 @@ def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> i
         return matrix_command.run(matrix_command.resolve(args, catalog, options))
     except LabError as exc:
         return _fail(exc)
+    except KeyboardInterrupt as stop:  # while an interpreter's environment was being set up
+        print("lab: interrupted before anything was measured", file=sys.stderr)
+        return exit_code_of(stop)
 
 
 def console_main() -> NoReturn:

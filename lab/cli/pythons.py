@@ -30,5 +30,5 @@ def resolve(text: str | None, quiet: bool) -> tuple[list[Interpreter], dict[str,
     if text is None:
         return [], {}
     found = find_all(text)
-    pythons = {i.label: WorkerPython(prepare(i, quiet), i.environ) for i in found}
+    pythons = {i.label: WorkerPython(prepare(i, quiet), i.environ, i.unset) for i in found}
     return found, pythons

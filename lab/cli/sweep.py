@@ -74,14 +74,18 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> i
     outputs = Outputs.from_args(args)
     tablefmt = options.check_tablefmt(args.tablefmt)
     start_method = options.check_start_method(args.start_method)
+    repeat = options.positive_int(args.repeat, "repeat")
+    warmups = options.positive_int(args.warmups, "warmups", minimum=0)
+    timeout = options.positive_float(args.timeout, "timeout")
+    cpus = metadata.usable_cpus()
+    sweep.check(sweep.plan(task, runners, levels, size, cpus), task, args.allow_large)
     interpreters, worker_pythons = pythons.resolve(args.python, args.quiet)
     labels = [i.label for i in interpreters] or [""]
-    cells = sweep.plan(task, runners, levels, size, metadata.usable_cpus(), labels)
-    sweep.check(cells, task, args.allow_large)
+    cells = sweep.plan(task, runners, levels, size, cpus, labels)
     settings = Settings(
-        repeat=options.positive_int(args.repeat, "repeat"),
-        warmups=options.positive_int(args.warmups, "warmups", minimum=0),
-        timeout=options.positive_float(args.timeout, "timeout"),
+        repeat=repeat,
+        warmups=warmups,
+        timeout=timeout,
         start_method=start_method,
         blocked=plugins.blocked,
         modules=plugins.modules,

@@ -88,6 +88,26 @@ def source(dist: importlib.metadata.Distribution, extras: str = "") -> list[str]
     return [f"{name}{extras}=={dist.version}"]
 
 
+def installed_state() -> list[object]:
+    """What the distributions an environment copies are now: their dependencies, and for one
+    not installed editable, the files it installed. An environment made from other ones is
+    not reused."""
+    state: list[object] = []
+    names = [LAB_DISTRIBUTION] + [
+        e.dist.metadata["Name"]
+        for e in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+        if e.dist is not None
+    ]
+    for name in dict.fromkeys(names):
+        dist = installed(name)
+        direct = json.loads(dist.read_text("direct_url.json") or "{}")
+        editable = bool(direct.get("dir_info", {}).get("editable"))
+        record = "" if editable else dist.read_text("RECORD") or ""
+        digest = hashlib.sha256(record.encode()).hexdigest()[:12]
+        state.append([name, dist.version, sorted(dist.requires or []), digest])
+    return state
+
+
 def folder_for(interpreter: Interpreter, wanted: list[list[str]]) -> Path:
     """The cache folder of ``interpreter``'s environment, named by its identity and what it
     holds (the lab's version among it)."""
@@ -97,6 +117,7 @@ def folder_for(interpreter: Interpreter, wanted: list[list[str]]) -> Path:
         "free_threaded": interpreter.free_threaded,
         "lab": importlib.metadata.version(LAB_DISTRIBUTION),
         "requirements": wanted,
+        "installed": installed_state(),
     }
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
     build = "t" if interpreter.free_threaded else ""
@@ -105,46 +126,62 @@ def folder_for(interpreter: Interpreter, wanted: list[list[str]]) -> Path:
 
 def prepare(interpreter: Interpreter, quiet: bool = False) -> str:
     """The Python that runs ``interpreter``'s cells: the lab's own when it is the same
-    interpreter, else its cached environment's, made first if need be."""
+    interpreter, else its cached environment's, made first if need be. A plugin that does not
+    install there is left out with a warning: its runners' cells there say they are unknown."""
     if is_running(interpreter):
         return sys.executable
     wanted = requirements()
     folder = folder_for(interpreter, wanted)
     python = folder / "bin" / "python"
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with filelock.FileLock(str(folder) + ".lock"):
-        if not (folder / COMPLETE).exists():
-            _create(interpreter, folder, wanted, quiet)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with filelock.FileLock(str(folder) + ".lock"):
+            if not (folder / COMPLETE).exists():
+                _create(interpreter, folder, wanted, quiet)
+    except OSError as exc:
+        raise EnvironmentSetupError(
+            f"cannot make an environment for Python {interpreter.label} in {folder}:"
+            f" {exc.strerror or exc}"
+        ) from None
+    for warning in json.loads((folder / COMPLETE).read_text()).get("warnings", []):
+        print(f"lab: warning: {warning}", file=sys.stderr)
     return str(python)
 
 
 def _create(interpreter: Interpreter, folder: Path, wanted: list[list[str]], quiet: bool) -> None:
+    """The environment: the lab first (without it nothing runs), then each plugin on its own."""
     shutil.rmtree(folder, ignore_errors=True)
-    names = ", ".join(w[-1] for w in wanted)
     if not quiet:
         print(
             f"lab: setting up Python {interpreter.label} ({interpreter.description}) once, in"
-            f" {folder}: {names}",
+            f" {folder}: {', '.join(w[-1] for w in wanted)}",
             file=sys.stderr,
             flush=True,
         )
     uv = uv_binary()
     run_uv(interpreter, [uv, "venv", "--quiet", "--python", interpreter.executable, str(folder)])
-    packages = [arg for requirement in wanted for arg in requirement]
-    python = str(folder / "bin" / "python")
-    run_uv(interpreter, [uv, "pip", "install", "--python", python, *packages], show=not quiet)
-    (folder / COMPLETE).write_text(json.dumps(interpreter.to_data()))
+    install = [uv, "pip", "install", "--quiet", "--python", str(folder / "bin" / "python")]
+    lab, *plugins = wanted
+    run_uv(interpreter, [*install, *lab], lab[-1])
+    warnings = []
+    for plugin in plugins:
+        try:
+            run_uv(interpreter, [*install, *plugin], plugin[-1])
+        except EnvironmentSetupError as exc:
+            warnings.append(f"{exc}; its runners have error cells there")
+    facts = {**interpreter.to_data(), "warnings": warnings}
+    (folder / COMPLETE).write_text(json.dumps(facts))
 
 
-def run_uv(interpreter: Interpreter, command: list[str], show: bool = False) -> None:
-    """Run uv; its progress goes to the terminal when ``show``, its error into one line."""
-    visible = show and sys.stderr.isatty()
+def run_uv(interpreter: Interpreter, command: list[str], package: str | None = None) -> None:
+    """Run uv; an error becomes one line naming ``package`` (or the one uv names) and the
+    interpreter, with uv's reason."""
     try:
         done = subprocess.run(
             command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=None if visible else subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
             timeout=SETUP_TIMEOUT,
         )
@@ -154,8 +191,21 @@ def run_uv(interpreter: Interpreter, command: list[str], show: bool = False) -> 
         ) from None
     if done.returncode != 0:
         message = done.stderr or ""
-        lines = [line.strip() for line in message.splitlines() if line.strip()]
-        package = _FAILED.search(message)
-        what = f"could not install {package[1]}" if package else "could not set up an environment"
-        detail = f": {lines[-1]}" if lines else ""
-        raise EnvironmentSetupError(f"{what} for Python {interpreter.label}{detail}")
+        named = _FAILED.search(message)
+        package = named[1] if named else package
+        what = f"could not install {package}" if package else "could not set up an environment"
+        raise EnvironmentSetupError(f"{what} for Python {interpreter.label}: {reason(message)}")
+
+
+def reason(message: str) -> str:
+    """The line of uv's error output that says why: the last line a failed build printed,
+    else the last cause, else the last line that is not a hint."""
+    lines = [" ".join(line.split()) for line in message.splitlines() if line.strip()]
+    if "[stderr]" in lines:
+        printed = lines[lines.index("[stderr]") + 1 :]
+        printed = [line for line in printed if not line.startswith(("hint:", "help:"))]
+        if printed:
+            return printed[-1]
+    telling = [line for line in lines if line.startswith(("cause:", "Caused by:", "error:"))]
+    plain = [line for line in lines if not line.startswith(("hint:", "help:"))]
+    return (telling or plain or ["no output"])[-1]

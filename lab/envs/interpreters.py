@@ -62,6 +62,12 @@ class Interpreter:
         """What its processes' environment needs besides the lab's."""
         return {} if self.gil is None else {"PYTHON_GIL": self.gil}
 
+    @property
+    def unset(self) -> tuple[str, ...]:
+        """What its processes' environment must not have: ``PYTHON_GIL`` on a build with the
+        GIL, which refuses to start when asked to run without it."""
+        return () if self.free_threaded else ("PYTHON_GIL",)
+
     def to_data(self) -> dict[str, object]:
         return {
             "label": self.label,
@@ -97,14 +103,17 @@ def find(spec: str) -> Interpreter:
     request = text.removesuffix(GIL_SUFFIX)
     if not request:
         raise UsageError(f"--python needs a version, a path or a command, not {spec!r}")
-    found = subprocess.run(
-        [uv_binary(), "python", "find", "--system", "--no-python-downloads", request],
-        capture_output=True,
-        text=True,
-        timeout=FIND_TIMEOUT,
-        env={**os.environ, "PATH": search_path()},
-        stdin=subprocess.DEVNULL,
-    )
+    try:
+        found = subprocess.run(
+            [uv_binary(), "python", "find", "--system", "--no-python-downloads", request],
+            capture_output=True,
+            text=True,
+            timeout=FIND_TIMEOUT,
+            env={**os.environ, "PATH": search_path()},
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise UsageError(f"could not look for Python {request!r}: {exc}") from None
     if found.returncode != 0 or not found.stdout.strip():
         raise UsageError(
             f"no Python {request!r} on this machine (searched PATH, uv's, pyenv's and"

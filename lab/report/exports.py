@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from lab.report.sweep_table import LEGEND as SWEEP_LEGEND
 from lab.report.sweep_table import render_sweep_task
-from lab.report.table import LEGEND, render_task
+from lab.report.table import INTERPRETER_LEGEND, LEGEND, gil_state, render_task
 from lab.report.text import render_header
 from lab.report.verdict import render_verdict
 from lab.results.analysis import WAKE_UP_PERCENTILES, analyse
@@ -18,13 +18,14 @@ if TYPE_CHECKING:
     from lab.results.model import Results
 
 CSV_COLUMNS = (
-    "task", "runner", "kind", "workers", "processes", "threads", "tasks", "jobs", "size",
+    "task", "python", "gil", "runner", "kind", "workers", "processes", "threads", "tasks",
+    "jobs", "size",
     "status", "status_detail", "samples", "startup_s", "job_s_median", "job_s_q1", "job_s_q3",
     "job_s_mean", "job_s_sd", "job_s_min", "job_s_max", "wall_s", "cpu_s", "cores_used",
     "speedup", "speedup_ci_low", "speedup_ci_high", "ideal_speedup", "efficiency",
     "peak_memory_bytes", "memory_per_worker_bytes", "memory_per_worker_resolution_bytes",
     "ideal_job_s", "overhead_s", "wake_up_p50_s", "wake_up_p90_s", "wake_up_p99_s",
-    "wake_up_max_s", "jobs_per_second",
+    "wake_up_max_s", "jobs_per_second", "vs_reference",
 )  # fmt: skip
 
 
@@ -37,7 +38,8 @@ def to_csv(results: Results) -> str:
     for analysed in analyse(results).cells:
         cell, fig, status = analysed.cell, analysed.figures, analysed.status
         row: list[object] = [
-            cell.task, cell.runner, cell.kind, cell.workers, cell.layout.processes,
+            cell.task, cell.interpreter, gil_state(cell), cell.runner, cell.kind, cell.workers,
+            cell.layout.processes,
             cell.layout.threads, cell.layout.tasks, cell.jobs, cell.size, status.kind.value,
             status.detail, 0 if fig is None else fig.samples,
         ]  # fmt: skip
@@ -55,7 +57,7 @@ def to_csv(results: Results) -> str:
                 _blank(per_worker.resolution if per_worker else None),
                 _blank(fig.ideal_job_time), _blank(fig.overhead),
                 *(fig.wake_ups or [""] * len(WAKE_UP_PERCENTILES)),
-                _blank(fig.jobs_per_second),
+                _blank(fig.jobs_per_second), _blank(fig.vs_reference),
             ]  # fmt: skip
         writer.writerow(row)
     return out.getvalue()
@@ -72,6 +74,8 @@ def to_markdown(results: Results) -> str:
     for task in results.tasks:
         table = render(analysis, task.name, "github")
         parts.append(f"## {task.name}\n\n{task.description}\n\n{table}")
+    if not sweep and len(results.interpreter_labels) > 1:
+        legend += "\n" + INTERPRETER_LEGEND
     parts.append(f"```text\n{legend}\n```")
     verdict = "" if sweep else render_verdict(analysis, "github")
     if verdict:

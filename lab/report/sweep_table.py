@@ -52,7 +52,7 @@ def render_sweep_task(analysis: Analysis, task: str, tablefmt: str) -> str:
     cells = analysis.task(task)
     rows = [_row(cell) for cell in cells]
     headers: tuple[str, ...] = HEADERS
-    if len(analysis.results.interpreter_labels) > 1:
+    if analysis.results.interpreters:
         headers = ("python", "GIL", *HEADERS)
         rows = [
             [a.cell.interpreter, gil_state(a.cell), *row]

@@ -60,18 +60,16 @@ def render_task(analysis: Analysis, task: str, tablefmt: str) -> str:
     metric = analysis.results.metadata.memory_metric
     headers = [h.format(metric=metric) for h in HEADERS]
     rows = [_row(cell) for cell in analysis.task(task)]
+    cells = analysis.task(task)
     if len(analysis.results.interpreter_labels) > 1:
+        headers.insert(VS_REFERENCE_AT, VS_REFERENCE_HEADER)
+        at = VS_REFERENCE_AT
+        rows = [[*row[:at], _vs(a), *row[at:]] for a, row in zip(cells, rows, strict=True)]
+    if analysis.results.interpreters:
         headers = [*INTERPRETER_HEADERS, *headers]
-        headers.insert(len(INTERPRETER_HEADERS) + VS_REFERENCE_AT, VS_REFERENCE_HEADER)
         rows = [
-            [
-                a.cell.interpreter,
-                gil_state(a.cell),
-                *row[:VS_REFERENCE_AT],
-                _vs(a),
-                *row[VS_REFERENCE_AT:],
-            ]
-            for a, row in zip(analysis.task(task), rows, strict=True)
+            [a.cell.interpreter, gil_state(a.cell), *row]
+            for a, row in zip(cells, rows, strict=True)
         ]
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
 

@@ -165,6 +165,14 @@ def _interpreters(results: Results) -> str:
 
 def _context(base_name: str, base: Results, name: str, other: Results) -> list[str]:
     notes = []
+    described = {str(i["label"]): i.get("description") for i in base.interpreters}
+    for found in other.interpreters:
+        before = described.get(str(found["label"]))
+        if before is not None and before != found.get("description"):
+            notes.append(
+                f"interpreter {found['label']} is {before} in {base_name},"
+                f" {found.get('description')} in {name}"
+            )
     if base.interpreter_labels != other.interpreter_labels:
         notes.append(
             f"the runs differ in interpreters: {_interpreters(base)} in {base_name},"

@@ -176,7 +176,7 @@ class Results:
                 tasks=[TaskInfo(**t) for t in data["tasks"]],
                 cells=[cell_from_data(c) for c in data["cells"]],
                 complete=bool(data["complete"]),
-                interpreters=[dict(i) for i in data["interpreters"]],
+                interpreters=[dict(i) for i in data.get("interpreters", [])],
             )
             results.repeat  # noqa: B018  (a run without it cannot be analysed)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

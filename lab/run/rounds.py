@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lab.jobs import span
@@ -21,6 +22,11 @@ if TYPE_CHECKING:
     from lab.task import Task
 
 
+#: Folders that hold an interpreter's installed packages, wherever they are (a user site, a
+#: system Python's): never handed to a worker, which has its own.
+INSTALLED = frozenset({"site-packages", "dist-packages"})
+
+
 def portable_sys_path() -> tuple[str, ...]:
     """The lab's import path less its interpreter's own folders (the standard library,
     site-packages), which a worker on another interpreter must not import from: what is left
@@ -31,6 +37,7 @@ def portable_sys_path() -> tuple[str, ...]:
         folder
         for folder in dict.fromkeys(folders)
         if not any(os.path.realpath(folder).startswith(prefix + os.sep) for prefix in own)
+        and not INSTALLED.intersection(Path(folder).parts)
     )
 
 

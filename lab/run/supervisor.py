@@ -36,6 +36,15 @@ class WorkerPython:
 
     executable: str = sys.executable
     environ: Mapping[str, str] = field(default_factory=dict)
+    unset: tuple[str, ...] = ()
+
+    def process_environ(self) -> dict[str, str] | None:
+        """The worker's environment: the lab's, changed as this Python needs (``None``: the
+        lab's as it is)."""
+        if not self.environ and not any(name in os.environ for name in self.unset):
+            return None
+        merged = {k: v for k, v in os.environ.items() if k not in self.unset}
+        return {**merged, **self.environ}
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,7 @@ def run_cell(
             worker = subprocess.Popen(
                 # -P: the user's current folder must not shadow the lab's own modules
                 [python.executable, "-P", "-m", "lab.worker", str(spec_path), str(result_path)],
-                env={**os.environ, **python.environ} if python.environ else None,
+                env=python.process_environ(),
                 stdin=subprocess.DEVNULL,
                 stdout=None if spec.trace else log,
                 stderr=log,
