@@ -240,6 +240,36 @@ def test_ctrl_c_keeps_what_was_measured_and_exits_130(lab_process: LabProcess) -
     assert lab_process.leftovers() == []
 
 
+def test_a_daemon_that_double_forked_out_of_a_cell_ends_with_it(
+    lab_process: LabProcess,
+) -> None:
+    result = lab_process.run(
+        "matrix", "-p", "lab_test_plugins", "--tasks", "io", "--runners", "daemonizer",
+        "--sleep", "0.05", "--fast", "--jobs", "2", "--workers", "1",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert lab_process.leftovers() == []
+
+
+def test_a_lab_killed_while_a_job_holds_the_gil_leaves_nothing(
+    lab_process: LabProcess, tmp_path: Path
+) -> None:
+    """The job's C loop keeps the worker's own watch thread from running: the lab's watcher
+    process ends the cell, and removes its temporary folder."""
+    process = lab_process.start(
+        "matrix", "-p", "lab_test_plugins", "--tasks", "spin-forever", "--runners", "single",
+        "--timeout", "600", "--fast", "--jobs", "1",
+    )  # fmt: skip
+    lab_process.wait_until_hanging()
+    cells = {p.pid for p in processes_marked(lab_process.marker)} - {process.pid}
+    process.kill()
+    lab_process.finish(process, timeout=30)
+    deadline = time.monotonic() + 5
+    while processes_marked(lab_process.marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert cells and processes_marked(lab_process.marker) == []
+
+
 def test_sigterm_is_handled_like_ctrl_c_and_exits_143(
     lab_process: LabProcess, tmp_path: Path
 ) -> None:

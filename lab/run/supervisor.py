@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import psutil
 
 from lab.results import status
+from lab.run.guard import GUARD, become_subreaper, end_adopted
 from lab.run.process_tree import kill_tree, tree, tree_memory_bytes
 from lab.timing import clock
 from lab.worker.protocol import CellSpec, Measurement
@@ -66,6 +67,9 @@ def run_cell(
     """Measure ``spec`` in a worker process on ``python`` (the lab's own by default), killing
     its whole tree after ``timeout`` seconds."""
     python = python or WorkerPython()
+    become_subreaper()
+    GUARD.start()
+    before = {p.pid for p in psutil.Process().children()}
     with tempfile.TemporaryDirectory(prefix="lab-cell-") as folder:
         spec_path, result_path = Path(folder, "spec.json"), Path(folder, "result.json")
         log_path = Path(folder, "worker.log")
@@ -80,7 +84,12 @@ def run_cell(
                 stderr=log,
                 start_new_session=True,
             )
-        peak, timed_out = _watch(worker, timeout, sample_interval)
+        GUARD.running(worker.pid, folder)
+        try:
+            peak, timed_out = _watch(worker, timeout, sample_interval)
+        finally:
+            GUARD.idle()
+            end_adopted(before)
         if timed_out:
             return CellRun(None, peak, status.timeout(timeout))
         if worker.returncode < 0:

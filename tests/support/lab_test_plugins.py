@@ -35,6 +35,13 @@ def spin(seconds: float) -> None:
     re.match(r"(a*)*b", "a" * 64)
 
 
+def spin_forever(seconds: float) -> None:
+    """Hold the GIL in a C loop for practically ever, once the hang marker is there."""
+    if path := os.environ.get(STARTED_ENV):
+        Path(path).touch()
+    re.match(r"(a*)*b", "a" * 48)
+
+
 def boom(seconds: float) -> None:
     raise ZeroDivisionError("the job divided by zero")
 
@@ -81,6 +88,7 @@ TASKS = [
         calibrated=True,
     ),
     _task("spin", spin),
+    _task("spin-forever", spin_forever),
     Task(
         name="boom",
         description="test task boom",
@@ -141,6 +149,12 @@ def _exit(jobs: Sequence[Job]) -> object:
     raise SystemExit(5)
 
 
+def _daemonize(jobs: Sequence[Job]) -> list[JobRecord]:
+    """Leave a daemon that double-forked out of the cell's process group and session."""
+    subprocess.run(["setsid", "-f", "sleep", "1239"], check=True)
+    return InlineSession().run(jobs)
+
+
 def _leak(jobs: Sequence[Job]) -> list[JobRecord]:
     threading.Thread(target=time.sleep, args=(1e9,), name="leaked").start()
     subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1e9)"])
@@ -154,6 +168,7 @@ RUNNERS = [
     _Fake("garbage", _garbage),
     _Fake("exiter", _exit),
     _Fake("leaker", _leak),
+    _Fake("daemonizer", _daemonize),
 ]
 
 

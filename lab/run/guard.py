@@ -1,0 +1,100 @@
+"""Nothing a cell starts outlives it, whatever happens to the lab.
+
+- The lab becomes a child subreaper (Linux): a process that double-forks out of a cell (a
+  daemon, ``setsid -f``) is re-parented to the lab instead of init, and is ended with the cell.
+- A watcher process of the lab's own (:mod:`lab.run.watcher`) kills the running cell's process
+  group if the lab dies without cleaning up; it runs none of the cell's code, so a job holding
+  the GIL cannot delay it.
+
+Where neither exists (not Linux), a cell's worker still kills its own group when it notices the
+lab is gone, and the lab kills every process of a cell's tree it saw.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psutil
+
+from lab.run.process_tree import KILL_WAIT, tree
+
+#: prctl(2)'s option that makes orphaned descendants come to this process.
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """Make orphaned descendants this process's children (Linux); whether it could."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def end_adopted(before: set[int]) -> None:
+    """Kill, with their descendants, and reap the children this process gained since
+    ``before`` (as a subreaper: what a cell left behind)."""
+    with contextlib.suppress(psutil.Error):
+        adopted = [p for p in psutil.Process().children() if p.pid not in before]
+        for process in [q for p in adopted for q in tree(p)]:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+        psutil.wait_procs(adopted, timeout=KILL_WAIT)
+
+
+class Guard:
+    """The lab's watcher process and the state it reads: the running cell's group and folder."""
+
+    def __init__(self) -> None:
+        self.watcher: subprocess.Popen[bytes] | None = None
+        self.state = Path(tempfile.gettempdir(), f"lab-guard-{os.getpid()}.json")
+
+    def start(self) -> None:
+        """Start the watcher, once per lab process."""
+        if self.watcher is not None and self.watcher.poll() is None:
+            return
+        self.idle()
+        self.watcher = subprocess.Popen(
+            [sys.executable, "-P", "-m", "lab.run.watcher", str(os.getpid()), str(self.state)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        atexit.register(self.stop)
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.watcher is None else self.watcher.pid
+
+    def running(self, group: int, folder: str) -> None:
+        self._write({"groups": [group], "folders": [folder]})
+
+    def idle(self) -> None:
+        self._write({})
+
+    def stop(self) -> None:
+        if self.watcher is not None and self.watcher.poll() is None:
+            self.watcher.kill()
+            self.watcher.wait()
+        self.state.unlink(missing_ok=True)
+
+    def _write(self, data: dict[str, object]) -> None:
+        with contextlib.suppress(OSError):
+            temporary = self.state.with_suffix(".tmp")
+            temporary.write_text(json.dumps(data))
+            temporary.replace(self.state)
+
+
+#: One guard for the lab process.
+GUARD = Guard()
