@@ -138,16 +138,8 @@ def resolve(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) 
         job_time=job_time,
         interpreters=interpreters,
         measuring=session.Measuring(
-            settings=Settings(
-                repeat=repeat,
-                warmups=warmups,
-                timeout=timeout,
-                start_method=start_method,
-                trace=args.trace,
-                blocked=plugins.blocked,
-                modules=plugins.modules,
-                autoload=plugins.should_autoload(),
-                pythons=worker_pythons,
+            settings=Settings.of_command(
+                (warmups, repeat, timeout), start_method, plugins, worker_pythons, args.trace
             ),
             outputs=outputs,
             tablefmt=tablefmt,

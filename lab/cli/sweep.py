@@ -82,16 +82,8 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> i
     interpreters, worker_pythons = pythons.resolve(args.python, args.quiet)
     labels = [i.label for i in interpreters] or [""]
     cells = sweep.plan(task, runners, levels, size, cpus, labels)
-    settings = Settings(
-        repeat=repeat,
-        warmups=warmups,
-        timeout=timeout,
-        start_method=start_method,
-        blocked=plugins.blocked,
-        modules=plugins.modules,
-        autoload=plugins.should_autoload(),
-        pythons=worker_pythons,
-    )
+    rounds = (warmups, repeat, timeout)
+    settings = Settings.of_command(rounds, start_method, plugins, worker_pythons)
     measuring = session.Measuring(
         settings=settings, outputs=outputs, tablefmt=tablefmt, quiet=args.quiet
     )

@@ -19,6 +19,7 @@ from lab.worker.protocol import CellSpec
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from lab.host.manager import PluginOptions
     from lab.task import Task
 
 
@@ -56,6 +57,30 @@ class Settings:
     autoload: bool = True
     #: The Python of each interpreter's cells, by label ("" is the lab's own).
     pythons: Mapping[str, WorkerPython] = field(default_factory=dict)
+
+    @classmethod
+    def of_command(
+        cls,
+        rounds: tuple[int, int, float],
+        start_method: str,
+        plugins: PluginOptions,
+        pythons: Mapping[str, WorkerPython],
+        trace: bool = False,
+    ) -> Settings:
+        """A measuring command's settings: its (warm-up rounds, measured rounds, timeout),
+        start method and trace, the plugins the workers load, and each interpreter's Python."""
+        warmups, repeat, timeout = rounds
+        return cls(
+            repeat=repeat,
+            warmups=warmups,
+            timeout=timeout,
+            start_method=start_method,
+            trace=trace,
+            blocked=plugins.blocked,
+            modules=plugins.modules,
+            autoload=plugins.should_autoload(),
+            pythons=pythons,
+        )
 
     def python(self, interpreter: str) -> WorkerPython | None:
         return self.pythons.get(interpreter)
