@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
+import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,13 +124,19 @@ def find(spec: str) -> Interpreter:
     facts = probe(found.stdout.strip().splitlines()[-1])
     if wants_gil and not facts["free_threaded"]:
         raise UsageError(f"{spec!r}: {GIL_SUFFIX} is for a free-threaded build (such as 3.13t)")
+    gil = ("1" if wants_gil else "0") if facts["free_threaded"] else None
+    return _interpreter(text, facts, gil)
+
+
+def _interpreter(label: str, facts: dict[str, object], gil: str | None) -> Interpreter:
+    """An interpreter from what it says of itself (:data:`_PROBE`'s facts)."""
     build = "free-threaded " if facts["free_threaded"] else ""
     return Interpreter(
-        label=text,
+        label=label,
         executable=str(facts["executable"]),
         version=str(facts["version"]),
         free_threaded=bool(facts["free_threaded"]),
-        gil=("1" if wants_gil else "0") if facts["free_threaded"] else None,
+        gil=gil,
         description=f"{facts['implementation']} {facts['version']} ({build}{facts['compiler']})",
     )
 
@@ -150,18 +158,16 @@ def probe(executable: str) -> dict[str, object]:
 
 
 def running() -> Interpreter:
-    """The interpreter the lab itself runs on."""
-    facts = probe(sys.executable)
-    build = "free-threaded " if facts["free_threaded"] else ""
+    """The interpreter the lab itself runs on, labelled by its version (``3.13.15t``)."""
+    facts: dict[str, object] = {  # what _PROBE prints, read in this process
+        "executable": sys.executable,
+        "version": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        "compiler": platform.python_compiler(),
+    }
     label = f"{facts['version']}{'t' if facts['free_threaded'] else ''}"
-    return Interpreter(
-        label=label,
-        executable=sys.executable,
-        version=str(facts["version"]),
-        free_threaded=bool(facts["free_threaded"]),
-        gil=None,
-        description=f"{facts['implementation']} {facts['version']} ({build}{facts['compiler']})",
-    )
+    return _interpreter(label, facts, None)
 
 
 def find_all(text: str) -> list[Interpreter]:

@@ -116,9 +116,6 @@ class Analysis:
     def task(self, name: str) -> list[CellAnalysis]:
         return [a for a in self.cells if a.cell.task == name]
 
-    def of(self, cell: Cell) -> CellAnalysis:
-        return next(a for a in self.cells if a.cell is cell)
-
     def baseline(self, task: str) -> CellAnalysis | None:
         """The task's baseline: its first measured cell on an ``inline`` runner."""
         return next((a for a in self.task(task) if is_baseline(a.cell)), None)
@@ -142,16 +139,17 @@ def analyse(results: Results) -> Analysis:
             label: next((c for c in cells if c.interpreter == label and is_baseline(c)), None)
             for label in dict.fromkeys(c.interpreter for c in cells)
         }
-        several = len(baselines) > 1
-        reference_base = baselines.get(reference) if several else None
+        reference_base = baselines.get(reference) if len(baselines) > 1 else None
+        reference_median = (
+            None if reference_base is None else statistics.median(job_times(reference_base))
+        )
         for cell in cells:
             siblings = [
                 c for c in cells if c.runner == cell.runner and c.interpreter == cell.interpreter
             ]
             baseline = baselines[cell.interpreter]
             figures = cell_figures(cell, baseline, cpus, siblings, resolution, gil)
-            if figures is not None and reference_base is not None and cell.bound != "transfer":
-                reference_median = statistics.median(job_times(reference_base))
+            if figures is not None and reference_median is not None and cell.bound != "transfer":
                 figures = replace(figures, vs_reference=reference_median / figures.jobs.median)
             reasons = () if figures is None else tuple(unstable_reasons(figures, cpus))
             status = cell_status(cell, figures, results.repeat, results.complete, reasons)

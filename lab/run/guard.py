@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import functools
 import json
 import os
 import subprocess
@@ -30,8 +31,9 @@ from lab.run.process_tree import KILL_WAIT, tree
 PR_SET_CHILD_SUBREAPER = 36
 
 
+@functools.cache
 def become_subreaper() -> bool:
-    """Make orphaned descendants this process's children (Linux); whether it could."""
+    """Make orphaned descendants this process's children (Linux, once); whether it could."""
     if not sys.platform.startswith("linux"):
         return False
     try:
@@ -72,10 +74,6 @@ class Guard:
             start_new_session=True,
         )
         atexit.register(self.stop)
-
-    @property
-    def pid(self) -> int | None:
-        return None if self.watcher is None else self.watcher.pid
 
     def running(self, group: int, folder: str) -> None:
         self._write({"groups": [group], "folders": [folder]})
