@@ -101,6 +101,6 @@ def test_jobs_run_warm_from_the_first_one_in_every_process() -> None:
         per_job[runner] = [r.cpu for r in records if r.cpu is not None]
     single = per_job["single"]
     first, later = statistics.median(single[:7]), statistics.median(single[7:])
-    assert 0.8 < first / later < 1.25, single
+    assert first / later < 1.25, single  # cold, the first 7 ran 1.47 times as long here
     pool = statistics.median(per_job["processes"])
-    assert 0.8 < pool / later < 1.25, (per_job["processes"], single)
+    assert pool / later < 1.25, (per_job["processes"], single)  # not colder than single
