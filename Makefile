@@ -7,7 +7,7 @@ DEV_DEPS := $(VENV)/.installed-dev
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 ARGS ?=
 
-.PHONY: matrix seed sweep test lint bench pythons clean
+.PHONY: matrix seed sweep test faults lint bench pythons clean
 
 matrix: $(RUN_DEPS)
 	$(BIN)/lab matrix --save results $(ARGS)
@@ -20,6 +20,10 @@ sweep: $(RUN_DEPS)
 
 test: $(DEV_DEPS)
 	$(BIN)/pytest $(ARGS)
+
+# The fault suite alone: the tests docs/faults.md lists.
+faults: $(DEV_DEPS)
+	$(BIN)/pytest -m faults $(ARGS)
 
 bench: $(RUN_DEPS)
 	$(BIN)/python -m bench $(ARGS)

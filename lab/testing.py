@@ -40,6 +40,8 @@ class RunnerConformance:
 
     :cvar runner: the runner's name.
     :cvar plugins: modules to load as with ``-p MODULE`` (installed plugins load by themselves).
+    :cvar blocked: plugins not to load, as with ``-p no:NAME`` (one that registers a name the
+        runner under test has, say).
     :cvar workers: the worker setting to check with.
     :cvar start_method: the multiprocessing start method.
     :cvar timeout: seconds a run may take before its process tree is killed.
@@ -48,6 +50,7 @@ class RunnerConformance:
 
     runner: ClassVar[str]
     plugins: ClassVar[tuple[str, ...]] = ()
+    blocked: ClassVar[tuple[str, ...]] = ()
     workers: ClassVar[str] = "2"
     start_method: ClassVar[str] = "spawn"
     timeout: ClassVar[float] = 60.0
@@ -55,7 +58,10 @@ class RunnerConformance:
     nap: ClassVar[float] = 0.2
 
     def catalog(self) -> Catalog:
-        return load_catalog(PluginOptions(modules=(*self.plugins, TASKS_MODULE)))[0]
+        return load_catalog(self.plugin_options())[0]
+
+    def plugin_options(self) -> PluginOptions:
+        return PluginOptions(blocked=self.blocked, modules=(*self.plugins, TASKS_MODULE))
 
     def run_cell(
         self, task: str, jobs: int, size: float = 0.05, timeout: float | None = None
@@ -65,6 +71,7 @@ class RunnerConformance:
             repeat=1,
             timeout=timeout or self.timeout,
             start_method=self.start_method,
+            blocked=self.blocked,
             modules=(*self.plugins, TASKS_MODULE),
         )
         spec = settings.spec(f"conformance-{task}", self.runner, self.workers, jobs, size)

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import resource
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -20,6 +24,20 @@ from lab.host.registry import Catalog, load_catalog
 
 SUPPORT = Path(__file__).parent / "support"
 MARKER_ENV = "LAB_TEST_MARKER"
+FAULTS_DOC = Path(__file__).parent.parent / "docs" / "faults.md"
+
+
+def fault_tests() -> set[str]:
+    """The tests docs/faults.md names: the fault suite (``pytest -m faults``)."""
+    return set(re.findall(r"`(test_\w+)`", FAULTS_DOC.read_text(encoding="utf-8")))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests docs/faults.md names, so that the document is the suite's index."""
+    named = fault_tests()
+    for item in items:
+        if getattr(item, "originalname", item.name) in named:
+            item.add_marker(pytest.mark.faults)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -63,6 +81,8 @@ class LabProcess:
         folder.mkdir(parents=True, exist_ok=True)
         self.started_file = folder / "hang-started"
         self.lock = lock or folder / "lab.lock"  # its own machine lock: tests measure nothing
+        self.tmp = folder / "t"  # its own temporary folder (short: socket paths go in it)
+        self.tmp.mkdir(exist_ok=True)
 
     def cell_is_hanging(self) -> bool:
         """Whether a ``hang`` job of the test plugins has started."""
@@ -80,17 +100,28 @@ class LabProcess:
         env[MARKER_ENV] = self.marker
         env["LAB_TEST_STARTED"] = str(self.started_file)
         env["LAB_LOCK"] = str(self.lock)
+        env["TMPDIR"] = str(self.tmp)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SUPPORT), env.get("PYTHONPATH")]))
         return env
 
-    def start(self, *args: str) -> subprocess.Popen[str]:
+    def start(
+        self, *args: str, file_size_limit: int | None = None, prefix: Sequence[str] = ()
+    ) -> subprocess.Popen[str]:
+        """Start the lab; ``file_size_limit`` (bytes) makes every write past it fail, as on a
+        full disk; ``prefix`` runs it through another command (``unshare ...``)."""
+
+        def limit() -> None:
+            if file_size_limit is not None:
+                resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
         return subprocess.Popen(
-            [sys.executable, "-m", "lab", *args],
+            [*prefix, sys.executable, "-m", "lab", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env=self.env(),
             start_new_session=True,
+            preexec_fn=limit if file_size_limit is not None else None,
         )
 
     def finish(self, process: subprocess.Popen[str], timeout: float) -> Completed:
@@ -102,8 +133,12 @@ class LabProcess:
             process.wait()
         return Completed(process.returncode, out, err)
 
-    def run(self, *args: str, timeout: float = 90) -> Completed:
-        return self.finish(self.start(*args), timeout)
+    def run(self, *args: str, timeout: float = 90, **options: Any) -> Completed:
+        return self.finish(self.start(*args, **options), timeout)
+
+    def left_files(self) -> list[str]:
+        """What the lab left in its temporary folder."""
+        return sorted(p.name for p in self.tmp.iterdir())
 
     def leftovers(self) -> list[psutil.Process]:
         left = processes_marked(self.marker)

@@ -8,7 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import LabProcess, pip_install_target
+from conftest import FAULTS_DOC as FAULTS
+from conftest import LabProcess, fault_tests, pip_install_target
 
 from lab import hookspecs
 
@@ -114,3 +115,17 @@ def test_the_guide_task_example_runs(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "sha256: hash a buffer with hashlib" in result.stdout
+
+
+def test_every_fault_in_the_docs_names_tests_that_exist() -> None:
+    """docs/faults.md is the fault suite's index: each test it names is defined (in the suite
+    or in the conformance kit), and each numbered row of the fault list has one."""
+    defined = {
+        name
+        for path in [*ROOT.glob("tests/**/*.py"), ROOT / "lab" / "testing.py"]
+        for name in re.findall(r"def (test_\w+)\(", path.read_text())
+    }
+    assert fault_tests() - defined == set()
+    rows = re.findall(r"^\| (\d+) \|.*\| (`test_.*`) \|$", FAULTS.read_text(), re.M)
+    assert [int(number) for number, _ in rows] == list(range(1, len(rows) + 1))
+    assert len(rows) >= 25

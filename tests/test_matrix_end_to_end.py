@@ -265,9 +265,12 @@ def test_a_lab_killed_while_a_job_holds_the_gil_leaves_nothing(
     process.kill()
     lab_process.finish(process, timeout=30)
     deadline = time.monotonic() + 5
-    while processes_marked(lab_process.marker) and time.monotonic() < deadline:
+    while (processes_marked(lab_process.marker) or lab_process.left_files()) and (
+        time.monotonic() < deadline
+    ):
         time.sleep(0.1)
     assert cells and processes_marked(lab_process.marker) == []
+    assert lab_process.left_files() == []
 
 
 def test_sigterm_is_handled_like_ctrl_c_and_exits_143(
@@ -289,6 +292,7 @@ def test_sigterm_is_handled_like_ctrl_c_and_exits_143(
     assert saved.complete is False
     assert not path.with_name("run.json.partial").exists()
     assert lab_process.leftovers() == []
+    assert lab_process.left_files() == []
 
 
 def test_ctrl_c_during_calibration_is_one_line_and_leaves_no_file(

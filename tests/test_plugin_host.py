@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 import lab
+from lab.cli import main
 from lab.errors import PluginError
 from lab.host.manager import AUTOLOAD_ENV, TRACE_ENV, PluginOptions, get_plugin_manager
 from lab.host.registry import load_catalog
 from lab.runner import Layout, RunContext, Runner, Workers
 from lab.sessions import InlineSession
+from lab.testing import RunnerConformance
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -223,16 +225,45 @@ def test_a_hook_with_unknown_arguments_is_named(install: Callable[..., None]) ->
     assert "args" not in catalog.runners.items
 
 
-def test_a_duplicate_runner_name_names_both_plugins(install: Callable[..., None]) -> None:
+def test_a_duplicate_runner_name_names_both_plugins(
+    install: Callable[..., None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The listings still work and show the conflict; a measuring command and any use of the
+    name are one-line errors naming both plugins; blocking one plugin resolves it."""
     install("lab-evil", "evil", RUNNER_SOURCE.format(name="threads"))
+    catalog, _, _ = load_catalog()
     with pytest.raises(PluginError) as raised:
-        load_catalog()
+        catalog.runners.get("threads")
     message = str(raised.value)
-    assert "runner 'threads'" in message
+    assert message.startswith("runner 'threads' is registered by both plugin 'threads'")
     assert "plugin 'threads' (concurrency-lab" in message
     assert "plugin 'evil' (lab-evil 1.2.3)" in message
+    assert catalog.runners.get("processes").name == "processes"
+    for command in (["list"], ["plugins"]):
+        assert main(command) == 0
+        out, err = capsys.readouterr()
+        assert "plugin 'evil' (lab-evil 1.2.3)" in out and f"lab: warning: {message}\n" in err
+    assert "no: registered by two plugins" in (main(["list"]), capsys.readouterr().out)[1]
+    for command in (["matrix", "--runners", "processes"], ["sweep"]):
+        assert main(command) == 2
+        assert capsys.readouterr().err == f"lab: error: {message}\n"
     catalog, _, _ = load_catalog(PluginOptions.from_args(["no:evil"]))
-    assert "threads" in catalog.runners.items
+    assert catalog.conflicts() == []
+    assert catalog.runners.get("threads").description != "an extra runner"
+
+
+def test_the_kit_can_block_a_plugin_that_conflicts(install: Callable[..., None]) -> None:
+    install("lab-evil", "evil", RUNNER_SOURCE.format(name="threads"))
+
+    class KitOfOther(RunnerConformance):
+        runner = "processes"
+
+    class KitOfThreads(RunnerConformance):
+        runner = "threads"
+        blocked = ("evil",)
+
+    assert KitOfOther().catalog().runners.get("processes").name == "processes"
+    assert KitOfThreads().catalog().runners.get("threads").description != "an extra runner"
 
 
 def test_a_hook_that_raises_loses_what_it_registered(install: Callable[..., None]) -> None:

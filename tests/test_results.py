@@ -153,6 +153,7 @@ def test_a_matrix_and_a_sweep_are_not_compared(
     folder, _ = saved
     sweep = load(folder / "run.json")
     sweep.settings["kind"] = "sweep"
+    sweep.settings["levels"] = [1, 2]
     (tmp_path / "sweep.json").write_text(sweep.to_json())
     assert main(["compare", str(folder / "run.json"), str(tmp_path / "sweep.json")]) == 2
     err = capsys.readouterr().err
@@ -179,7 +180,7 @@ def test_a_file_whose_cells_disagree_with_their_task_is_refused(
         ("not json at all", "is not a concurrency-lab results file"),
         ('{"schema": "something else"}', "is not a concurrency-lab results file"),
         ('{"schema": "concurrency-lab/results", "version": 99}', "has results version 99"),
-        ('{"schema": "concurrency-lab/results", "version": 2}', "is damaged"),
+        ('{"schema": "concurrency-lab/results", "version": 2}', "the document must contain"),
         (
             '{"schema": "concurrency-lab/results", "version": 1}',
             "has results version 1 from an earlier lab; this lab reads version 2",
@@ -191,7 +192,7 @@ def test_a_corrupt_or_foreign_file_is_refused_in_one_line(
 ) -> None:
     path = tmp_path / "bad.json"
     path.write_text(content)
-    assert main(["report", str(path)]) == 1
+    assert main(["report", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("lab: error: ") and message in err and err.count("\n") == 1
     with pytest.raises(ResultsError):
@@ -206,9 +207,9 @@ def test_an_unwritable_results_file_fails_before_running_and_keeps_the_old_one(
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where a folder should be")
     result = lab_process.run("matrix", *TINY, "--json", str(blocked / "run.json"))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr.startswith("lab: error: cannot write results to ")
+    assert result.stderr == f"lab: error: --json {blocked / 'run.json'}: no folder {blocked}\n"
     assert earlier.read_text() == "earlier"
 
 

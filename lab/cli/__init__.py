@@ -118,6 +118,10 @@ def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> i
         catalog, report, pm = load_catalog(options)
         for warning in report.warnings:
             print(f"lab: warning: {warning}", file=sys.stderr)
+        if args.command not in ("list", "plugins"):
+            catalog.check_conflicts()
+        for conflict in catalog.conflicts():
+            print(f"lab: warning: {conflict}", file=sys.stderr)
         if args.command == "list":
             print(catalog_listing(catalog))
             return 0

@@ -25,9 +25,12 @@ def report(args: argparse.Namespace) -> int:
     results = load(Path(args.results))
     outputs = Outputs.from_args(args)
     print(render(results, args.tablefmt))
-    for line in outputs.write(results, with_json=True):
+    written = outputs.write(results, with_json=True)
+    for line in written.lines:
         print(line, file=sys.stderr)
-    return 0
+    for error in written.errors:
+        print(f"lab: error: {error}", file=sys.stderr)
+    return 1 if written.errors else 0
 
 
 def compare_runs(args: argparse.Namespace) -> int:

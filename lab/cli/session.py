@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from lab.run.rounds import Settings
     from lab.task import Task
 
-EXIT_FAILED_CELLS = 1
+#: A cell failed, or a file of the run could not be written.
+EXIT_FAILED = 1
 
 
 @dataclass(frozen=True)
@@ -63,15 +64,24 @@ def measure(
         finally:
             if journal is not None:
                 journal.close()
-        print("\n" + render_body(results, command.tablefmt))
+        print("\n" + render_body(results, command.tablefmt), flush=True)
+        errors = [] if journal is None or journal.error is None else [journal.error]
         if journal is not None:
-            journal.finish(results)
-        for line in command.outputs.write(results):
+            failed = journal.finish(results)
+            errors += [] if failed is None else [failed]
+            said = f"lab: error: {failed}" if failed else f"lab: wrote {journal.path}"
+            print(said, file=sys.stderr)
+        written = command.outputs.write(results)
+        for line in written.lines:
             print(line, file=sys.stderr)
+        for error in written.errors:
+            print(f"lab: error: {error}", file=sys.stderr)
     if interrupted is not None:
         print("lab: interrupted; the tables show what was measured", file=sys.stderr)
         return exit_code_of(interrupted)
-    return EXIT_FAILED_CELLS if any(c.failure is not None for c in results.cells) else 0
+    if errors or written.errors or any(c.failure is not None for c in results.cells):
+        return EXIT_FAILED
+    return 0
 
 
 def measure_rounds(
@@ -86,11 +96,16 @@ def measure_rounds(
     cells = results.cells
     if journal is not None:
         journal.begin(results)
+        if journal.error is not None:
+            print(f"lab: error: {journal.error}", file=sys.stderr, flush=True)
     show = None if quiet else progress(cells, settings)
 
     def on_run(cell: Cell, sample: Sample | None) -> None:
-        if journal is not None:
+        if journal is not None and journal.error is None:
             journal.add(cells, cell, sample)
+            if journal.error is not None:
+                clear_progress()
+                print(f"lab: error: {journal.error}", file=sys.stderr, flush=True)
         if show is not None:
             show(cell)
 

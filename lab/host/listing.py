@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import tabulate
 
@@ -12,9 +12,11 @@ if TYPE_CHECKING:
     import pluggy
 
     from lab.host.manager import LoadReport
-    from lab.host.registry import Catalog
+    from lab.host.registry import Catalog, Registry
 
 BUILTIN_DISTRIBUTION = "concurrency-lab"
+#: The availability of a runner two plugins registered.
+CONFLICT = "no: registered by two plugins"
 
 
 def plugin_listing(
@@ -43,17 +45,23 @@ def plugin_listing(
     if not rows:
         return "no third-party plugins are installed; lab plugins --all lists the built-in ones"
     headers = ("plugin", "distribution", "hooks", "runners", "tasks")
-    return tabulate.tabulate(rows, headers=headers)
+    return "\n\n".join([tabulate.tabulate(rows, headers=headers), *_conflicts(catalog)])
 
 
 def catalog_listing(catalog: Catalog) -> str:
     """``lab list``: every runner with its kind and whether it runs here, and every task."""
     runners = [
-        [r.name, r.kind, r.description, catalog.runners.owners[r.name], r.unavailable() or "yes"]
+        [
+            r.name,
+            r.kind,
+            r.description,
+            _owners(catalog.runners, r.name),
+            CONFLICT if r.name in catalog.runners.conflicts else r.unavailable() or "yes",
+        ]
         for r in in_table_order(list(catalog.runners.items.values()))
     ]
     tasks = [
-        [t.name, t.bound, t.description, catalog.tasks.owners[t.name], ", ".join(t.forms)]
+        [t.name, t.bound, t.description, _owners(catalog.tasks, t.name), ", ".join(t.forms)]
         for t in catalog.tasks.items.values()
     ]
     return "\n\n".join(
@@ -62,5 +70,17 @@ def catalog_listing(catalog: Catalog) -> str:
                 runners, headers=("runner", "kind", "description", "from", "available")
             ),
             tabulate.tabulate(tasks, headers=("task", "bound", "description", "from", "forms")),
+            *_conflicts(catalog),
         ]
     )
+
+
+def _owners(registry: Registry[Any], name: str) -> str:
+    """The plugin that registered ``name``, or every plugin that did."""
+    return " and ".join(registry.conflicts.get(name, [registry.owners[name]]))
+
+
+def _conflicts(catalog: Catalog) -> list[str]:
+    found = catalog.conflicts()
+    return ["conflicts (measuring commands refuse to run until one plugin is blocked):\n"
+            + "\n".join(f"  {line}" for line in found)] if found else []  # fmt: skip

@@ -1,4 +1,9 @@
-"""Collecting what plugins register, one plugin at a time, so duplicates name both plugins."""
+"""Collecting what plugins register, one plugin at a time, so duplicates name both plugins.
+
+A name two plugins register is a conflict: the listings still work and show it, a measuring
+command refuses to start (:meth:`Catalog.check_conflicts`), and using the name is an error
+naming both plugins; blocking one plugin (``-p no:NAME``) resolves it.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +34,8 @@ class Registry(Generic[T]):
     item_type: type
     items: dict[str, T] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)
+    #: Names registered more than once, with every plugin that registered each.
+    conflicts: dict[str, list[str]] = field(default_factory=dict)
 
     def register_for(self, owner: str) -> Callable[[T], None]:
         """The ``register`` callable handed to one plugin's hook."""
@@ -41,10 +48,8 @@ class Registry(Generic[T]):
                 )
             name = item.name
             if name in self.items:
-                raise PluginError(
-                    f"{self.kind} {name!r} is registered by both {self.owners[name]} and {owner};"
-                    f" block one with -p no:NAME"
-                )
+                self.conflicts.setdefault(name, [self.owners[name]]).append(owner)
+                return
             self.items[name] = item
             self.owners[name] = owner
 
@@ -54,14 +59,27 @@ class Registry(Generic[T]):
         """Forget everything ``owner`` registered."""
         for name in [n for n, o in self.owners.items() if o == owner]:
             del self.items[name], self.owners[name]
+        for name, owners in list(self.conflicts.items()):
+            owners[:] = [o for o in owners if o != owner]
+            if len(owners) < 2:
+                del self.conflicts[name]
 
     def get(self, name: str) -> T:
-        """The item called ``name``; an unknown name lists the valid ones."""
+        """The item called ``name``; an unknown name lists the valid ones, a name two plugins
+        registered names both."""
+        if name in self.conflicts:
+            raise PluginError(self.conflict(name))
         try:
             return self.items[name]
         except KeyError:
             valid = ", ".join(sorted(self.items)) or "none"
             raise UsageError(f"unknown {self.kind} {name!r}; valid {self.kind}s: {valid}") from None
+
+    def conflict(self, name: str) -> str:
+        """What to say of a name more than one plugin registered."""
+        owners = self.conflicts[name]
+        both = "both " + " and ".join(owners) if len(owners) == 2 else ", ".join(owners)
+        return f"{self.kind} {name!r} is registered by {both}; block one with -p no:NAME"
 
     def names(self) -> list[str]:
         return list(self.items)
@@ -74,12 +92,26 @@ class Catalog:
     runners: Registry[Runner]
     tasks: Registry[Task]
 
+    def conflicts(self) -> list[str]:
+        """One line for each name more than one plugin registered."""
+        return [
+            registry.conflict(name)
+            for registry in (self.runners, self.tasks)
+            for name in registry.conflicts
+        ]
+
+    def check_conflicts(self) -> None:
+        """Raise :class:`PluginError` for the first name two plugins registered: a measuring
+        command cannot tell which one the user, or a cell's worker, means."""
+        for conflict in self.conflicts():
+            raise PluginError(conflict)
+
 
 def collect(pm: pluggy.PluginManager, report: LoadReport, strict: bool = False) -> Catalog:
     """Call each registration hook plugin by plugin and gather what they register.
 
     A plugin whose hook raises loses everything it registered and is reported (fatal when
-    ``strict``); a name registered twice is always fatal, naming both plugins.
+    ``strict``); a name registered twice is kept as a conflict (:attr:`Registry.conflicts`).
     """
     runners: Registry[Runner] = Registry("runner", Runner)
     tasks: Registry[Task] = Registry("task", Task)

@@ -14,6 +14,7 @@ from typing import Any
 from lab.errors import LabError
 from lab.jobs import JobRecord
 from lab.results.metadata import Metadata
+from lab.results.schema import RESULTS, SchemaError, validate
 from lab.results.status import Status
 from lab.runner import Layout
 from lab.worker.protocol import RECORD_FIELDS
@@ -29,6 +30,13 @@ class ResultsError(LabError):
     """A results file that cannot be read or written."""
 
     exit_code = 1
+
+
+class BadResultsFile(ResultsError):
+    """A results file given as input that is missing, foreign, damaged or of another version:
+    bad input, like a bad option."""
+
+    exit_code = 2
 
 
 @dataclass(slots=True)
@@ -142,9 +150,11 @@ class Results:
         sizes = {t.name: t.size for t in self.tasks}
         for number, cell in enumerate(self.cells):
             if cell.task not in sizes:
-                raise ResultsError(f"{source} is damaged: cell {number} has no task {cell.task!r}")
+                raise BadResultsFile(
+                    f"{source} is damaged: cell {number} has no task {cell.task!r}"
+                )
             if cell.size != sizes[cell.task]:
-                raise ResultsError(
+                raise BadResultsFile(
                     f"{source} is damaged: cell {number} has size {cell.size}, its task"
                     f" {cell.task!r} {sizes[cell.task]}"
                 )
@@ -167,9 +177,11 @@ class Results:
 
     @classmethod
     def from_data(cls, data: Any, source: str) -> Results:
-        """Results from parsed JSON; a foreign or damaged document raises ResultsError."""
+        """Results from parsed JSON, validated whole against the schema first; a foreign or
+        damaged document raises :class:`BadResultsFile` naming the field."""
         check_schema(data, source)
         try:
+            validate(RESULTS, data)
             results = cls(
                 metadata=Metadata(**data["metadata"]),
                 settings=dict(data["settings"]),
@@ -178,20 +190,21 @@ class Results:
                 complete=bool(data["complete"]),
                 interpreters=[dict(i) for i in data.get("interpreters", [])],
             )
-            results.repeat  # noqa: B018  (a run without it cannot be analysed)
+        except SchemaError as exc:
+            raise BadResultsFile(f"{source}: {exc}") from None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ResultsError(f"{source} is damaged: {exc}") from None
+            raise BadResultsFile(f"{source} is damaged: {exc}") from None
         results.check(source)
         return results
 
 
 def check_schema(data: Any, source: str) -> None:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-        raise ResultsError(f"{source} is not a concurrency-lab results file")
+        raise BadResultsFile(f"{source} is not a concurrency-lab results file")
     version = data.get("version")
     if version != SCHEMA_VERSION:
         earlier = isinstance(version, int) and version < SCHEMA_VERSION
-        raise ResultsError(
+        raise BadResultsFile(
             f"{source} has results version {version!r}"
             + (" from an earlier lab" if earlier else "")
             + f"; this lab reads version {SCHEMA_VERSION}"

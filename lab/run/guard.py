@@ -6,8 +6,13 @@
   group if the lab dies without cleaning up; it runs none of the cell's code, so a job holding
   the GIL cannot delay it.
 
-Where neither exists (not Linux), a cell's worker still kills its own group when it notices the
-lab is gone, and the lab kills every process of a cell's tree it saw.
+- Temporary files carry the PID of the lab that made them: a lab removes, before its first
+  cell, what a lab no longer running left behind (the watcher too was killed, or the machine
+  stopped).
+
+Where neither a subreaper nor the watcher exists (not Linux), a cell's worker still kills its
+own group when it notices the lab is gone, and the lab kills every process of a cell's tree it
+saw.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import ctypes
 import functools
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,6 +36,11 @@ from lab.run.process_tree import KILL_WAIT, tree
 
 #: prctl(2)'s option that makes orphaned descendants come to this process.
 PR_SET_CHILD_SUBREAPER = 36
+#: The temporary folder of a running cell: this prefix, the lab's PID, a dash.
+CELL_FOLDER = "lab-cell-"
+#: The watcher's state file: this prefix, the lab's PID, ``.json``.
+GUARD_STATE = "lab-guard-"
+_OWNED = re.compile(rf"^(?:{CELL_FOLDER}(\d+)-.*|{GUARD_STATE}(\d+)\.(?:json|tmp))$")
 
 
 @functools.cache
@@ -54,17 +66,45 @@ def end_adopted(before: set[int]) -> None:
         psutil.wait_procs(adopted, timeout=KILL_WAIT)
 
 
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Remove the cell folders and guard files in ``folder`` whose lab is no longer running;
+    what was removed."""
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in folder.iterdir():
+            match = _OWNED.match(entry.name)
+            if match is None or _running_since(int(match[1] or match[2]), entry):
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
+
+
+def _running_since(pid: int, entry: Path) -> bool:
+    """Whether process ``pid`` runs and is old enough to have made ``entry`` (not a newer
+    process that was given a dead lab's PID)."""
+    try:
+        started = psutil.Process(pid).create_time()
+        return started <= entry.lstat().st_mtime + 1
+    except (psutil.Error, OSError):
+        return False
+
+
 class Guard:
     """The lab's watcher process and the state it reads: the running cell's group and folder."""
 
     def __init__(self) -> None:
         self.watcher: subprocess.Popen[bytes] | None = None
-        self.state = Path(tempfile.gettempdir(), f"lab-guard-{os.getpid()}.json")
+        self.state = Path(tempfile.gettempdir(), f"{GUARD_STATE}{os.getpid()}.json")
 
     def start(self) -> None:
         """Start the watcher, once per lab process."""
         if self.watcher is not None and self.watcher.poll() is None:
             return
+        remove_leftovers(Path(tempfile.gettempdir()))
         self.idle()
         self.watcher = subprocess.Popen(
             [sys.executable, "-P", "-m", "lab.run.watcher", str(os.getpid()), str(self.state)],

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import psutil
 
 from lab.results import status
-from lab.run.guard import GUARD, become_subreaper, end_adopted
+from lab.run.guard import CELL_FOLDER, GUARD, become_subreaper, end_adopted
 from lab.run.process_tree import kill_tree, tree, tree_memory_bytes
 from lab.timing import clock
 from lab.worker.protocol import CellSpec, Measurement
@@ -70,7 +70,7 @@ def run_cell(
     become_subreaper()
     GUARD.start()
     before = {p.pid for p in psutil.Process().children()}
-    with tempfile.TemporaryDirectory(prefix="lab-cell-") as folder:
+    with tempfile.TemporaryDirectory(prefix=f"{CELL_FOLDER}{os.getpid()}-") as folder:
         spec_path, result_path = Path(folder, "spec.json"), Path(folder, "result.json")
         log_path = Path(folder, "worker.log")
         spec_path.write_text(spec.to_json())

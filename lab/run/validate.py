@@ -18,6 +18,11 @@ K = TypeVar("K")
 
 #: Slack for comparing timestamps taken in different processes on the shared clock.
 CLOCK_SLACK = 0.001
+#: CPU a run's process tree may use beyond what its CPU-bound jobs' records account for,
+#: as a share of that (pools, pickling and queues cost some; a job run twice costs 100 %) and
+#: at least (a few short jobs cost little, but their pool's bookkeeping does not shrink).
+CPU_EXCESS_SHARE = 0.5
+CPU_EXCESS_FLOOR = 0.05
 
 
 def problems(
@@ -48,7 +53,28 @@ def problems(
         if not r.error and (why := task.check(r, size)) is not None
     ]
     found += _over_layout(records, layout)
+    if not found and (unaccounted := _unaccounted_cpu(measurement, task)) is not None:
+        found.append(unaccounted)
     return found
+
+
+def _unaccounted_cpu(measurement: Measurement, task: Task) -> str | None:
+    """Work the records do not show, where CPU makes it measurable: a CPU-bound task's jobs
+    account for nearly all the CPU its run's process tree uses, so a runner that ran jobs it
+    did not report (each job twice, say) used far more."""
+    records, tree = measurement.records, measurement.cpu
+    if task.bound != "cpu" or not records or tree is None:
+        return None
+    jobs_cpu = sum(r.cpu for r in records if r.cpu is not None)
+    if any(r.cpu is None for r in records) or jobs_cpu <= 0:
+        return None
+    excess = tree - (measurement.cpu_resolution or 0.0) - jobs_cpu
+    if excess <= max(CPU_EXCESS_SHARE * jobs_cpu, CPU_EXCESS_FLOOR):
+        return None
+    return (
+        f"the run's processes used {tree:.3f} s of CPU, {tree / jobs_cpu:.1f}x the {jobs_cpu:.3f} s"
+        " its jobs' records account for: it ran work that no record shows"
+    )
 
 
 @dataclass(frozen=True)

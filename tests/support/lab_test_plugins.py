@@ -137,6 +137,13 @@ def _first_twice(jobs: Sequence[Job]) -> list[JobRecord]:
     return [records[0], *records]
 
 
+def _quietly_twice(jobs: Sequence[Job]) -> list[JobRecord]:
+    """Run every job twice and report each once: every record checks out on its own."""
+    for job in jobs:
+        job()
+    return [job() for job in jobs]
+
+
 def _raise(jobs: Sequence[Job]) -> object:
     raise RuntimeError("the runner broke")
 
@@ -164,6 +171,7 @@ def _leak(jobs: Sequence[Job]) -> list[JobRecord]:
 RUNNERS = [
     _Fake("skip-last", _skip_last),
     _Fake("first-twice", _first_twice),
+    _Fake("quietly-twice", _quietly_twice),
     _Fake("raiser", _raise),
     _Fake("garbage", _garbage),
     _Fake("exiter", _exit),

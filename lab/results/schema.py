@@ -1,0 +1,194 @@
+"""The JSON Schema of a results file, and of each line of a run's journal.
+
+A file is validated whole before any of it is used, so a damaged or hand-edited one is refused
+with one line naming the field (``cells[0].samples[1].wall must be number``), never half read.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import fastjsonschema
+
+from lab.results.status import Kind
+from lab.worker.protocol import RECORD_FIELDS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+_STRING = {"type": "string"}
+_NUMBER = {"type": "number"}
+_INTEGER = {"type": "integer"}
+_COUNT = {"type": "integer", "minimum": 0}
+_POSITIVE = {"type": "integer", "minimum": 1}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"oneOf": [{"type": "null"}, schema]}
+
+
+def _object(properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """An object with exactly these properties, all required but ``optional``."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [name for name in properties if name not in optional],
+        "additionalProperties": False,
+    }
+
+
+_RECORD_TYPES: dict[str, Any] = {
+    "index": _COUNT,
+    "pid": _INTEGER,
+    "process": _STRING,
+    "thread": _STRING,
+    "thread_id": _INTEGER,
+    "start": _NUMBER,
+    "end": _NUMBER,
+    "cpu": _nullable(_NUMBER),
+    "result": {},
+    "error": _nullable(_STRING),
+}
+assert set(_RECORD_TYPES) == set(RECORD_FIELDS)
+
+_RECORD = {
+    "type": "array",
+    "items": [_RECORD_TYPES[name] for name in RECORD_FIELDS],
+    "minItems": len(RECORD_FIELDS),
+    "additionalItems": False,
+}
+
+_SAMPLE = _object(
+    {
+        "startup": _NUMBER,
+        "wall": _NUMBER,
+        "teardown": _NUMBER,
+        "cpu": _NUMBER,
+        "job_span": _NUMBER,
+        "peak_memory": _INTEGER,
+        "gil_enabled": _nullable({"type": "boolean"}),
+        "records": {"type": "array", "items": _RECORD},
+        "cpu_resolution": _NUMBER,
+    },
+    optional=("gil_enabled", "cpu_resolution"),
+)
+
+_STATUS = _object(
+    {"kind": {"enum": [kind.value for kind in Kind]}, "detail": _STRING},
+)
+
+_CELL = _object(
+    {
+        "task": _STRING,
+        "bound": _STRING,
+        "runner": _STRING,
+        "kind": _STRING,
+        "interpreter": _STRING,
+        "workers": _STRING,
+        "layout": _object({"processes": _POSITIVE, "threads": _POSITIVE, "tasks": _POSITIVE}),
+        "jobs": _POSITIVE,
+        "size": _NUMBER,
+        "not_applicable": _nullable(_STRING),
+        "failure": _nullable(_STATUS),
+        "samples": {"type": "array", "items": _SAMPLE},
+    },
+    optional=("interpreter",),
+)
+
+_METADATA = _object(
+    {
+        "date": _STRING,
+        "python": _STRING,
+        "gil_enabled": {"type": "boolean"},
+        "cpus": _POSITIVE,
+        "logical_cpus": _POSITIVE,
+        "affinity": _nullable({"type": "array", "items": _COUNT}),
+        "system": _STRING,
+        "load_average": _nullable({"type": "array", "items": _NUMBER}),
+        "busy_percent": _NUMBER,
+        "sleep_overshoot": _NUMBER,
+        "start_method": _STRING,
+        "memory_metric": _STRING,
+        "memory_resolution": _COUNT,
+        "versions": {"type": "object", "additionalProperties": _STRING},
+    },
+    optional=("versions",),
+)
+
+_TASK = _object(
+    {
+        "name": _STRING,
+        "description": _STRING,
+        "bound": _STRING,
+        "size_name": _STRING,
+        "size": _NUMBER,
+        "size_text": _STRING,
+        "how": _STRING,
+    },
+    optional=("how",),
+)
+
+_SETTINGS = {
+    "type": "object",
+    "properties": {
+        "kind": {"enum": ["matrix", "sweep"]},
+        "jobs": _POSITIVE,
+        "levels": {"type": "array", "items": _POSITIVE, "minItems": 1},
+        "warmups": _COUNT,
+        "repeat": _POSITIVE,
+        "timeout": {"type": "number", "exclusiveMinimum": 0},
+        "start_method": _STRING,
+    },
+    "required": ["jobs", "warmups", "repeat"],
+    "if": {"properties": {"kind": {"const": "sweep"}}, "required": ["kind"]},
+    "then": {"required": ["levels"]},
+}
+
+RESULTS = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "type": "object",
+    "properties": {
+        "schema": {"const": "concurrency-lab/results"},
+        "version": {"type": "integer"},
+        "complete": {"type": "boolean"},
+        "metadata": _METADATA,
+        "settings": _SETTINGS,
+        "tasks": {"type": "array", "items": _TASK},
+        "record_fields": {"const": list(RECORD_FIELDS)},
+        "interpreters": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"label": _STRING}, "required": ["label"]},
+        },
+        "cells": {"type": "array", "items": _CELL},
+    },
+    "required": ["schema", "version", "complete", "metadata", "settings", "tasks", "cells"],
+}
+
+#: One line of a journal after its first: a run of one cell, its sample or its failure.
+JOURNAL_ENTRY = _object(
+    {"cell": _COUNT, "failure": _nullable(_STATUS), "sample": _SAMPLE},
+    optional=("sample",),
+)
+
+
+class SchemaError(ValueError):
+    """A document that does not fit its schema; the message names the field."""
+
+
+def validate(schema: dict[str, Any], data: Any) -> None:
+    """Raise :class:`SchemaError` naming the first field of ``data`` that does not fit."""
+    try:
+        _compiled(schema)(data)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        where = (exc.name or "data").removeprefix("data").lstrip(".") or "the document"
+        raise SchemaError(where + exc.message[len(exc.name or "data") :]) from None
+
+
+_VALIDATORS: dict[int, Callable[[Any], Any]] = {}
+
+
+def _compiled(schema: dict[str, Any]) -> Callable[[Any], Any]:
+    """A schema's validator, compiled once (a few milliseconds)."""
+    if id(schema) not in _VALIDATORS:
+        _VALIDATORS[id(schema)] = fastjsonschema.compile(schema)
+    return _VALIDATORS[id(schema)]

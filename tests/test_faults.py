@@ -1,0 +1,208 @@
+"""Faults the lab must survive (docs/faults.md): files that cannot be written or read, leftovers,
+name conflicts, and runners that lie. Every lab runs in its own session with an outer timeout,
+and nothing it started may outlive it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import LabProcess
+
+from lab.cli import main
+from lab.results.analysis import analyse
+from lab.results.journal import load
+from lab.results.model import ResultsError
+from lab.results.status import Kind
+
+SMALL_IO = ["--tasks", "io", "--runners", "threads,asyncio", "--workers", "1,2", "--fast"]
+SMALL_IO += ["--sleep", "0.02", "--jobs", "4", "-q"]
+#: The cells SMALL_IO plans: the baseline, then two runners at two worker settings.
+SMALL_IO_CELLS = 5
+
+
+def _can_mount_tmpfs() -> bool:
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return False
+    probe = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+             "mount -t tmpfs -o size=12k tmpfs /mnt 2>/dev/null"]  # fmt: skip
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        return subprocess.run(probe, timeout=10, capture_output=True).returncode == 0
+    return False
+
+
+def _full_disk(kind: str, folder: Path) -> dict[str, object]:
+    """How to start a lab whose writes into ``folder`` fail after a few kilobytes."""
+    if kind == "size-limit":
+        return {"file_size_limit": 4000}
+    if not _can_mount_tmpfs():
+        pytest.skip("needs root and unshare to mount a private tmpfs")
+    script = 'mount -t tmpfs -o size=4k tmpfs "$0" && exec "$@"'
+    return {"prefix": ["unshare", "--mount", "--propagation", "private", "sh", "-c", script,
+                       str(folder)]}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["size-limit", "tmpfs"])
+def test_a_full_disk_stops_the_journal_not_the_matrix(
+    lab_process: LabProcess, tmp_path: Path, kind: str
+) -> None:
+    full = tmp_path / "full"
+    full.mkdir()
+    csv = tmp_path / "r.csv"
+    result = lab_process.run(
+        "matrix", *SMALL_IO, "--json", str(full / "r.json"), "--csv", str(csv),
+        **_full_disk(kind, full),
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("lab: error: ")]
+    assert len(errors) == 2, result.stderr
+    assert errors[0].startswith(f"lab: error: cannot write {full / 'r.json.partial'}: ")
+    assert errors[1].startswith(f"lab: error: cannot write results to {full / 'r.json'}: ")
+    assert result.stdout.count(" ok\n") + result.stdout.count("unstable: ") >= SMALL_IO_CELLS
+    assert csv.read_text().count("\n") == SMALL_IO_CELLS + 1  # every cell, and the header
+    assert lab_process.leftovers() == []
+
+
+def test_every_file_of_a_run_is_written_whatever_became_of_the_others(
+    lab_process: LabProcess, tmp_path: Path
+) -> None:
+    """The JSON is too large for the limit, the CSV is not: the CSV is still written."""
+    result = lab_process.run(
+        "matrix", *SMALL_IO, "--json", str(tmp_path / "r.json"), "--csv", str(tmp_path / "r.csv"),
+        file_size_limit=6000,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert f"lab: wrote {tmp_path / 'r.csv'}" in result.stderr
+    assert f"lab: error: cannot write results to {tmp_path / 'r.json'}" in result.stderr
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("option", "path", "message"),
+    [
+        ("--json", "{tmp}", "is a folder; name a file"),
+        ("--csv", "/proc/nope/x.csv", "no folder /proc/nope"),
+        ("--json", "{tmp}/missing/x.json", "no folder {tmp}/missing"),
+        ("--json", "/proc/version", "cannot create files in /proc"),
+        ("--markdown", "/dev/null", "is not a regular file"),
+        ("--plot", "{tmp}/file", "is not a folder"),
+        ("--save", "{tmp}/file/deeper", "{tmp}/file is not a folder"),
+        ("--json", "", "--json needs a path, not ''"),
+    ],
+)
+def test_output_paths_are_checked_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, path: str, message: str
+) -> None:
+    (tmp_path / "file").write_text("a file")
+    before = sorted(tmp_path.iterdir())
+    args = ["matrix", "--tasks", "io", "--runners", "threads", option, path.format(tmp=tmp_path)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"lab: error: {option} ") and err.count("\n") == 1, err
+    assert message.format(tmp=tmp_path) in err
+    assert sorted(tmp_path.iterdir()) == before  # nothing created, nothing left
+
+
+def test_two_outputs_on_one_path_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    same = str(tmp_path / "r.out")
+    assert main(["matrix", "--json", same, "--csv", same]) == 2
+    assert "--json and --csv name the same path" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["cells"][0]["samples"][0].update(wall="abc"), "cells[0].samples[0].wall"),
+        (lambda d: d["metadata"].update(cpus="two"), "metadata.cpus"),
+        (lambda d: d.update(settings={}), "settings"),
+        (lambda d: d["cells"][1].update(layout=[2, 1]), "cells[1].layout"),
+        (lambda d: d["tasks"][0].pop("size"), "tasks[0]"),
+    ],
+)
+def test_a_results_file_of_the_wrong_shape_is_named_in_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    change: Callable[[dict[str, Any]], None],
+    message: str,
+    saved_run: Path,
+) -> None:
+    data = json.loads(saved_run.read_text())
+    change(data)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    assert main(["report", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"lab: error: {path}: ") and err.count("\n") == 1, err
+    assert message in err
+    with pytest.raises(ResultsError):
+        load(path)
+
+
+def test_a_truncated_results_file_is_called_truncated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], saved_run: Path
+) -> None:
+    text = saved_run.read_text()
+    path = tmp_path / "cut.json"
+    path.write_text(text[: len(text) // 2])
+    line = text[: len(text) // 2].count("\n") + 1
+    assert main(["report", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"lab: error: {path}: truncated JSON at line {line}\n"
+
+
+@pytest.fixture(scope="module")
+def saved_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small complete run: two cells with one sample each."""
+    folder = tmp_path_factory.mktemp("saved")
+    path = folder / "run.json"
+    result = LabProcess(folder).run(
+        "matrix", "--tasks", "io", "--runners", "threads", "--workers", "2", "--fast",
+        "--sleep", "0.01", "--jobs", "2", "-q", "--json", str(path),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def test_a_dead_labs_leftovers_are_removed_by_the_next_run(lab_process: LabProcess) -> None:
+    """What a lab killed with its watcher left in the temporary folder goes; what a running
+    lab owns stays."""
+    dead = subprocess.Popen(["true"])
+    dead.wait(timeout=10)
+    dead_cell = lab_process.tmp / f"lab-cell-{dead.pid}-x1y2"
+    dead_cell.mkdir()
+    (dead_cell / "spec.json").write_text("{}")
+    (lab_process.tmp / f"lab-guard-{dead.pid}.json").write_text("{}")
+    alive = lab_process.tmp / f"lab-cell-{os.getpid()}-a1b2"
+    alive.mkdir()
+    result = lab_process.run("matrix", *SMALL_IO)
+    assert result.returncode == 0, result.stderr
+    assert lab_process.left_files() == [alive.name]
+
+
+def test_a_runner_that_runs_jobs_it_does_not_report_is_caught(
+    lab_process: LabProcess, tmp_path: Path
+) -> None:
+    """Its records check out one by one; the CPU its processes used does not add up."""
+    path = tmp_path / "r.json"
+    result = lab_process.run(
+        "matrix", "-p", "lab_test_plugins", "--tasks", "cpu", "--runners",
+        "quietly-twice,threads", "--count", "3000000", "--jobs", "2", "--workers", "2",
+        "--fast", "-q", "--json", str(path),
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    statuses = {a.cell.runner: a.status for a in analyse(load(path)).cells}
+    lying = statuses.pop("quietly-twice")
+    assert lying.kind is Kind.ERROR
+    assert lying.detail.startswith("the run's processes used ")
+    assert "its jobs' records account for" in lying.detail
+    assert all(s.kind in (Kind.OK, Kind.UNSTABLE) for s in statuses.values()), statuses
