@@ -132,10 +132,26 @@ def test_blocked_names_are_not_loaded() -> None:
     assert "processes" in catalog.runners.items
 
 
-def test_autoload_can_be_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_autoload_off_skips_third_party_plugins_only(
+    monkeypatch: pytest.MonkeyPatch,
+    install: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Like pytest's variable, LAB_DISABLE_PLUGIN_AUTOLOAD stops third-party entry points: the
+    built-in plugins load unless blocked, and ``-p`` modules load."""
+    install("lab-extra", "extra", RUNNER_SOURCE.format(name="extra"))
+    assert "extra" in load_catalog()[0].runners.items
     monkeypatch.setenv(AUTOLOAD_ENV, "1")
-    catalog, _, _ = load_catalog(PluginOptions.from_args(["lab_plugins.threads"]))
-    assert catalog.runners.names() == ["threads"]
+    catalog, _, pm = load_catalog(PluginOptions.from_args(["no:threads", "lab_shadow_threads"]))
+    assert not pm.has_plugin("extra") and "extra" not in catalog.runners.items
+    assert {name for name, _ in pm.list_name_plugin()} >= BUILTIN_PLUGINS - {"threads"}
+    assert catalog.runners.get("threads").description.startswith("threads, from a plugin")
+    assert load_catalog(PluginOptions(autoload=False))[0].runners.names() == (
+        load_catalog(PluginOptions(autoload=True, blocked=("extra",)))[0].runners.names()
+    )
+    assert main(["list"]) == 0
+    runners = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert "processes" in runners and "extra" not in runners
 
 
 def test_an_inline_plugin_registers_a_runner() -> None:
@@ -226,10 +242,13 @@ def test_a_hook_with_unknown_arguments_is_named(install: Callable[..., None]) ->
 
 
 def test_a_duplicate_runner_name_names_both_plugins(
-    install: Callable[..., None], capsys: pytest.CaptureFixture[str]
+    install: Callable[..., None],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The listings still work and show the conflict; a measuring command and any use of the
     name are one-line errors naming both plugins; blocking one plugin resolves it."""
+    monkeypatch.setenv("COLUMNS", "400")  # the listings' text unwrapped
     install("lab-evil", "evil", RUNNER_SOURCE.format(name="threads"))
     catalog, _, _ = load_catalog()
     with pytest.raises(PluginError) as raised:
@@ -321,7 +340,7 @@ def test_hook_lab_register_runners() -> None:
         def lab_register_runners(self, register: Callable[[Runner], None]) -> None:
             register(_Inline())
 
-    catalog, report, _ = load_catalog(PluginOptions(autoload=False), [Plugin()])
+    catalog, report, _ = load_catalog(PluginOptions(autoload=False, builtins=False), [Plugin()])
     assert catalog.runners.names() == ["inline-by-hook"]
     assert catalog.tasks.names() == []
     assert report.warnings == []
@@ -342,7 +361,7 @@ def test_hook_lab_register_tasks() -> None:
         def lab_register_tasks(self, register: Callable[[lab.Task], None]) -> None:
             register(task)
 
-    catalog, report, _ = load_catalog(PluginOptions(autoload=False), [Plugin()])
+    catalog, report, _ = load_catalog(PluginOptions(autoload=False, builtins=False), [Plugin()])
     assert catalog.tasks.items == {"by-hook": task}
     assert catalog.runners.names() == []
     assert report.warnings == []

@@ -1,7 +1,9 @@
 """Building the plugin manager: blocked names, entry points, ``-p`` modules, then checks.
 
 Nothing is loaded at import time; every caller (the CLI, a cell's worker, a test) builds its
-own manager with :func:`get_plugin_manager`.
+own manager with :func:`get_plugin_manager`. ``LAB_DISABLE_PLUGIN_AUTOLOAD`` stops the
+third-party entry points only, as pytest's variable does: the built-in plugins (this
+distribution's own entry points) always load unless blocked.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import os
+import re
 import sys
 import types
 from dataclasses import dataclass, field
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 ENTRY_POINT_GROUP = "lab"
+#: The distribution whose entry points are the built-in plugins.
+BUILTIN_DISTRIBUTION = "concurrency-lab"
 AUTOLOAD_ENV = "LAB_DISABLE_PLUGIN_AUTOLOAD"
 TRACE_ENV = "LAB_TRACE_PLUGINS"
 
@@ -36,21 +41,31 @@ class PluginOptions:
     :param blocked: plugin names not to load (``-p no:NAME``).
     :param modules: modules to import and register (``-p MODULE``).
     :param strict: a plugin that fails to load is fatal instead of a warning.
-    :param autoload: load entry points; ``None`` reads ``LAB_DISABLE_PLUGIN_AUTOLOAD``.
+    :param autoload: load third-party entry points; ``None``: unless
+        ``LAB_DISABLE_PLUGIN_AUTOLOAD`` is set.
+    :param builtins: load the built-in plugins; ``False`` only for a test that wants nothing
+        but its own plugins.
     """
 
     blocked: tuple[str, ...] = ()
     modules: tuple[str, ...] = ()
     strict: bool = False
     autoload: bool | None = None
+    builtins: bool = True
 
     @classmethod
     def from_args(cls, plugin_args: Iterable[str], strict: bool = False) -> PluginOptions:
+        """The options ``-p`` gave; an empty name is a :class:`UsageError`."""
+        plugin_args = list(plugin_args)
+        for argument in plugin_args:
+            if not argument.removeprefix("no:").strip():
+                raise UsageError(f"-p needs a plugin name, not {argument!r}")
         blocked = tuple(a[3:] for a in plugin_args if a.startswith("no:"))
         modules = tuple(a for a in plugin_args if not a.startswith("no:"))
         return cls(blocked=blocked, modules=modules, strict=strict)
 
     def should_autoload(self) -> bool:
+        """Whether third-party entry points load (the built-in ones do unless blocked)."""
         if self.autoload is not None:
             return self.autoload
         return not os.environ.get(AUTOLOAD_ENV)
@@ -73,9 +88,10 @@ def get_plugin_manager(
 ) -> tuple[pluggy.PluginManager, LoadReport]:
     """A manager with the lab's hookspecs and every plugin loaded, plus what loading said.
 
-    Order: blocked names, entry points of group ``lab`` (unless autoload is off), ``plugins``
-    given as objects (tests), ``-p`` modules, then a check for hooks that no spec knows.
-    A plugin that fails is skipped with a warning, or raises :class:`PluginError` when strict.
+    Order: blocked names, entry points of group ``lab`` (the built-in ones always, third-party
+    ones unless autoload is off), ``plugins`` given as objects (tests), ``-p`` modules, then a
+    check for hooks that no spec knows. A plugin that fails is skipped with a warning, or
+    raises :class:`PluginError` when strict.
     """
     options = options or PluginOptions()
     pm = pluggy.PluginManager(PROJECT_NAME)
@@ -86,9 +102,12 @@ def get_plugin_manager(
     report = LoadReport()
     for name in options.blocked:
         pm.set_blocked(name)
-    if options.should_autoload():
+    autoload = options.should_autoload()
+    if autoload or options.builtins:
         for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             if pm.is_blocked(entry_point.name) or pm.has_plugin(entry_point.name):
+                continue
+            if not (options.builtins if is_builtin(entry_point) else autoload):
                 continue
             dist = entry_point.dist
             if dist is not None:
@@ -101,6 +120,12 @@ def get_plugin_manager(
             _load(pm, report, options, module_name, lambda m=module_name: _import(m))
     _drop_plugins_with_unknown_hooks(pm, report, options)
     return pm, report
+
+
+def is_builtin(entry_point: importlib.metadata.EntryPoint) -> bool:
+    """Whether ``entry_point`` is one of the built-in plugins: it comes with this project."""
+    dist = entry_point.dist
+    return dist is not None and re.sub(r"[-_.]+", "-", dist.name).lower() == BUILTIN_DISTRIBUTION
 
 
 def _import(reference: str) -> object:

@@ -141,7 +141,8 @@ def measure_once(cell: Cell, settings: Settings, task: Task, keep: bool = True) 
         return None
     found = validate.problems(measurement, cell.jobs, cell.layout, task, cell.size)
     if found:
-        more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
+        extra = len(found) - 1
+        more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
         cell.failure = status.error(f"{found[0]}{more}")
         return None
     if not keep:
