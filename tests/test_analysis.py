@@ -176,7 +176,7 @@ def test_memory_per_worker_is_never_negative_and_says_when_it_is_within_the_nois
     assert not text.startswith("-")
     if estimate.value <= estimate.resolution:
         assert text.startswith("≤ ")
-    row = render_task(analyse(results([base, more], repeat=len(peaks))), "cpu", "simple")
+    row = render_task(analyse(results([base, more], repeat=len(peaks))), "cpu", "simple", wide=True)
     assert f"  {text}  " in row.splitlines()[-1]
 
 

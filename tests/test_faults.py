@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -206,3 +207,63 @@ def test_a_runner_that_runs_jobs_it_does_not_report_is_caught(
     assert lying.detail.startswith("the run's processes used ")
     assert "its jobs' records account for" in lying.detail
     assert all(s.kind in (Kind.OK, Kind.UNSTABLE) for s in statuses.values()), statuses
+
+
+def test_a_disk_full_from_the_start_leaves_no_empty_journal(
+    lab_process: LabProcess, tmp_path: Path
+) -> None:
+    result = lab_process.run(
+        "matrix", *SMALL_IO, "--json", str(tmp_path / "r.json"), file_size_limit=100
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "the tables above are all that was kept" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lab.lock", "t"]
+
+
+def test_ctrl_c_before_the_first_run_ends_leaves_no_file(
+    lab_process: LabProcess, tmp_path: Path
+) -> None:
+    """Calibration is over, the first cell hangs: nothing was measured, nothing is written."""
+    path = tmp_path / "run.json"
+    process = lab_process.start(
+        "matrix", "-p", "lab_test_plugins", "--tasks", "hang", "--runners", "single",
+        "--timeout", "60", "--fast", "--json", str(path),
+    )  # fmt: skip
+    lab_process.wait_until_hanging()
+    process.send_signal(signal.SIGINT)
+    result = lab_process.finish(process, timeout=30)
+    assert result.returncode == 130
+    assert result.stderr.splitlines()[-1] == "lab: interrupted before anything was measured"
+    assert list(tmp_path.glob("run.json*")) == []
+    assert lab_process.leftovers() == []
+
+
+def test_save_adds_its_files_to_those_json_and_plot_name(
+    lab_process: LabProcess, tmp_path: Path
+) -> None:
+    result = lab_process.run(
+        "matrix", *SMALL_IO, "--runners", "threads", "--workers", "2", "--json",
+        str(tmp_path / "a.json"), "--save", str(tmp_path / "saved"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "a.json").exists()
+    assert len(list((tmp_path / "saved").glob("lab-*.json"))) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-p", ""], "-p needs a plugin name, not ''"),
+        (["-p", "no:"], "-p needs a plugin name, not 'no:'"),
+        (["--tasks", "io", "--count", "abc"], "--count: cpu count must be a number, not 'abc'"),
+        (["--tasks", "cpu", "--sleep", ""], "--sleep: io seconds must be a number"),
+        (["--jobs", ""], "--jobs must be a whole number, not ''"),
+        (["--warmups", "x"], "--warmups must be a whole number, not 'x'"),
+    ],
+)
+def test_option_values_name_their_option(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert main(["matrix", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lab: error: ") and err.count("\n") == 1 and message in err, err

@@ -18,15 +18,32 @@ TINY = ["--count", "20000", "--sleep", "0.05", "--fast", "--jobs", "2", "--worke
 
 
 def rows(out: str) -> dict[tuple[str, str], str]:
-    """(task, runner) -> the status column of each table row."""
-    found = {}
-    task = ""
+    """(task, runner) -> each table row as printed, with its status in full: a status that
+    did not fit is its kind and a numbered note below the table, and the cells that do not
+    apply are one ``n/a on RUNNERS: why`` line."""
+    found: dict[tuple[str, str], str] = {}
+    notes: dict[tuple[str, str], str] = {}
+    task, last = "", None
     for line in out.splitlines():
+        if line.startswith("  ") and last is not None:  # a wrapped note, continued
+            notes[last] += " " + line.strip()
+            continue
+        last = None
         if match := re.match(r"^(\w[\w-]*): ", line):
             task = match[1]
-        parts = line.split()
-        if task and len(parts) > 3 and parts[1].replace("x", "").isdigit() and parts[2].isdigit():
-            found[(task, parts[0])] = line
+        elif match := re.match(r"^n/a on ([\w, -]+): (.*)$", line):
+            for runner in match[1].split(", "):
+                found[(task, runner)] = f"{runner} n/a: {match[2]}"
+        elif match := re.match(r"^(\[\d+\]) \S+ \S+: (.*)$", line):
+            last = (task, match[1])
+            notes[last] = match[2]
+        else:
+            parts = line.split()
+            if task and len(parts) > 3 and re.fullmatch(r"\d+(x\d+)?", parts[1]):
+                found[(task, parts[0])] = line
+    for (task, runner), line in found.items():
+        if (marker := re.search(r"\w+ (\[\d+\])$", line)) and (task, marker[1]) in notes:
+            found[(task, runner)] = line[: marker.start()] + notes[(task, marker[1])]
     return found
 
 

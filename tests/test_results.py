@@ -289,7 +289,7 @@ def test_a_sweep_compares_level_by_level_and_writes_its_own_tables() -> None:
     assert [(m.before.jobs, m.after.jobs) for m in found.matches] == [(3, 3), (4, 4)]
     assert found.different == []
     markdown = to_markdown(run)
-    assert "| level " in markdown and "wake-up p50 ms" in markdown
+    assert "level |" in markdown and "wake-up p50 ms" in markdown
     assert "Threads or processes?" not in markdown
     rows = list(csv.DictReader(io.StringIO(to_csv(run))))
     assert [float(r["overhead_s"]) for r in rows] == [0.0, 0.0]

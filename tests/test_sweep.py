@@ -20,9 +20,15 @@ RUNNERS = "asyncio,uvloop,anyio-trio,thread-per-job,threads,threads-in-processes
 
 
 def rows(out: str) -> dict[tuple[int, str], str]:
+    """(level, runner) -> the row of the sweep's table."""
     found = {}
+    in_table = False
     for line in out.splitlines():
-        if match := re.match(r"^([\d,]+)\s+([\w-]+)\s", line):
+        if re.match(r"^\s*level\s+runner\s", line):
+            in_table = True
+        elif not line.strip():
+            in_table = False
+        elif in_table and (match := re.match(r"^\s*([\d,]+)\s+([\w-]+)\s", line)):
             found[int(match[1].replace(",", "")), match[2]] = line
     return found
 
@@ -32,7 +38,7 @@ def test_a_small_sweep_measures_every_level_and_runner(
 ) -> None:
     result = lab_process.run(
         "sweep", "--levels", "1,8", "--size", "0.05", "--runners", RUNNERS, "--repeat", "2",
-        "-q", "--json", str(tmp_path / "sweep.json"), "--plot", str(tmp_path / "plots"),
+        "-q", "--json", str(tmp_path / "sweep.json"), "--plot", str(tmp_path / "plots"), "--wide",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     table = rows(result.stdout)
@@ -51,7 +57,7 @@ def test_a_small_sweep_measures_every_level_and_runner(
     cell = next(c for c in saved.cells if c.runner == "threads" and c.jobs == 8)
     assert cell.layout.concurrency == 8 and len(cell.samples) == 2
     assert (tmp_path / "plots" / "sweep-io.png").read_bytes().startswith(b"\x89PNG")
-    assert main(["report", str(tmp_path / "sweep.json")]) == 0
+    assert main(["report", "--wide", str(tmp_path / "sweep.json")]) == 0
     assert capsys.readouterr().out.split("\n", 2)[2] == result.stdout.split("\n", 2)[2]
 
 

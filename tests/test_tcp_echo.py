@@ -138,7 +138,7 @@ def statuses(out: str) -> dict[str, str]:
     """runner -> its table row, for the rows of the matrix."""
     found = {}
     for line in out.splitlines():
-        if re.match(r"^[\w-]+\s+\d+\s+\d+\s", line):
+        if re.match(r"^[\w-]+\s+\d+(x\d+)?\s+\d+\s", line):
             found[line.split()[0]] = line
     return found
 
@@ -146,7 +146,7 @@ def statuses(out: str) -> dict[str, str]:
 def test_the_matrix_runs_the_task_on_every_io_runner(lab_process: LabProcess) -> None:
     result = lab_process.run(
         "matrix", "--tasks", "tcp", "--runners", ",".join(RUNNERS),
-        "--workers", "4", "--jobs", "8", "--fast", "-q",
+        "--workers", "4", "--jobs", "8", "--fast", "-q", "--wide",
         timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

@@ -16,6 +16,8 @@ from lab.errors import LabError, Terminated, UsageError, exit_code_of
 from lab.host.listing import catalog_listing, plugin_listing
 from lab.host.manager import PluginOptions, plugin_reference
 from lab.host.registry import load_catalog
+from lab.plan.profiles import DEFAULT_PROFILE, PROFILES
+from lab.report.fit import terminal_width, wrap_lines
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -75,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("results", metavar="RESULTS.json")
     cli_options.add_tablefmt_argument(report)
+    cli_options.add_wide_argument(report)
     cli_options.add_output_arguments(report)
     comparison = commands.add_parser(
         "compare",
@@ -123,7 +126,10 @@ def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> i
         for conflict in catalog.conflicts():
             print(f"lab: warning: {conflict}", file=sys.stderr)
         if args.command == "list":
-            print(catalog_listing(catalog))
+            width = terminal_width()
+            default = PROFILES[DEFAULT_PROFILE]
+            print(catalog_listing(catalog, width))
+            print("\n" + wrap_lines(f"lab matrix runs {default.summary()}", width))
             return 0
         if args.command == "sweep":
             return sweep_command.run(args, catalog, options)

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING
 from lab.cli import options, pythons, session
 from lab.errors import UsageError
 from lab.plan import limits, matrix
-from lab.plan.profiles import PRESETS, Profile, get_profile, in_table_order
+from lab.plan.profiles import (
+    DEFAULT_PROFILE,
+    PRESETS,
+    PROFILES,
+    Profile,
+    get_profile,
+    in_table_order,
+)
 from lab.report.outputs import Outputs
 from lab.results import metadata
 from lab.results.model import MATRIX, Results, TaskInfo
@@ -36,16 +43,35 @@ SECONDS = "seconds"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``lab matrix``."""
-    parser.add_argument("--profile", default="quick", help="preset: quick or seed (default: quick)")
-    parser.add_argument("--tasks", help="comma-separated task names (default: all)")
+    default = PROFILES[DEFAULT_PROFILE]
+    parser.add_argument(
+        "--profile",
+        default=DEFAULT_PROFILE,
+        help="; ".join(f"{p.name}: {p.summary()}" for p in PROFILES.values())
+        + f" (default: {DEFAULT_PROFILE})",
+    )
+    parser.add_argument(
+        "--tasks",
+        help="comma-separated task names (default: "
+        + (", ".join(default.tasks) if default.tasks else "every task")
+        + ")",
+    )
     parser.add_argument(
         "--runners",
-        help="comma-separated runner names (default: all; the baseline is always added)",
+        help="comma-separated runner names (default: "
+        + (", ".join(default.runners) if default.runners else "every runner")
+        + "; the baseline is always added)",
     )
     parser.add_argument(
-        "--workers", help="comma-separated worker settings: N or PxT (default: usable CPUs)"
+        "--workers",
+        help="comma-separated worker settings: N or PxT (default: "
+        + (", ".join(default.workers) if default.workers else "the usable CPUs")
+        + ")",
     )
-    parser.add_argument("--jobs", help="jobs a cell (default: 2 x the largest workers)")
+    parser.add_argument(
+        "--jobs",
+        help=f"jobs a cell (default: {default.jobs or '2 x the largest workers'})",
+    )
     rigour = parser.add_mutually_exclusive_group()
     for name, preset in PRESETS.items():
         rigour.add_argument(
@@ -55,9 +81,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             const=name,
             help=f"{preset.warmups} warm-up and {preset.repeat} measured runs a cell",
         )
-    parser.add_argument("--repeat", help="measured runs of each cell (default: 3)")
-    parser.add_argument("--warmups", help="runs of each cell before measuring (default: 1)")
-    parser.add_argument("--timeout", help="seconds one run of a cell may take before it is killed")
+    parser.add_argument("--repeat", help=f"measured runs of each cell (default: {default.repeat})")
+    parser.add_argument(
+        "--warmups", help=f"runs of each cell before measuring (default: {default.warmups})"
+    )
+    parser.add_argument(
+        "--timeout",
+        help="seconds one run of a cell may take before it is killed"
+        f" (default: {default.timeout:g})",
+    )
     parser.add_argument(
         "--count", help=f"the size of every task sized by a {COUNT} (cpu; default: calibrated)"
     )
@@ -73,6 +105,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     pythons.add_argument(parser)
     options.add_start_method_argument(parser)
     options.add_tablefmt_argument(parser)
+    options.add_wide_argument(parser)
     parser.add_argument("--trace", action="store_true", help="print each job's start and finish")
     parser.add_argument("--allow-large", action="store_true", help="go past the soft size limits")
     options.add_output_arguments(parser)
@@ -115,16 +148,16 @@ def resolve(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) 
             limits.check_layout(
                 runner.name, str(setting), runner.layout(setting), cpus, args.allow_large
             )
-    jobs = options.positive_int(args.jobs, "jobs") if args.jobs is not None else profile.jobs
+    jobs = options.positive_int(args.jobs, "--jobs") if args.jobs is not None else profile.jobs
     jobs = jobs or 2 * max(w.total for w in workers)
     limits.check_jobs(jobs, args.allow_large)
     warmups, repeat = _rounds(args, profile)
     timeout = profile.timeout
     if args.timeout is not None:
-        timeout = options.positive_float(args.timeout, "timeout")
+        timeout = options.positive_float(args.timeout, "--timeout")
     tablefmt = options.check_tablefmt(args.tablefmt)
     start_method = options.check_start_method(args.start_method)
-    job_time = options.positive_float(args.job_time, "job time")
+    job_time = options.positive_float(args.job_time, "--job-time")
     given_sizes = _given_sizes(args, catalog, tasks)
     outputs = Outputs.from_args(args)
     interpreters, worker_pythons = pythons.resolve(args.python, args.quiet)
@@ -144,6 +177,7 @@ def resolve(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) 
             outputs=outputs,
             tablefmt=tablefmt,
             quiet=args.quiet,
+            wide=args.wide,
         ),
     )
 
@@ -217,9 +251,9 @@ def _rounds(args: argparse.Namespace, profile: Profile) -> tuple[int, int]:
     warmups = preset.warmups if preset else profile.warmups
     repeat = preset.repeat if preset else profile.repeat
     if args.warmups is not None:
-        warmups = options.positive_int(args.warmups, "warmups", minimum=0)
+        warmups = options.positive_int(args.warmups, "--warmups", minimum=0)
     if args.repeat is not None:
-        repeat = options.positive_int(args.repeat, "repeat")
+        repeat = options.positive_int(args.repeat, "--repeat")
     if repeat > limits.MAX_REPEAT or warmups > limits.MAX_REPEAT:
         raise UsageError(f"repeat and warmups must be at most {limits.MAX_REPEAT}")
     return warmups, repeat
@@ -230,6 +264,13 @@ def _given_sizes(
 ) -> dict[str, int | float]:
     """The sizes the options give: ``--size TASK=SIZE``, and ``--count`` and ``--sleep`` for
     every chosen task whose size is a count or in seconds."""
+    for value, option, unit in ((args.count, "--count", COUNT), (args.sleep, "--sleep", SECONDS)):
+        sizer = next((t for t in catalog.tasks.items.values() if t.size.name == unit), None)
+        if value is not None and sizer is not None:  # checked even when no chosen task uses it
+            try:
+                sizer.size.parse(value, task=sizer.name, allow_large=args.allow_large)
+            except UsageError as exc:
+                raise UsageError(f"{option}: {exc}") from None
     written: dict[str, str] = {}
     for task in tasks:
         if args.count is not None and task.size.name == COUNT:

@@ -33,6 +33,14 @@ def add_tablefmt_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_wide_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wide",
+        action="store_true",
+        help="every column of the tables, whatever the terminal's width",
+    )
+
+
 def add_start_method_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--start-method",

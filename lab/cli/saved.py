@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from lab.cli import options
 from lab.errors import UsageError
 from lab.report.compare import compare
+from lab.report.fit import terminal_width
 from lab.report.outputs import Outputs
 from lab.report.text import render
 from lab.results.journal import load
@@ -24,7 +25,7 @@ def report(args: argparse.Namespace) -> int:
     options.check_tablefmt(args.tablefmt)
     results = load(Path(args.results))
     outputs = Outputs.from_args(args)
-    print(render(results, args.tablefmt))
+    print(render(results, args.tablefmt, terminal_width(), args.wide))
     written = outputs.write(results, with_json=True)
     for line in written.lines:
         print(line, file=sys.stderr)

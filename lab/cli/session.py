@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lab.errors import exit_code_of
-from lab.report.text import render_body, run_lines
+from lab.report.fit import terminal_width, wrap_lines
+from lab.report.text import header_lines, render_body, run_lines, warning_lines
 from lab.results import metadata
 from lab.run.lock import machine_lock
 from lab.run.rounds import run
@@ -36,6 +37,7 @@ class Measuring:
     outputs: Outputs
     tablefmt: str
     quiet: bool = False
+    wide: bool = False
 
 
 def measure(
@@ -45,32 +47,39 @@ def measure(
 ) -> int:
     """Measure what ``plan`` builds under the machine lock, print the report and write the
     files the options asked for; the exit code."""
+    width = terminal_width()
     with machine_lock():
         journal = command.outputs.journal()  # a file that cannot be written fails before the run
         try:
             facts = metadata.collect(command.settings.start_method)
-            print("\n".join(metadata.header(facts)), flush=True)
-            for warning in [*metadata.warnings(facts), *warnings(facts)]:
-                print(f"lab: warning: {warning}", file=sys.stderr)
+            said = [*metadata.warnings(facts), *warnings(facts)]
+            lines = [*header_lines(facts, width), *warning_lines(said)]
+            print(wrap_lines("\n".join(lines), width), flush=True)
             results, tasks = plan(facts)  # calibration, which may be interrupted
+            results.warnings = said
         except KeyboardInterrupt as stop:
             if journal is not None:
                 journal.discard()
             print("lab: interrupted before anything was measured", file=sys.stderr)
             return exit_code_of(stop)
         try:
-            print("\n".join(run_lines(results)), flush=True)
+            print(wrap_lines("\n".join(run_lines(results)), width), flush=True)
             interrupted = measure_rounds(results, command.settings, tasks, journal, command.quiet)
         finally:
             if journal is not None:
                 journal.close()
-        print("\n" + render_body(results, command.tablefmt), flush=True)
+        if interrupted is not None and not any(c.samples for c in results.cells):
+            if journal is not None:
+                journal.discard()
+            print("lab: interrupted before anything was measured", file=sys.stderr)
+            return exit_code_of(interrupted)
+        print("\n" + render_body(results, command.tablefmt, width, command.wide), flush=True)
         errors = [] if journal is None or journal.error is None else [journal.error]
         if journal is not None:
             failed = journal.finish(results)
             errors += [] if failed is None else [failed]
-            said = f"lab: error: {failed}" if failed else f"lab: wrote {journal.path}"
-            print(said, file=sys.stderr)
+            outcome = f"lab: error: {failed}" if failed else f"lab: wrote {journal.path}"
+            print(outcome, file=sys.stderr)
         written = command.outputs.write(results)
         for line in written.lines:
             print(line, file=sys.stderr)

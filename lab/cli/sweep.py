@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 DEFAULT_TASK = "io"
 DEFAULT_REPEAT = 3
+DEFAULT_WARMUPS = 0
 DEFAULT_TIMEOUT = 300.0
 #: The sweep's default size for a task sized in seconds: long enough to time, short enough
 #: for 10,000 waiters.
@@ -44,12 +45,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--size", help=f"the task's size (default: {DEFAULT_SECONDS:g} s for one in seconds)"
     )
     parser.add_argument("--allow-large", action="store_true", help="go past the soft limits")
-    parser.add_argument("--repeat", default=str(DEFAULT_REPEAT), help="measured runs a level")
-    parser.add_argument("--warmups", default="0", help="runs of each cell before measuring")
-    parser.add_argument("--timeout", default=str(DEFAULT_TIMEOUT), help="seconds one run may take")
+    parser.add_argument(
+        "--repeat",
+        default=str(DEFAULT_REPEAT),
+        help=f"measured runs a level (default: {DEFAULT_REPEAT})",
+    )
+    parser.add_argument(
+        "--warmups",
+        default=str(DEFAULT_WARMUPS),
+        help=f"runs of each cell before measuring (default: {DEFAULT_WARMUPS})",
+    )
+    parser.add_argument(
+        "--timeout",
+        default=str(DEFAULT_TIMEOUT),
+        help=f"seconds one run may take (default: {DEFAULT_TIMEOUT:g})",
+    )
     pythons.add_argument(parser)
     options.add_start_method_argument(parser)
     options.add_tablefmt_argument(parser)
+    options.add_wide_argument(parser)
     options.add_output_arguments(parser)
     parser.add_argument("--save", metavar="DIR", help="also write the run and its plots in DIR")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
@@ -74,9 +88,9 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> i
     outputs = Outputs.from_args(args)
     tablefmt = options.check_tablefmt(args.tablefmt)
     start_method = options.check_start_method(args.start_method)
-    repeat = options.positive_int(args.repeat, "repeat")
-    warmups = options.positive_int(args.warmups, "warmups", minimum=0)
-    timeout = options.positive_float(args.timeout, "timeout")
+    repeat = options.positive_int(args.repeat, "--repeat")
+    warmups = options.positive_int(args.warmups, "--warmups", minimum=0)
+    timeout = options.positive_float(args.timeout, "--timeout")
     cpus = metadata.usable_cpus()
     sweep.check(sweep.plan(task, runners, levels, size, cpus), task, args.allow_large)
     interpreters, worker_pythons = pythons.resolve(args.python, args.quiet)
@@ -85,7 +99,7 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> i
     rounds = (warmups, repeat, timeout)
     settings = Settings.of_command(rounds, start_method, plugins, worker_pythons)
     measuring = session.Measuring(
-        settings=settings, outputs=outputs, tablefmt=tablefmt, quiet=args.quiet
+        settings=settings, outputs=outputs, tablefmt=tablefmt, quiet=args.quiet, wide=args.wide
     )
 
     def plan(facts: Metadata) -> tuple[Results, Mapping[str, Task]]:

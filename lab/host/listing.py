@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 import tabulate
 
+from lab.host.manager import BUILTIN_DISTRIBUTION
 from lab.plan.profiles import in_table_order
+from lab.report.fit import Column, fit_table
 
 if TYPE_CHECKING:
     import pluggy
@@ -14,7 +16,6 @@ if TYPE_CHECKING:
     from lab.host.manager import LoadReport
     from lab.host.registry import Catalog, Registry
 
-BUILTIN_DISTRIBUTION = "concurrency-lab"
 #: The availability of a runner two plugins registered.
 CONFLICT = "no: registered by two plugins"
 
@@ -38,8 +39,8 @@ def plugin_listing(
                 name,
                 dist or "not installed (loaded with -p)",
                 ", ".join(hooks),
-                ", ".join(n for n, o in catalog.runners.owners.items() if o == owner),
-                ", ".join(n for n, o in catalog.tasks.owners.items() if o == owner),
+                ", ".join(_registered_by(catalog.runners, owner)),
+                ", ".join(_registered_by(catalog.tasks, owner)),
             ]
         )
     if not rows:
@@ -48,31 +49,45 @@ def plugin_listing(
     return "\n\n".join([tabulate.tabulate(rows, headers=headers), *_conflicts(catalog)])
 
 
-def catalog_listing(catalog: Catalog) -> str:
-    """``lab list``: every runner with its kind and whether it runs here, and every task."""
-    runners = [
-        [
-            r.name,
-            r.kind,
-            r.description,
-            _owners(catalog.runners, r.name),
-            CONFLICT if r.name in catalog.runners.conflicts else r.unavailable() or "yes",
-        ]
-        for r in in_table_order(list(catalog.runners.items.values()))
+def catalog_listing(catalog: Catalog, width: int | None = None) -> str:
+    """``lab list``: every runner with its kind and whether it runs here, and every task;
+    within ``width`` columns, the descriptions wrapped."""
+    runners = in_table_order(list(catalog.runners.items.values()))
+    tasks = list(catalog.tasks.items.values())
+    runner_columns = [
+        Column("runner", [r.name for r in runners]),
+        Column("kind", [r.kind for r in runners]),
+        Column("description", [r.description for r in runners], wrap=True),
+        Column("from", [_owners(catalog.runners, r.name) for r in runners], wrap=True),
+        Column(
+            "available",
+            [
+                CONFLICT if r.name in catalog.runners.conflicts else r.unavailable() or "yes"
+                for r in runners
+            ],
+            wrap=True,
+        ),
     ]
-    tasks = [
-        [t.name, t.bound, t.description, _owners(catalog.tasks, t.name), ", ".join(t.forms)]
-        for t in catalog.tasks.items.values()
+    task_columns = [
+        Column("task", [t.name for t in tasks]),
+        Column("bound", [t.bound for t in tasks]),
+        Column("description", [t.description for t in tasks], wrap=True),
+        Column("from", [_owners(catalog.tasks, t.name) for t in tasks], wrap=True),
+        Column("forms", [", ".join(t.forms) for t in tasks], wrap=True),
     ]
     return "\n\n".join(
         [
-            tabulate.tabulate(
-                runners, headers=("runner", "kind", "description", "from", "available")
-            ),
-            tabulate.tabulate(tasks, headers=("task", "bound", "description", "from", "forms")),
+            fit_table(runner_columns, width, "simple"),
+            fit_table(task_columns, width, "simple"),
             *_conflicts(catalog),
         ]
     )
+
+
+def _registered_by(registry: Registry[Any], owner: str) -> list[str]:
+    """The names ``owner`` registered, those it conflicts on included."""
+    names = [n for n, o in registry.owners.items() if o == owner]
+    return names + [n for n, owners in registry.conflicts.items() if owner in owners[1:]]
 
 
 def _owners(registry: Registry[Any], name: str) -> str:

@@ -27,6 +27,24 @@ class Profile:
     warmups: int = 0
     timeout: float = 60.0
 
+    def summary(self) -> str:
+        """What the profile runs, from its own fields (so ``--help`` cannot drift from it)."""
+        tasks = ", ".join(self.tasks) if self.tasks else "every task"
+        runners = ", ".join(self.runners) if self.runners else "every runner"
+        workers = ", ".join(self.workers) if self.workers else "the usable CPUs"
+        sizes = [
+            f"{task} {int(size):,}" if float(size).is_integer() else f"{task} {size:g}"
+            for task, size in self.sizes.items()
+        ]
+        jobs = f"{self.jobs} jobs a cell" if self.jobs else "2 jobs a worker"
+        runs = f"{self.repeat} measured run{'s' * (self.repeat > 1)}"
+        warm = f"{self.warmups} warm-up" if self.warmups else "no warm-up"
+        return (
+            f"{tasks} on {runners}, workers {workers}, {jobs}, "
+            + (f"sizes {', '.join(sizes)} (else calibrated), " if sizes else "")
+            + f"{runs}, {warm}: {self.description}"
+        )
+
 
 def in_table_order(runners: list[Runner]) -> list[Runner]:
     """``runners`` by kind, in :data:`lab.runner.KINDS` order (the baseline first, event loops
@@ -38,15 +56,15 @@ def in_table_order(runners: list[Runner]) -> list[Runner]:
 QUICK = Profile(
     name="quick",
     tasks=("cpu", "io", "echo"),
-    description="cpu, io and echo on every runner, workers = usable CPUs, jobs of about 0.2 s,"
-    " 3 measured runs (the calibration warms the machine up)",
+    description="what each way of running costs, in under a minute (the calibration warms the"
+    " machine up)",
     sizes={"io": 0.2},
 )
 
 
 SEED = Profile(
     name="seed",
-    description="the classic demo: countdown 200,000,000, sleep 10 s, 2 jobs, one run",
+    description="the classic demo",
     tasks=("cpu", "io"),
     runners=("single", "threads", "processes", "threads-in-processes", "asyncio"),
     workers=("2",),
@@ -57,6 +75,8 @@ SEED = Profile(
 )
 
 PROFILES = {profile.name: profile for profile in (QUICK, SEED)}
+#: What ``lab matrix`` runs without ``--profile``.
+DEFAULT_PROFILE = QUICK.name
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def to_markdown(results: Results) -> str:
     sweep = results.kind == SWEEP
     render, legend = (render_sweep_task, SWEEP_LEGEND) if sweep else (render_task, LEGEND)
     for task in results.tasks:
-        table = render(analysis, task.name, "github")
+        table = render(analysis, task.name, "github", None, True)
         parts.append(f"## {task.name}\n\n{task.description}\n\n{table}")
     if not sweep and len(results.interpreter_labels) > 1:
         legend += "\n" + INTERPRETER_LEGEND

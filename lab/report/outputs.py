@@ -8,6 +8,7 @@ other files are still written.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
 import time
@@ -29,12 +30,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Outputs:
-    """Where to write a run; ``save`` is a folder for a timestamped JSON file and its plots."""
+    """Where to write a run: ``json`` is written as the run goes (its journal), ``copies`` are
+    more JSON files written at the end, ``plots`` folders of plots (``--save`` adds one of each
+    to what ``--json`` and ``--plot`` name)."""
 
     json: Path | None = None
     csv: Path | None = None
     markdown: Path | None = None
-    plot: Path | None = None
+    plots: tuple[Path, ...] = ()
+    copies: tuple[Path, ...] = ()
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Outputs:
@@ -55,12 +59,16 @@ class Outputs:
         if plot is not None:
             check_folder(plot, "--plot")
         _check_distinct({**files, "--plot": plot})
-        json_path = files["--json"]
+        json_path, copies = files["--json"], tuple[Path, ...]()
+        plots = () if plot is None else (plot,)
         if save is not None:
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            json_path = json_path or save / f"lab-{stamp}.json"
-            plot = plot or save / f"lab-{stamp}-plots"
-        return cls(json_path, files["--csv"], files["--markdown"], plot)
+            if json_path is None:
+                json_path = save / f"lab-{stamp}.json"
+            else:
+                copies = (save / f"lab-{stamp}.json",)
+            plots = (*plots, save / f"lab-{stamp}-plots")
+        return cls(json_path, files["--csv"], files["--markdown"], plots, copies)
 
     def journal(self) -> Journal | None:
         return None if self.json is None else Journal(self.json)
@@ -71,21 +79,27 @@ class Outputs:
         from lab.report.exports import to_csv, to_markdown
 
         written = Written()
-        if with_json and self.json is not None:
-            written.attempt(self.json, lambda: write_file(self.json, results.to_json()))
-        if self.csv is not None:
-            written.attempt(self.csv, lambda: write_file(self.csv, to_csv(results)))
-        if self.markdown is not None:
-            written.attempt(self.markdown, lambda: write_file(self.markdown, to_markdown(results)))
-        if self.plot is not None:
-            written.attempt(self.plot, lambda: self._plots(results))
+        texts: list[tuple[Path, Callable[[], str]]] = [
+            *((path, results.to_json) for path in self.copies),
+            *([(self.json, results.to_json)] if with_json and self.json is not None else []),
+            *([(self.csv, lambda: to_csv(results))] if self.csv is not None else []),
+            *([(self.markdown, lambda: to_markdown(results))] if self.markdown else []),
+        ]
+        for path, text in texts:
+            written.attempt(path, functools.partial(_write_text, path, text))
+        for folder in self.plots:
+            written.attempt(folder, functools.partial(_write_plots, results, folder))
         return written
 
-    def _plots(self, results: Results) -> str:
-        from lab.report.plots import write_plots
 
-        assert self.plot is not None
-        return f"{len(write_plots(results, self.plot))} plots in {self.plot}"
+def _write_text(path: Path, text: Callable[[], str]) -> None:
+    write_file(path, text())
+
+
+def _write_plots(results: Results, folder: Path) -> str:
+    from lab.report.plots import write_plots
+
+    return f"{len(write_plots(results, folder))} plots in {folder}"
 
 
 @dataclass
@@ -104,9 +118,8 @@ class Written:
             self.lines.append(f"lab: wrote {what or path}")
 
 
-def write_file(path: Path | None, text: str) -> None:
+def write_file(path: Path, text: str) -> None:
     """Write ``text`` over ``path`` atomically; a :class:`ResultsError` says why not."""
-    assert path is not None
     try:
         write_atomically(path, text)
     except OSError as exc:

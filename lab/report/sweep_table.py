@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tabulate import tabulate
-
-from lab.report.table import gil_state
+from lab.report.fit import Column, fit_table, wrap_lines
+from lab.report.table import gil_state, not_applicable_lines
 from lab.report.units import MIB, blank, memory_estimate
 from lab.results.analysis import WAKE_UP_PERCENTILES
+from lab.results.status import Kind
 
 if TYPE_CHECKING:
     from lab.results.analysis import Analysis, CellAnalysis
@@ -38,27 +38,54 @@ the run's wall time · + per waiter: peak memory added per extra waiter, from th
 lowest level (≤: within the samples' spread)"""
 
 
-def render_sweep(analysis: Analysis, tablefmt: str) -> str:
+#: The order in which the sweep's columns give way to a narrow terminal (1 goes first);
+#: level, runner, jobs, the median wake-up, jobs/s and the status always stay.
+DROP_ORDER = {
+    "start-up s": 1,
+    "CPU s": 2,
+    "p90": 3,
+    "max": 4,
+    "+ per waiter": 5,
+    "overhead s": 6,
+    "peak MiB": 7,
+    "p99": 8,
+}
+
+
+def render_sweep(
+    analysis: Analysis, tablefmt: str, width: int | None = None, wide: bool = False
+) -> str:
     """One table per task, then the legend."""
     parts = [
-        f"{task.name}: {task.description}\n{render_sweep_task(analysis, task.name, tablefmt)}"
+        f"{task.name}: {task.description}\n"
+        + render_sweep_task(analysis, task.name, tablefmt, width, wide)
         for task in analysis.results.tasks
     ]
-    return "\n\n".join([*parts, LEGEND])
+    return "\n\n".join([*parts, wrap_lines(LEGEND, width)])
 
 
-def render_sweep_task(analysis: Analysis, task: str, tablefmt: str) -> str:
-    """The table of one task's sweep: a row per level and runner."""
+def render_sweep_task(
+    analysis: Analysis, task: str, tablefmt: str, width: int | None = None, wide: bool = False
+) -> str:
+    """The table of one task's sweep: a row per level and runner, within ``width`` unless
+    ``wide``; runners a task does not apply to are one line below it."""
     cells = analysis.task(task)
-    rows = [_row(cell) for cell in cells]
-    headers: tuple[str, ...] = HEADERS
+    measured = [a for a in cells if a.status.kind is not Kind.NOT_APPLICABLE]
+    rows = [_row(cell) for cell in measured]
+    columns = [
+        Column(header, [row[number] for row in rows], numeric=number != 1 and header != "status",
+               drop=DROP_ORDER.get(header), wrap=header == "status")
+        for number, header in enumerate(HEADERS)
+    ]  # fmt: skip
     if analysis.results.interpreters:
-        headers = ("python", "GIL", *HEADERS)
-        rows = [
-            [a.cell.interpreter, gil_state(a.cell), *row]
-            for a, row in zip(cells, rows, strict=True)
+        columns = [
+            Column("python", [a.cell.interpreter for a in measured]),
+            Column("GIL", [gil_state(a.cell) for a in measured], drop=len(DROP_ORDER) + 1),
+            *columns,
         ]
-    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+    table = fit_table(columns, None if wide else width, tablefmt) if measured else ""
+    below = wrap_lines("\n".join(not_applicable_lines(cells)), width)
+    return "\n".join(part for part in (table, below) if part)
 
 
 def _row(analysed: CellAnalysis) -> list[str]:

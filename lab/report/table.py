@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tabulate import tabulate
-
+from lab.report.fit import Column, fit_table, wrap_lines
 from lab.report.units import MIB, blank, memory_estimate, times
+from lab.results.status import Kind
+from lab.runner import PROCESSES_THREADS
 
 if TYPE_CHECKING:
-    from lab.results.analysis import Analysis, CellAnalysis
+    from collections.abc import Callable
+
+    from lab.results.analysis import Analysis, CellAnalysis, Figures
     from lab.results.model import Cell
 
 HEADERS = (
@@ -31,6 +34,15 @@ HEADERS = (
     "status",
 )
 
+#: A status longer than this becomes its kind and a numbered note below the table.
+STATUS_WIDTH = 24
+
+COMPACT_LEGEND = """\
+jobs s: first job start to last job end, median ± sd/mean (the whole run for tasks that move
+data) · speed-up: the baseline's jobs time / this one's, with its 95% interval · efficiency: for
+cpu, speed-up / the ideal speed-up here; for io, the ideal time / jobs time · peak: the process
+tree's peak memory · --wide adds start-up, wall, CPU, cores used, ideal and memory per worker"""
+
 LEGEND = """\
 start-up: starting the pool or loop · jobs: first job start to last job end, median (the whole
 run for tasks that move data: echo, tcp)
@@ -47,7 +59,6 @@ efficiency: for cpu, speed-up / ideal; for io, the ideal time / jobs time
 #: against the reference interpreter's baseline, after the speed-up's interval.
 INTERPRETER_HEADERS = ("python", "GIL")
 VS_REFERENCE_HEADER = "vs ref"
-VS_REFERENCE_AT = HEADERS.index("95% CI") + 1
 
 INTERPRETER_LEGEND = """\
 python: the interpreter (the first is the reference) · GIL: as the cell's workers measured it
@@ -55,23 +66,138 @@ vs ref: the reference interpreter's baseline jobs time / this one's: the fastest
   the highest"""
 
 
-def render_task(analysis: Analysis, task: str, tablefmt: str) -> str:
-    """The table of one task's cells."""
-    metric = analysis.results.metadata.memory_metric
-    headers = [h.format(metric=metric) for h in HEADERS]
-    rows = [_row(cell) for cell in analysis.task(task)]
+def render_task(
+    analysis: Analysis, task: str, tablefmt: str, width: int | None = None, wide: bool = False
+) -> str:
+    """The table of one task's cells: by default the columns that answer the question, within
+    ``width``, long statuses as numbered notes below; ``wide``: every column. Cells that do
+    not apply are one line below the table either way."""
     cells = analysis.task(task)
-    if len(analysis.results.interpreter_labels) > 1:
-        headers.insert(VS_REFERENCE_AT, VS_REFERENCE_HEADER)
-        at = VS_REFERENCE_AT
-        rows = [[*row[:at], _vs(a), *row[at:]] for a, row in zip(cells, rows, strict=True)]
-    if analysis.results.interpreters:
-        headers = [*INTERPRETER_HEADERS, *headers]
-        rows = [
-            [a.cell.interpreter, gil_state(a.cell), *row]
-            for a, row in zip(cells, rows, strict=True)
-        ]
-    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+    measured = [a for a in cells if a.status.kind is not Kind.NOT_APPLICABLE]
+    interpreters = len(analysis.results.interpreter_labels) > 1
+    if wide:
+        columns, notes = _wide_columns(analysis, measured, interpreters), list[str]()
+    else:
+        columns, notes = _compact_columns(analysis, measured, interpreters)
+    table = fit_table(columns, None if wide else width, tablefmt) if measured else ""
+    below = wrap_lines("\n".join([*notes, *not_applicable_lines(cells)]), width)
+    return "\n".join(part for part in (table, below) if part)
+
+
+def not_applicable_lines(cells: list[CellAnalysis]) -> list[str]:
+    """One line per reason a task's cells do not apply, naming their runners."""
+    reasons: dict[str, list[str]] = {}
+    for analysed in cells:
+        if analysed.status.kind is Kind.NOT_APPLICABLE:
+            runners = reasons.setdefault(analysed.status.detail, [])
+            if analysed.cell.runner not in runners:
+                runners.append(analysed.cell.runner)
+    return [f"n/a on {', '.join(runners)}: {reason}" for reason, runners in reasons.items()]
+
+
+def workers_text(cell: Cell) -> str:
+    """The worker setting as the cell ran it: ``PxT`` for processes of threads."""
+    if cell.kind == PROCESSES_THREADS:
+        return f"{cell.layout.processes}x{cell.layout.threads}"
+    return cell.workers
+
+
+def _compact_columns(
+    analysis: Analysis, cells: list[CellAnalysis], interpreters: bool
+) -> tuple[list[Column], list[str]]:
+    metric = analysis.results.metadata.memory_metric
+    statuses, notes = _short_statuses(cells)
+    figures = [a.figures for a in cells]
+    columns = _interpreter_columns(analysis, cells)
+    columns += [
+        Column("runner", [a.cell.runner for a in cells]),
+        Column("workers", [workers_text(a.cell) for a in cells]),
+        Column("jobs s", [_jobs_with_spread(f) for f in figures], numeric=True),
+        Column("speed-up", [_figure(f, lambda f: times(f.speedup)) for f in figures], True),
+        Column("95% CI", [_figure(f, _interval) for f in figures], numeric=True, drop=3),
+    ]
+    if interpreters:
+        columns.append(Column(VS_REFERENCE_HEADER, [_vs(a) for a in cells], numeric=True))
+    columns += [
+        Column(
+            "efficiency",
+            [_figure(f, lambda f: blank(f.efficiency, ".0%")) for f in figures],
+            numeric=True,
+            drop=1,
+        ),
+        Column(
+            f"peak {metric} MiB",
+            [_figure(f, lambda f: f"{f.peak_memory / MIB:.1f}") for f in figures],
+            numeric=True,
+            drop=2,
+        ),
+        Column("status", statuses),
+    ]
+    return columns, notes
+
+
+def _wide_columns(
+    analysis: Analysis, cells: list[CellAnalysis], interpreters: bool
+) -> list[Column]:
+    metric = analysis.results.metadata.memory_metric
+    rows = [_row(a) for a in cells]
+    columns = _interpreter_columns(analysis, cells)
+    for number, header in enumerate(HEADERS):
+        values = [row[number] for row in rows]
+        columns.append(Column(header.format(metric=metric), values, numeric=number >= 2))
+        if interpreters and header == "95% CI":
+            columns.append(Column(VS_REFERENCE_HEADER, [_vs(a) for a in cells], numeric=True))
+    columns[-1] = Column(columns[-1].header, columns[-1].values)  # the status reads as text
+    return columns
+
+
+def _interpreter_columns(analysis: Analysis, cells: list[CellAnalysis]) -> list[Column]:
+    if not analysis.results.interpreters:
+        return []
+    return [
+        Column(INTERPRETER_HEADERS[0], [a.cell.interpreter for a in cells]),
+        Column(INTERPRETER_HEADERS[1], [gil_state(a.cell) for a in cells], drop=4),
+    ]
+
+
+def _short_statuses(cells: list[CellAnalysis]) -> tuple[list[str], list[str]]:
+    """Each status as it fits a narrow column, and a numbered note for each that does not."""
+    shown: list[str] = []
+    notes: list[str] = []
+    for analysed in cells:
+        text = str(analysed.status)
+        if len(text) <= STATUS_WIDTH:
+            shown.append(text)
+            continue
+        notes.append(
+            f"[{len(notes) + 1}] {analysed.cell.runner} {workers_text(analysed.cell)}"
+            + (f" on {analysed.cell.interpreter}" if analysed.cell.interpreter else "")
+            + f": {text}"
+        )
+        shown.append(f"{analysed.status.kind.value} [{len(notes)}]")
+    return shown, notes
+
+
+def _jobs_with_spread(found: Figures | None) -> str:
+    if found is None:
+        return ""
+    if found.jobs.count < 2:
+        return f"{found.jobs.median:.3f}"
+    spread = found.jobs.variation
+    return (
+        f"{found.jobs.median:.3f} ±{spread:.0%}"
+        if spread >= 0.01
+        else (f"{found.jobs.median:.3f} ±{spread:.1%}")
+    )
+
+
+def _interval(found: Figures) -> str:
+    interval = found.interval
+    return "" if interval is None else f"{interval.low:.2f}-{interval.high:.2f}"
+
+
+def _figure(found: Figures | None, show: Callable[[Figures], str]) -> str:
+    return "" if found is None else show(found)
 
 
 def gil_state(cell: Cell) -> str:
@@ -89,7 +215,7 @@ def _vs(analysed: CellAnalysis) -> str:
 
 def _row(analysed: CellAnalysis) -> list[str]:
     cell, found = analysed.cell, analysed.figures
-    head = [cell.runner, cell.workers, str(cell.jobs)]
+    head = [cell.runner, workers_text(cell), str(cell.jobs)]
     if found is None:
         return [*head, *[""] * (len(HEADERS) - 4), str(analysed.status)]
     interval = found.interval

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lab.report.fit import join_fitting, wrap_lines
 from lab.report.sweep_table import render_sweep
-from lab.report.table import INTERPRETER_LEGEND, LEGEND, render_task
+from lab.report.table import COMPACT_LEGEND, INTERPRETER_LEGEND, LEGEND, render_task
 from lab.report.verdict import render_verdict
 from lab.results import metadata
 from lab.results.analysis import analyse
 from lab.results.model import SWEEP
 
 if TYPE_CHECKING:
+    from lab.results.metadata import Metadata
     from lab.results.model import Results
 
 
@@ -42,37 +44,52 @@ def run_lines(results: Results) -> list[str]:
     return [*lines, sizes_line(results)]
 
 
-def render_header(results: Results) -> str:
-    return "\n".join([*metadata.header(results.metadata), *run_lines(results)])
+def header_lines(facts: Metadata, width: int | None = None) -> list[str]:
+    """The machine's facts, ``·``-separated, in as few lines of ``width`` as they fit."""
+    return [line for group in metadata.header(facts) for line in join_fitting(group, width)]
 
 
-def render_body(results: Results, tablefmt: str) -> str:
+def render_header(results: Results, width: int | None = None) -> str:
+    """The facts, what the run measured with, and the warnings it gave when it ran."""
+    lines = [*header_lines(results.metadata, width), *warning_lines(results.warnings)]
+    return wrap_lines("\n".join([*lines, *run_lines(results)]), width)
+
+
+def warning_lines(warnings: list[str]) -> list[str]:
+    """The run's warnings, as the header shows them."""
+    return [f"warning: {warning}" for warning in warnings]
+
+
+def render_body(
+    results: Results, tablefmt: str, width: int | None = None, wide: bool = False
+) -> str:
     """Everything after the header: the tables (and for a matrix, the legend and the verdict),
-    then notes."""
+    then notes; within ``width`` columns where it can be, every column when ``wide``."""
     analysis = analyse(results)
     if results.kind == SWEEP:
-        parts = [render_sweep(analysis, tablefmt)]
+        parts = [render_sweep(analysis, tablefmt, width, wide)]
     else:
         parts = [
-            f"{task.name}: {task.description}\n" + render_task(analysis, task.name, tablefmt)
+            f"{task.name}: {task.description}\n"
+            + render_task(analysis, task.name, tablefmt, width, wide)
             for task in results.tasks
         ]
-        parts.append(LEGEND)
+        parts.append(wrap_lines(LEGEND if wide else COMPACT_LEGEND, width))
         if len(results.interpreter_labels) > 1:
-            parts.append(INTERPRETER_LEGEND)
-        verdict = render_verdict(analysis, tablefmt)
+            parts.append(wrap_lines(INTERPRETER_LEGEND, width))
+        verdict = render_verdict(analysis, tablefmt, width)
         if verdict:
             parts.append(verdict)
     notes = [n for n in (_gil_note(results),) if n]
     if not results.complete:
         notes.append("note: this run was interrupted; the tables show what was measured")
     if notes:
-        parts.append("\n".join(notes))
+        parts.append(wrap_lines("\n".join(notes), width))
     return "\n\n".join(parts)
 
 
-def render(results: Results, tablefmt: str) -> str:
-    return render_header(results) + "\n\n" + render_body(results, tablefmt)
+def render(results: Results, tablefmt: str, width: int | None = None, wide: bool = False) -> str:
+    return render_header(results, width) + "\n\n" + render_body(results, tablefmt, width, wide)
 
 
 def _gil_note(results: Results) -> str | None:

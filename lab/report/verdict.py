@@ -7,8 +7,8 @@ from __future__ import annotations
 import statistics
 from typing import TYPE_CHECKING
 
-from tabulate import tabulate
-
+from lab.report.fit import Column, fit_table
+from lab.report.table import workers_text
 from lab.report.units import duration, memory, memory_estimate
 from lab.results.analysis import Estimate, gil_on
 from lab.runner import EVENT_LOOP, INLINE, KINDS, OTHER, PROCESSES, PROCESSES_THREADS, THREADS
@@ -73,7 +73,7 @@ def _fastest(analysis: Analysis) -> list[tuple[str, str]]:
         best = min(measured, key=lambda a: a.figures.jobs.median if a.figures else 0.0)
         figures, cell = best.figures, best.cell
         assert figures is not None
-        where = f"{cell.runner} with workers {cell.workers}"
+        where = f"{cell.runner} with workers {workers_text(cell)}"
         where += f" on {cell.interpreter}" if several else ""
         ratio = figures.vs_reference if several else figures.speedup
         against = "the reference's baseline" if several else "the baseline"
@@ -213,10 +213,13 @@ def _costs(analysis: Analysis) -> list[tuple[str, str]]:
     return rows
 
 
-def render_verdict(analysis: Analysis, tablefmt: str) -> str:
+def render_verdict(analysis: Analysis, tablefmt: str, width: int | None = None) -> str:
+    """The verdict's table, its evidence wrapped to fit ``width``."""
     rows = verdict_rows(analysis)
     if not rows:
         return ""
-    return tabulate(
-        rows, headers=("threads or processes?", "this run's evidence"), tablefmt=tablefmt
-    )
+    columns = [
+        Column("threads or processes?", [question for question, _ in rows]),
+        Column("this run's evidence", [evidence for _, evidence in rows], wrap=True),
+    ]
+    return fit_table(columns, width, tablefmt)

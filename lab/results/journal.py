@@ -45,6 +45,7 @@ class Journal:
         self.path = path
         self.partial = path.with_name(path.name + PARTIAL_SUFFIX)
         self.error: str | None = None
+        self.begun = False
         self.runs = 0
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,11 +73,11 @@ class Journal:
         try:
             write_atomically(self.path, results.to_json(), durable=True)
         except OSError as exc:
-            kept = (
-                f"{self.partial} keeps the first {self.runs} runs"
-                if self.runs
-                else "the tables above are all that was kept"
-            )
+            if self.runs:
+                kept = f"{self.partial} keeps the first {self.runs} runs"
+            else:
+                self.partial.unlink(missing_ok=True)
+                kept = "the tables above are all that was kept"
             return f"cannot write results to {self.path}: {exc.strerror or exc}; {kept}"
         self.partial.unlink(missing_ok=True)
         return None
@@ -106,7 +107,10 @@ class Journal:
                 " it measures is kept in memory"
             )
             self.close()
+            if not self.begun:  # not even the header: nothing a reader could use
+                self.partial.unlink(missing_ok=True)
             return False
+        self.begun = True
         return True
 
 

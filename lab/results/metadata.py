@@ -9,10 +9,12 @@ import importlib.metadata
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import sysconfig
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psutil
 
@@ -22,8 +24,11 @@ from lab.run.process_tree import memory_metric, memory_resolution
 LIBRARIES = ("concurrency-lab", "pluggy", "anyio", "uvloop", "trio", "tabulate", "psutil")
 #: System-wide CPU use by others (percent) above which the machine counts as busy.
 BUSY_PERCENT = 25.0
-#: How long the busy check watches, in seconds.
-BUSY_WINDOW = 0.2
+#: Runnable processes per CPU, averaged over the last minute, above which it counts as busy.
+BUSY_LOAD_PER_CPU = 1.0
+#: How long the busy check watches, in seconds: long enough that a lull between another
+#: program's bursts does not read as an idle machine.
+BUSY_WINDOW = 1.0
 #: A 1 ms sleep that overshoots by more than this (seconds) makes sleeps imprecise.
 SLEEP_OVERSHOOT_LIMIT = 0.001
 
@@ -71,10 +76,17 @@ class Metadata:
     memory_metric: str
     memory_resolution: int
     versions: dict[str, str] = field(default_factory=dict)
+    cpu_model: str = ""
+    memory_total: int = 0
+    #: The lab's git commit (``abc1234``, ``abc1234-dirty``) when it runs from a checkout.
+    commit: str = ""
 
 
 def collect(start_method: str) -> Metadata:
-    """Read the machine now; takes about :data:`BUSY_WINDOW` seconds."""
+    """Read the machine now; takes about :data:`BUSY_WINDOW` seconds, the busy check watching
+    while the rest is read."""
+    watch_start = time.monotonic()
+    psutil.cpu_percent(interval=None)  # the start of the busy check's window
     affinity = None
     if hasattr(os, "sched_getaffinity"):
         affinity = sorted(os.sched_getaffinity(0))
@@ -90,13 +102,64 @@ def collect(start_method: str) -> Metadata:
         affinity=affinity,
         system=platform.platform(terse=True),
         load_average=load,
-        busy_percent=psutil.cpu_percent(interval=BUSY_WINDOW),
         sleep_overshoot=sleep_overshoot(),
         start_method=start_method,
         memory_metric=memory_metric(),
         memory_resolution=memory_resolution(),
         versions=library_versions(),
+        cpu_model=cpu_model(),
+        memory_total=psutil.virtual_memory().total,
+        commit=git_commit(),
+        busy_percent=_busy_percent(watch_start),
     )
+
+
+def _busy_percent(watch_start: float) -> float:
+    time.sleep(max(0.0, BUSY_WINDOW - (time.monotonic() - watch_start)))
+    return float(psutil.cpu_percent(interval=None))
+
+
+def cpu_model() -> str:
+    """The CPU's model name, as the system gives it; empty where it does not."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text(errors="replace").splitlines():
+            name, _, value = line.partition(":")
+            if name.strip() in ("model name", "Processor", "cpu model"):
+                return " ".join(value.split())
+    if sys.platform == "darwin":
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            found = subprocess.run(
+                ["sysctl", "-n", "machdep.cpu.brand_string"],
+                capture_output=True, text=True, timeout=5, check=True,
+            )  # fmt: skip
+            return found.stdout.strip()
+    return platform.processor()
+
+
+def git_commit() -> str:
+    """The commit of the git checkout the lab runs from (``-dirty`` with uncommitted changes);
+    empty when it is installed, or inside someone else's repository."""
+    source = Path(__file__).resolve().parent.parent.parent
+    if not (source / ".git").exists():
+        return ""
+    git = ["git", "-C", str(source)]
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        head = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            [*git, "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        return f"{head}-dirty" if changed else head
+    return ""
 
 
 def library_versions() -> dict[str, str]:
@@ -117,27 +180,37 @@ def sleep_overshoot(seconds: float = 0.001, tries: int = 10) -> float:
     return statistics.median(overshoots)
 
 
-def header(meta: Metadata) -> list[str]:
-    """The lines printed above the tables."""
+def header(meta: Metadata) -> list[list[str]]:
+    """What is printed above the tables, as groups of short parts (each group one line or
+    more): the lab and the machine, the Python, the date, load and versions."""
     affinity = ""
     if meta.affinity is not None and len(meta.affinity) != meta.logical_cpus:
         affinity = f" (affinity {_ranges(meta.affinity)} of {meta.logical_cpus})"
-    load = "" if meta.load_average is None else f" · load {meta.load_average[0]:g}"
-    versions = " · ".join(f"{name} {version}" for name, version in meta.versions.items())
+    machine = [f"{meta.cpus} usable CPUs{affinity}"]
+    machine += [meta.cpu_model] if meta.cpu_model else []
+    machine += [f"{meta.memory_total / 2**30:.0f} GiB memory"] if meta.memory_total else []
+    lab = meta.versions.get("concurrency-lab", "")
+    lab += f" (commit {meta.commit})" if meta.commit else ""
+    python = [meta.python, f"GIL {'on' if meta.gil_enabled else 'off'}"]
+    python.append(f"start method {meta.start_method}")
+    load = [] if meta.load_average is None else [f"load {meta.load_average[0]:g}"]
+    versions = [f"{n} {v}" for n, v in meta.versions.items() if n != "concurrency-lab"]
     return [
-        f"concurrency-lab · {meta.cpus} usable CPUs{affinity} · {meta.python}"
-        f" · GIL {'on' if meta.gil_enabled else 'off'} · start method {meta.start_method}",
-        f"{meta.system} · {meta.date}{load} · {versions}",
+        [f"concurrency-lab {lab}".rstrip(), *machine],
+        [*python, meta.system],
+        [meta.date, *load, *versions],
     ]
 
 
 def warnings(meta: Metadata) -> list[str]:
     """Conditions of the machine that spoil measurements."""
     found = []
-    if meta.busy_percent > BUSY_PERCENT:
+    load = None if meta.load_average is None else meta.load_average[0] / meta.logical_cpus
+    if meta.busy_percent > BUSY_PERCENT or (load is not None and load >= BUSY_LOAD_PER_CPU):
+        load_text = "" if load is None else f", load {load:.2f} a CPU over the last minute"
         found.append(
-            f"the machine is busy ({meta.busy_percent:.0f}% CPU in use before the run):"
-            " figures will be noisy"
+            f"the machine is busy ({meta.busy_percent:.0f}% CPU in use before the run"
+            f"{load_text}): figures will be noisy"
         )
     if meta.sleep_overshoot > SLEEP_OVERSHOOT_LIMIT:
         found.append(

@@ -125,6 +125,8 @@ class Results:
     #: The interpreters ``--python`` named, the reference first (their ``to_data`` forms);
     #: empty when the cells ran on the lab's own, the one the metadata describes.
     interpreters: list[dict[str, Any]] = field(default_factory=list)
+    #: What the lab warned about when it ran (a busy machine, oversubscribed cells).
+    warnings: list[str] = field(default_factory=list)
 
     def task(self, name: str) -> TaskInfo:
         return next(t for t in self.tasks if t.name == name)
@@ -172,6 +174,7 @@ class Results:
             "tasks": [dataclasses.asdict(t) for t in self.tasks],
             "record_fields": list(RECORD_FIELDS),
             "interpreters": self.interpreters,
+            "warnings": self.warnings,
             "cells": [cell_to_data(c) for c in self.cells],
         }
 
@@ -189,6 +192,7 @@ class Results:
                 cells=[cell_from_data(c) for c in data["cells"]],
                 complete=bool(data["complete"]),
                 interpreters=[dict(i) for i in data.get("interpreters", [])],
+                warnings=list(data.get("warnings", [])),
             )
         except SchemaError as exc:
             raise BadResultsFile(f"{source}: {exc}") from None

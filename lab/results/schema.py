@@ -20,6 +20,7 @@ _STRING = {"type": "string"}
 _NUMBER = {"type": "number"}
 _INTEGER = {"type": "integer"}
 _COUNT = {"type": "integer", "minimum": 0}
+_SECONDS = {"type": "number", "minimum": 0}
 _POSITIVE = {"type": "integer", "minimum": 1}
 
 
@@ -60,12 +61,12 @@ _RECORD = {
 
 _SAMPLE = _object(
     {
-        "startup": _NUMBER,
-        "wall": _NUMBER,
-        "teardown": _NUMBER,
+        "startup": _SECONDS,
+        "wall": _SECONDS,
+        "teardown": _SECONDS,
         "cpu": _NUMBER,
-        "job_span": _NUMBER,
-        "peak_memory": _INTEGER,
+        "job_span": _SECONDS,
+        "peak_memory": _COUNT,
         "gil_enabled": _nullable({"type": "boolean"}),
         "records": {"type": "array", "items": _RECORD},
         "cpu_resolution": _NUMBER,
@@ -111,8 +112,11 @@ _METADATA = _object(
         "memory_metric": _STRING,
         "memory_resolution": _COUNT,
         "versions": {"type": "object", "additionalProperties": _STRING},
+        "cpu_model": _STRING,
+        "memory_total": _COUNT,
+        "commit": _STRING,
     },
-    optional=("versions",),
+    optional=("versions", "cpu_model", "memory_total", "commit"),
 )
 
 _TASK = _object(
@@ -159,6 +163,7 @@ RESULTS = {
             "type": "array",
             "items": {"type": "object", "properties": {"label": _STRING}, "required": ["label"]},
         },
+        "warnings": {"type": "array", "items": _STRING},
         "cells": {"type": "array", "items": _CELL},
     },
     "required": ["schema", "version", "complete", "metadata", "settings", "tasks", "cells"],

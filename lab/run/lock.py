@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -45,9 +46,12 @@ def machine_lock(path: Path | None = None) -> Iterator[None]:
             f"another lab is measuring on this machine ({_holder(about)}); wait for it to finish"
         ) from None
     try:
-        about.write_text(
-            json.dumps({"pid": os.getpid(), "since": time.strftime("%H:%M:%S"), "argv": sys.argv})
-        )
+        with contextlib.suppress(OSError):  # a full disk loses who holds the lock, not the lock
+            about.write_text(
+                json.dumps(
+                    {"pid": os.getpid(), "since": time.strftime("%H:%M:%S"), "argv": sys.argv}
+                )
+            )
         yield
     finally:
         about.unlink(missing_ok=True)

@@ -70,11 +70,21 @@ def run_cell(
     become_subreaper()
     GUARD.start()
     before = {p.pid for p in psutil.Process().children()}
-    with tempfile.TemporaryDirectory(prefix=f"{CELL_FOLDER}{os.getpid()}-") as folder:
+    try:
+        cell_folder = tempfile.TemporaryDirectory(prefix=f"{CELL_FOLDER}{os.getpid()}-")
+    except OSError as exc:
+        return CellRun(None, 0, status.error(f"cannot make the cell's folder: {exc.strerror}"))
+    with cell_folder as folder:
         spec_path, result_path = Path(folder, "spec.json"), Path(folder, "result.json")
         log_path = Path(folder, "worker.log")
-        spec_path.write_text(spec.to_json())
-        with log_path.open("wb") as log:
+        try:
+            spec_path.write_text(spec.to_json())
+            log = log_path.open("wb")
+        except OSError as exc:
+            return CellRun(
+                None, 0, status.error(f"cannot write the cell's files in {folder}: {exc.strerror}")
+            )
+        with log:
             worker = subprocess.Popen(
                 # -P: the user's current folder must not shadow the lab's own modules
                 [python.executable, "-P", "-m", "lab.worker", str(spec_path), str(result_path)],
