@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lab.cli.progress import Progress
 from lab.errors import exit_code_of
 from lab.report.fit import terminal_width, wrap_lines
 from lab.report.text import header_lines, render_body, run_lines, warning_lines
@@ -107,43 +108,21 @@ def measure_rounds(
         journal.begin(results)
         if journal.error is not None:
             print(f"lab: error: {journal.error}", file=sys.stderr, flush=True)
-    show = None if quiet else progress(cells, settings)
+    progress = Progress(results, settings.warmups + settings.repeat, quiet)
 
     def on_run(cell: Cell, sample: Sample | None) -> None:
         if journal is not None and journal.error is None:
             journal.add(cells, cell, sample)
             if journal.error is not None:
-                clear_progress()
-                print(f"lab: error: {journal.error}", file=sys.stderr, flush=True)
-        if show is not None:
-            show(cell)
+                progress.write(f"lab: error: {journal.error}")
+        progress.finished(cell, sample)
 
     interrupted: KeyboardInterrupt | None = None
     try:
-        run(cells, settings, tasks, on_run=on_run)
+        run(cells, settings, tasks, on_run=on_run, on_start=progress.starting)
     except KeyboardInterrupt as stop:
         interrupted = stop
-    clear_progress()
+    finally:
+        progress.close()
     results.complete = interrupted is None
     return interrupted
-
-
-def progress(cells: list[Cell], settings: Settings) -> Callable[[Cell], None] | None:
-    if not sys.stderr.isatty():
-        return None
-    total = sum(c.runnable for c in cells) * (settings.warmups + settings.repeat)
-    done = 0
-
-    def show(cell: Cell) -> None:
-        nonlocal done
-        done += 1
-        sys.stderr.write(f"\r\033[K{done}/{total} runs · {cell.task} {cell.runner} {cell.workers}")
-        sys.stderr.flush()
-
-    return show
-
-
-def clear_progress() -> None:
-    if sys.stderr.isatty():
-        sys.stderr.write("\r\033[K")
-        sys.stderr.flush()

@@ -113,14 +113,18 @@ def run(
     settings: Settings,
     tasks: Mapping[str, Task],
     on_run: Callable[[Cell, Sample | None], None] | None = None,
+    on_start: Callable[[Cell], None] | None = None,
 ) -> None:
     """Measure every runnable cell in rounds: ``settings.warmups`` rounds whose samples are
     dropped, then ``settings.repeat`` measured ones. Rounds are interleaved (round 1 of every
     cell, then round 2) so a drift of the machine does not favour one runner. A cell that fails
-    is not run again. ``on_run`` hears of every run: its kept sample, or ``None``."""
+    is not run again. ``on_start`` hears of every run about to start, ``on_run`` of every run
+    that ended: its kept sample, or ``None``."""
     for round_number in range(settings.warmups + settings.repeat):
         for cell in cells:
             if cell.runnable:
+                if on_start is not None:
+                    on_start(cell)
                 keep = round_number >= settings.warmups
                 sample = measure_once(cell, settings, tasks[cell.task], keep=keep)
                 if on_run is not None:
