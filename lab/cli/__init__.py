@@ -87,6 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     comparison.add_argument("runs", metavar="RESULTS.json", nargs="+")
     cli_options.add_tablefmt_argument(comparison)
+    comparison.add_argument("--json", metavar="PATH", help="write the comparison as JSON")
+    comparison.add_argument("--csv", metavar="PATH", help="write one row per compared cell")
+    comparison.add_argument("--markdown", metavar="PATH", help="write the comparison as Markdown")
+    comparison.add_argument(
+        "--fail-slower",
+        metavar="PCT",
+        help="exit 1 when a cell is slower than PCT (5%%) with its 95%% interval above 1",
+    )
     plugins = commands.add_parser(
         "plugins",
         parents=[plugin_options],

@@ -91,6 +91,22 @@ def positive_int(text: str, what: str, minimum: int = 1) -> int:
     return value
 
 
+def percentage(text: str, what: str) -> float:
+    """``5%`` or ``5`` as 0.05; a :class:`UsageError` for anything else or a negative value."""
+    try:
+        value = float(text.strip().removesuffix("%")) / 100
+    except ValueError:
+        raise UsageError(f"{what} must be a percentage such as 5%, not {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise UsageError(f"{what} must be 0% or more, not {text!r}")
+    return value
+
+
+def empty_path(option: str) -> None:
+    """Refuse an empty path given to ``option``."""
+    raise UsageError(f"{option} needs a path, not ''")
+
+
 def positive_float(text: str, what: str) -> float:
     try:
         value = float(text)

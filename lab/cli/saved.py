@@ -8,17 +8,20 @@ from typing import TYPE_CHECKING
 
 from lab.cli import options
 from lab.errors import UsageError
-from lab.report.compare import compare
+from lab.report import compare
 from lab.report.fit import terminal_width
-from lab.report.outputs import Outputs
+from lab.report.outputs import Outputs, check_file, write_file
 from lab.report.text import render
 from lab.results.journal import load
+from lab.results.model import ResultsError
 
 if TYPE_CHECKING:
     import argparse
 
 #: ``lab compare`` found nothing to compare in some pair of runs.
 EXIT_NOTHING_COMPARED = 1
+#: ``lab compare --fail-slower`` found a cell slower than allowed (or a file was not written).
+EXIT_SLOWER = 1
 
 
 def report(args: argparse.Namespace) -> int:
@@ -35,10 +38,47 @@ def report(args: argparse.Namespace) -> int:
 
 
 def compare_runs(args: argparse.Namespace) -> int:
+    """``lab compare``: the report, the files asked for, and exit 1 when a later run had
+    nothing to compare or, with ``--fail-slower``, a cell slower than the threshold."""
     options.check_tablefmt(args.tablefmt)
     if len(args.runs) < 2:
         raise UsageError("compare needs two results files or more")
-    runs = [(name, load(Path(name))) for name in args.runs]
-    text, every = compare(runs, args.tablefmt)
-    print(text)
-    return 0 if every else EXIT_NOTHING_COMPARED
+    threshold = None
+    if args.fail_slower is not None:
+        threshold = options.percentage(args.fail_slower, "--fail-slower")
+    exports = {
+        option: (path, write)
+        for option, path, write in (
+            ("--json", args.json, compare.to_json),
+            ("--csv", args.csv, compare.to_csv),
+            ("--markdown", args.markdown, compare.to_markdown),
+        )
+        if path is not None
+    }
+    for option, (path, _) in exports.items():
+        if not path:
+            options.empty_path(option)
+        check_file(Path(path), option)
+    compared = compare.compare_all([(name, load(Path(name))) for name in args.runs])
+    print(compare.render(compared, args.tablefmt, terminal_width()))
+    failed = False
+    for path, write in exports.values():
+        try:
+            write_file(Path(path), write(compared))
+            print(f"lab: wrote {path}", file=sys.stderr)
+        except ResultsError as exc:
+            print(f"lab: error: {exc}", file=sys.stderr)
+            failed = True
+    slower = [] if threshold is None else compared.slower_than(threshold)
+    for name, match in slower:
+        cell = match.before
+        where = f"{cell.task} {cell.runner} {cell.workers}"
+        where += f" on {cell.interpreter}" if cell.interpreter else ""
+        print(
+            f"lab: {name}: {where} is {match.ratio - 1:.1%} slower, past the"
+            f" {threshold:.1%} allowed (95% interval above 1)",
+            file=sys.stderr,
+        )
+    if failed or slower or not compared.every_run_matched:
+        return EXIT_NOTHING_COMPARED if not compared.every_run_matched else EXIT_SLOWER
+    return 0

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from lab.errors import UsageError
 from lab.results.analysis import analyse, job_times
 from lab.results.stats import ratio_of_medians
+from lab.results.status import Kind
 
 if TYPE_CHECKING:
     from lab.results.analysis import CellAnalysis
@@ -42,7 +43,7 @@ class Judgement(enum.Enum):
     FASTER = "faster"
     SLOWER = "slower"
     NOT_SIGNIFICANT = "not significant"
-    ONE_RUN = "one run each: no interval"
+    ONE_RUN = "too few runs for an interval"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,23 @@ class Match:
     ratio: float
     interval: Interval | None
     judgement: Judgement
+    #: Measured runs on each side, and whether both cells' figures are free of caveats.
+    before_runs: int = 0
+    after_runs: int = 0
+    stable: bool = True
+
+    @property
+    def in_headline(self) -> bool:
+        """Whether the cell counts in the headline: stable, and judged with an interval."""
+        return self.stable and self.judgement in (
+            Judgement.SAME,
+            Judgement.FASTER,
+            Judgement.SLOWER,
+        )
+
+    def slower_than(self, threshold: float) -> bool:
+        """Slower by more than ``threshold`` (0.05: 5 %), with the whole interval above 1."""
+        return self.judgement is Judgement.SLOWER and self.ratio > 1 + threshold
 
 
 @dataclass(frozen=True)
@@ -76,9 +94,14 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def headline(self) -> list[Match]:
+        """The matches the headline speaks for (:attr:`Match.in_headline`)."""
+        return [m for m in self.matches if m.in_headline]
+
+    @property
     def geometric_mean(self) -> float | None:
-        """The geometric mean of the matched cells' ratios."""
-        ratios = [m.ratio for m in self.matches]
+        """The geometric mean of the headline cells' ratios."""
+        ratios = [m.ratio for m in self.headline]
         if not ratios:
             return None
         return math.exp(sum(math.log(r) for r in ratios) / len(ratios))
@@ -133,7 +156,16 @@ def _match(before: CellAnalysis, after: CellAnalysis) -> Match | None:
     interval = ratio_of_medians(job_times(after.cell), job_times(before.cell))
     ratio = after_median / before_median
     return Match(
-        before.cell, after.cell, before_median, after_median, ratio, interval, judge(interval)
+        before.cell,
+        after.cell,
+        before_median,
+        after_median,
+        ratio,
+        interval,
+        judge(interval),
+        before_runs=before.figures.samples,
+        after_runs=after.figures.samples,
+        stable=before.status.kind is Kind.OK and after.status.kind is Kind.OK,
     )
 
 
