@@ -42,11 +42,21 @@ pythons:
 	.ci/build-python $(CPYTHON) $(PYTHONS)/$(CPYTHON)
 	.ci/build-python $(CPYTHON) $(PYTHONS)/$(CPYTHON)t --disable-gil
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+# The venv is made from $(PYTHON) and marked with that interpreter's identity (version and
+# path): another PYTHON= makes it again rather than silently reusing one of another Python.
+PYTHON_ID := $(shell $(PYTHON) -c 'import sys; print(sys.version, sys.executable)' 2>/dev/null | cksum | cut -d' ' -f1)
+ifneq ($(shell $(PYTHON) -c 'import sys; print(sys.version_info >= (3, 11))' 2>/dev/null),True)
+$(error PYTHON=$(PYTHON) is not Python 3.11 or later)
+endif
+MADE_BY := $(VENV)/.made-by-$(PYTHON_ID)
 
-# What running the lab needs; re-installed whenever the packaging metadata changes.
-$(RUN_DEPS): setup.cfg pyproject.toml | $(BIN)/python
+$(MADE_BY):
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	touch $@
+
+# What running the lab needs; re-installed whenever the packaging metadata or the venv changes.
+$(RUN_DEPS): setup.cfg pyproject.toml $(MADE_BY)
 	$(PIP) -e '.[trio,plot]'
 	touch $@
 

@@ -58,7 +58,7 @@ QUICK = Profile(
     tasks=("cpu", "io", "echo"),
     description="what each way of running costs, in under a minute (the calibration warms the"
     " machine up)",
-    sizes={"io": 0.2},
+    sizes={"io": 0.1},
 )
 
 
