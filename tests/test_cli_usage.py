@@ -81,3 +81,8 @@ def test_list_shows_runners_and_tasks(capsys: pytest.CaptureFixture[str]) -> Non
     for name in ("single", "threads", "processes", "threads-in-processes", "uvloop", "anyio-trio"):
         assert f"\n{name} " in out
     assert "CPU-bound countdown" in out
+
+
+def test_version_names_the_lab(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("concurrency-lab ")

@@ -18,9 +18,14 @@ from lab.host.manager import PluginOptions, plugin_reference
 from lab.host.registry import load_catalog
 from lab.plan.profiles import DEFAULT_PROFILE, PROFILES
 from lab.report.fit import terminal_width, wrap_lines
+from lab.results import metadata
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
+
+
+#: The distribution whose version ``lab --version`` says.
+PROJECT = "concurrency-lab"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -50,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lab",
         description="Threads, processes, threads inside processes or an event loop: measured.",
+    )
+    parser.add_argument(
+        "--version", action=_Version, nargs=0, help="show the lab's version and exit"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     matrix_parser = commands.add_parser(
@@ -102,6 +110,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plugins.add_argument("--all", action="store_true", help="the built-in plugins too")
     return parser
+
+
+class _Version(argparse.Action):
+    """``--version``, read only when asked for (it may ask git for the commit)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> NoReturn:
+        print(version_text())
+        parser.exit()
+
+
+def version_text() -> str:
+    """``concurrency-lab 0.1.0``, with the commit when the lab runs from a git checkout."""
+    version = metadata.library_versions().get(PROJECT, "unknown")
+    commit = metadata.git_commit()
+    return f"{PROJECT} {version}" + (f" (commit {commit})" if commit else "")
 
 
 def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> int:
