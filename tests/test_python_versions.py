@@ -81,6 +81,7 @@ def test_installs_and_runs_a_tiny_matrix(version: str, tmp_path: Path) -> None:
             "2",
             "--json",
             "run.json",
+            "--wide",
         ],
         capture_output=True,
         text=True,
