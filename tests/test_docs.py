@@ -93,8 +93,9 @@ def test_the_readme_example_plugin_installs_and_runs(tmp_path: Path) -> None:
     env["PYTHONPATH"] = f"{site}:{env['PYTHONPATH']}"
     lab.env = lambda: env  # type: ignore[method-assign]
     result = lab.run(
-        "matrix", "--runners", "mp-thread-pool", "--tasks", "io", "--sleep", "0.05", "--fast"
-    )
+        "matrix", "--runners", "mp-thread-pool", "--tasks", "io", "--sleep", "0.05", "--fast",
+        "--wide",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     [row] = [line for line in result.stdout.splitlines() if line.startswith("mp-thread-pool ")]
     assert row.endswith(" ok") or "  unstable: " in row, row  # measured; noise may flag it

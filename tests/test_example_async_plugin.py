@@ -74,7 +74,7 @@ def test_the_installed_plugin_is_listed(installed: Path, lab_process: LabProcess
 
 def test_the_installed_plugin_runs_in_the_matrix(installed: Path, lab_process: LabProcess) -> None:
     result = with_site(lab_process, installed).run(
-        "matrix", "--runners", "anyio-portal", *SMALL_RUN, timeout=120
+        "matrix", "--runners", "anyio-portal", *SMALL_RUN, "--wide", timeout=120
     )
     assert result.returncode == 0, result.stderr
     [row] = [line for line in result.stdout.splitlines() if line.startswith("anyio-portal ")]

@@ -38,8 +38,9 @@ def test_the_installed_plugin_is_listed(installed: Path, lab_process: LabProcess
 
 def test_the_installed_plugin_runs_in_the_matrix(installed: Path, lab_process: LabProcess) -> None:
     result = with_site(lab_process, installed).run(
-        "matrix", "--runners", "loky", "--tasks", "io", "--sleep", "0.05", "--fast", "--jobs", "4"
-    )
+        "matrix", "--runners", "loky", "--tasks", "io", "--sleep", "0.05", "--fast", "--jobs", "4",
+        "--wide",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     [row] = [line for line in result.stdout.splitlines() if line.startswith("loky ")]
     assert row.endswith(" ok") or "  unstable: " in row, row  # measured; noise may flag it
