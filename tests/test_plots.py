@@ -409,7 +409,9 @@ def test_the_overview_marks_an_interval_past_what_the_machine_can_do() -> None:
     threads_x = lines_by_label(ax)["threads"][0][0]
     (threads_bar,) = [b for b in bar_segments(ax) if b[0] == threads_x]
     assert threads_bar[2] == pytest.approx(1.0)  # stopped at what threads can do
-    assert lines_by_label(ax)[PAST_LABEL] == ([threads_x], [pytest.approx(1.0)])
+    marks_x, marks_y = lines_by_label(ax)[PAST_LABEL]
+    assert marks_x == [threads_x]
+    assert marks_y == [pytest.approx(1.0)]
     assert PAST_LABEL in legend_texts(figure)
     quiet = overview_figure(analyse(speedup_results()))
     assert PAST_LABEL not in lines_by_label(panel(quiet, "cpu"))
@@ -424,8 +426,9 @@ def test_io_ideal_counts_the_rounds_of_waits() -> None:
             cell("threads", Layout(threads=4), [0.4, 0.4], task="io", bound="io", jobs=5, size=0.2),
         ]
     )
-    ideal = lines_by_label(panel(overview_figure(analyse(found)), "io"))[IDEAL_LABEL]
-    assert ideal == ([1, 2, 4], [pytest.approx(1.0), pytest.approx(5 / 3), pytest.approx(2.5)])
+    xs, ys = lines_by_label(panel(overview_figure(analyse(found)), "io"))[IDEAL_LABEL]
+    assert xs == [1, 2, 4]
+    assert ys == [pytest.approx(1.0), pytest.approx(5 / 3), pytest.approx(2.5)]
 
 
 def test_a_transfer_task_shows_its_job_time_in_the_overview() -> None:
