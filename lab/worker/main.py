@@ -6,6 +6,7 @@ so each cell starts clean: no imported modules, warm pools or loop policies from
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import gc
@@ -15,6 +16,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lab.host.manager import PluginOptions
 from lab.host.registry import load_catalog
@@ -23,9 +25,14 @@ from lab.results.files import write_atomically
 from lab.results.metadata import gil_enabled
 from lab.runner import Layout, RunContext, Runner, Workers
 from lab.sessions import InlineSession
-from lab.task import SYNC
+from lab.task import SYNC, WARM_UP_CALLS
 from lab.worker.measure import measure
 from lab.worker.protocol import CellSpec, Measurement
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine
+
+    from lab.task import Task
 
 #: How often the worker checks that the lab that started it is still alive.
 PARENT_CHECK_INTERVAL = 0.5
@@ -56,11 +63,45 @@ def run_spec(spec: CellSpec) -> Measurement:
         warm_up = task.warm_up_jobs()
         for job in warm_up:  # this process runs jobs too (single, threads, event loops)
             job()
+        _warm_up_async_form(task, form)
         # The lab's own objects need no collecting: keep them out of the jobs' GC passes.
         gc.freeze()
         context = RunContext.for_jobs(spec.start_method, jobs, warm_up)
         measurement = measure(runner, layout, context, jobs)
     return dataclasses.replace(measurement, gil_enabled=gil_enabled())
+
+
+def _warm_up_async_form(task: Task, form: str) -> None:
+    """Bring an async form's code to its steady state too, as the sync warm-up does for the
+    sync form: an event loop's jobs call the coroutine function, not the sync one. Only the
+    contract's own async forms are known to run on a plain loop of their library."""
+    if task.warm_up is None or form not in ASYNC_WARM_UP or form not in task.forms:
+        return
+    function = task.forms[form]
+    size = task.warm_up if task.argument is None else task.argument(task.warm_up)
+
+    async def calls() -> None:
+        for _ in range(WARM_UP_CALLS):
+            await function(size)
+
+    ASYNC_WARM_UP[form](calls)
+
+
+def _on_asyncio(calls: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    asyncio.run(calls())
+
+
+def _on_anyio(calls: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    import anyio  # only cells whose jobs are anyio's pay for the import
+
+    anyio.run(calls)
+
+
+#: How to run a warm-up of each async form the runner contract defines.
+ASYNC_WARM_UP: dict[str, Callable[[Callable[[], Coroutine[Any, Any, None]]], None]] = {
+    "asyncio": _on_asyncio,
+    "anyio": _on_anyio,
+}
 
 
 class _InlineRunner(Runner):
