@@ -2,11 +2,16 @@
 
 ``python -m bench.hand RUNNER TASK WORKERS JOBS SIZE`` prints ``{"job_time": ..., "wall": ...}``.
 Pools are started, and every process that counts down is warmed up, before the clock starts.
+Like a cell's worker, the process freezes what it holds before the run (``gc.freeze``), so that
+both sides' runs start with the same garbage collector counts: a full collection then falls at
+the same point of both runs (inside a run of 10,000 event-loop jobs), not inside one and before
+the other.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import multiprocessing
 import sys
@@ -131,6 +136,7 @@ def check(task: str, spans: list[Span], jobs: int, size: float) -> str | None:
 def main(argv: list[str]) -> None:
     runner, task = argv[0], argv[1]
     workers, jobs, size = int(argv[2]), int(argv[3]), float(argv[4])
+    gc.freeze()  # as lab.worker does before it starts the runner
     spans, wall = RUNS[runner, task](workers, jobs, size)
     problem = check(task, spans, jobs, size)
     if problem is not None:

@@ -57,17 +57,28 @@ def timed_countdown(n: int) -> Span:
     return start, perf_counter(), left
 
 
-def timed_blocking_sleep(seconds: float) -> Span:
-    """``time.sleep``, timed."""
-    start = perf_counter()
+def sleep(seconds: float) -> None:
+    """The lab's IO task's blocking form, the same code: ``time.sleep(seconds)``."""
     time.sleep(seconds)
+
+
+async def asyncio_sleep(seconds: float) -> None:
+    """The lab's IO task's form for asyncio's loops, the same code:
+    ``await asyncio.sleep(seconds)``."""
+    await asyncio.sleep(seconds)
+
+
+def timed_blocking_sleep(seconds: float) -> Span:
+    """The blocking sleep, timed."""
+    start = perf_counter()
+    sleep(seconds)
     return start, perf_counter(), None
 
 
 async def timed_sleep(seconds: float) -> Span:
-    """``asyncio.sleep``, timed."""
+    """The asyncio sleep, timed."""
     start = perf_counter()
-    await asyncio.sleep(seconds)
+    await asyncio_sleep(seconds)
     return start, perf_counter(), None
 
 
@@ -83,4 +94,9 @@ def ready(_: int) -> None:
 
 def noop(_: int | float) -> int:
     """A job that does nothing and passes the countdown's check."""
+    return 0
+
+
+async def anoop(_: int | float) -> int:
+    """The no-op job for event loops."""
     return 0

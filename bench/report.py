@@ -57,9 +57,15 @@ def _ratio_row(comparison: Comparison) -> list[str]:
 
 
 def cost_table(costs: list[Cost], tablefmt: str) -> str:
-    rows = [[cost.name, f"{cost.micros:.2f}", cost.how] for cost in costs]
-    headers = ["bookkeeping", "µs per job", "how"]
+    rows = [[cost.name, f"{cost.micros:.2f}", *_cost_verdict(cost), cost.how] for cost in costs]
+    headers = ["bookkeeping", "µs per job", "goal", "verdict", "how"]
     return tabulate.tabulate(rows, headers, tablefmt=tablefmt, disable_numparse=True)
+
+
+def _cost_verdict(cost: Cost) -> list[str]:
+    if cost.goal is None:
+        return ["", ""]
+    return [f"<= {cost.goal:.2f}", "meets goal" if cost.meets_goal() else "misses goal"]
 
 
 LEGEND = (
@@ -70,6 +76,7 @@ LEGEND = (
 )
 
 COST_LEGEND = (
-    f"µs per job: the fastest of {REPEAT} repeats, on a no-op job · the call is inside each job's"
-    " time; the validation and the JSON round trip come after the run"
+    f"µs per job: the fastest of {REPEAT} repeats, on a no-op job · the call (sync form) or the"
+    " await (event loops, no CPU clock) falls inside a run's job time; the validation and the"
+    " JSON round trip come after the run"
 )
