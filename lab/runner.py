@@ -29,10 +29,30 @@ INLINE = "inline"
 THREADS = "threads"
 PROCESSES = "processes"
 PROCESSES_THREADS = "processes-threads"
+INTERPRETERS = "interpreters"
 EVENT_LOOP = "event-loop"
 #: A runner that declares no kind: measured like any other, but no verdict row speaks for it.
 OTHER = "other"
-KINDS = (INLINE, THREADS, PROCESSES, PROCESSES_THREADS, EVENT_LOOP)
+KINDS = (INLINE, THREADS, INTERPRETERS, PROCESSES, PROCESSES_THREADS, EVENT_LOOP)
+
+#: Where a runner's jobs run relative to one another, which decides how jobs that share state
+#: can reach it (a task's ``shared`` forms, one for each):
+#: - one interpreter: the jobs share its objects (a lock, a dict);
+#: - other processes: shared state must cross processes (a manager, shared memory);
+#: - other interpreters of one process: no object is shared; queues and memory can be.
+ONE_INTERPRETER = "one-interpreter"
+OTHER_PROCESSES = "other-processes"
+OTHER_INTERPRETERS = "other-interpreters"
+ISOLATIONS = (ONE_INTERPRETER, OTHER_PROCESSES, OTHER_INTERPRETERS)
+#: Each kind's isolation; a runner of another kind declares its own (or none).
+ISOLATION_OF_KIND = {
+    INLINE: ONE_INTERPRETER,
+    THREADS: ONE_INTERPRETER,
+    EVENT_LOOP: ONE_INTERPRETER,
+    PROCESSES: OTHER_PROCESSES,
+    PROCESSES_THREADS: OTHER_PROCESSES,
+    INTERPRETERS: OTHER_INTERPRETERS,
+}
 
 
 @dataclass(frozen=True)
@@ -131,8 +151,13 @@ class Runner(ABC):
     - ``"threads"``, ``"processes"``: W threads or W processes;
     - ``"processes-threads"``: P processes of T threads each, workers written ``PxT``; a sweep
       spreads a level over the usable CPUs as P and the rest as T;
+    - ``"interpreters"``: W subinterpreters of one process, each with its own GIL;
     - ``"event-loop"``: W tasks at once on one event loop in one thread;
     - ``"other"`` (the default) or a word of its own: listed after the rest.
+
+    ``isolation`` (one of :data:`ISOLATIONS`) says where its jobs run relative to one another;
+    it follows from the kind, and a runner of another kind sets it to run tasks whose jobs
+    share state.
     """
 
     name: str
@@ -141,6 +166,12 @@ class Runner(ABC):
     kind: str = OTHER
     #: ``False`` for a runner whose layout ignores ``--workers`` (it runs once per task).
     uses_workers: bool = True
+
+    @property
+    def isolation(self) -> str | None:
+        """Where the jobs run relative to one another (:data:`ISOLATIONS`); ``None``: not
+        declared, and tasks whose jobs share state do not apply."""
+        return ISOLATION_OF_KIND.get(self.kind)
 
     def unavailable(self) -> str | None:
         """Why this runner cannot run on this machine (a missing library, the platform)."""

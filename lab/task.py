@@ -84,6 +84,14 @@ class Task:
         the jobs' argument and stops what it started on exit. It replaces ``argument``.
     :param sockets_per_job: sockets each running job holds open; a sweep level is refused when
         the process may not open that many descriptors.
+    :param shared: for a task whose jobs share state: for each isolation a runner may have
+        (:data:`lab.runner.ISOLATIONS`), a context manager factory called with the size in the
+        cell's worker process before start-up, yielding the jobs' argument (the shared state in
+        a form that reaches where the jobs run) and releasing it on exit. A runner whose
+        isolation has none does not apply; ``shared_reasons`` says why for each missing one.
+    :param settle: for a task with ``shared``: after the run, given the argument the jobs
+        shared, the number of jobs and the size, why the shared state is wrong (a lost update:
+        the cell is an error) or ``None``.
     :param warm_up: a size small enough to take microseconds: every process that runs the
         jobs first calls the ``sync`` form with it :data:`WARM_UP_CALLS` times, so that no job
         runs cold (CPython 3.11 runs a function's first 7 calls slower, until it specializes
@@ -104,9 +112,21 @@ class Task:
     session: Callable[[int | float], AbstractContextManager[Any]] | None = None
     sockets_per_job: int = 0
     warm_up: int | float | None = None
+    shared: Mapping[str, Callable[[int | float], AbstractContextManager[Any]]] = field(
+        default_factory=dict
+    )
+    shared_reasons: Mapping[str, str] = field(default_factory=dict)
+    settle: Callable[[Any, int, int | float], str | None] | None = None
 
-    def jobs_session(self, size: int | float) -> AbstractContextManager[Any]:
-        """What the jobs need while they run, yielding their functions' argument."""
+    def jobs_session(
+        self, size: int | float, isolation: str | None = None
+    ) -> AbstractContextManager[Any]:
+        """What the jobs need while they run, yielding their functions' argument: for a task
+        whose jobs share state, the form of it that reaches jobs of ``isolation``."""
+        if self.shared:
+            if isolation is None or isolation not in self.shared:
+                raise ValueError(f"task {self.name!r} cannot share state with {isolation!r}")
+            return self.shared[isolation](size)
         if self.session is not None:
             return self.session(size)
         return nullcontext(size if self.argument is None else self.argument(size))
@@ -114,8 +134,10 @@ class Task:
     def __post_init__(self) -> None:
         if SYNC not in self.forms:
             raise ValueError(f"task {self.name!r} has no {SYNC!r} form")
-        if self.warm_up is not None and self.session is not None:
+        if self.warm_up is not None and (self.session is not None or self.shared):
             raise ValueError(f"task {self.name!r} has a session: it cannot be warmed up")
+        if self.shared and (self.session is not None or self.argument is not None):
+            raise ValueError(f"task {self.name!r}: shared replaces session and argument")
 
     def warm_up_jobs(self) -> tuple[Job, ...]:
         """The calls that bring a process to its steady state before it runs this task's jobs:
@@ -130,3 +152,13 @@ class Task:
         if form in self.forms:
             return None
         return self.missing_form_reason or f"task {self.name} has no {form} form"
+
+    def unsupported(self, form: str, isolation: str | None) -> str | None:
+        """Why a runner with this job form and isolation cannot run this task, if it cannot:
+        its form is missing, or the jobs share state and none reaches where they run."""
+        missing = self.unsupported_form(form)
+        if missing is not None or not self.shared or isolation in self.shared:
+            return missing
+        if isolation is None:
+            return "the runner does not say where its jobs run, and these jobs share state"
+        return self.shared_reasons.get(isolation) or f"no shared state reaches {isolation} jobs"

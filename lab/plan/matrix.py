@@ -32,7 +32,7 @@ def new_cell(
         layout=runner.layout(workers),
         jobs=jobs,
         size=size,
-        not_applicable=runner.unavailable() or task.unsupported_form(runner.job_form),
+        not_applicable=runner.unavailable() or task.unsupported(runner.job_form, runner.isolation),
         interpreter=interpreter,
     )
 

@@ -11,7 +11,16 @@ from lab.report.fit import Column, fit_table
 from lab.report.table import workers_text
 from lab.report.units import duration, memory, memory_estimate
 from lab.results.analysis import Estimate, gil_on
-from lab.runner import EVENT_LOOP, INLINE, KINDS, OTHER, PROCESSES, PROCESSES_THREADS, THREADS
+from lab.runner import (
+    EVENT_LOOP,
+    INLINE,
+    INTERPRETERS,
+    KINDS,
+    OTHER,
+    PROCESSES,
+    PROCESSES_THREADS,
+    THREADS,
+)
 
 if TYPE_CHECKING:
     from lab.results.analysis import Analysis, CellAnalysis, Figures
@@ -20,6 +29,7 @@ if TYPE_CHECKING:
 BOUNDS = {"cpu": "CPU-bound", "io": "IO-bound"}
 NOUNS = {
     THREADS: "threads",
+    INTERPRETERS: "subinterpreters",
     PROCESSES: "processes",
     PROCESSES_THREADS: "threads inside processes",
     EVENT_LOOP: "an event loop",
@@ -27,9 +37,19 @@ NOUNS = {
 #: Job times shorter than this are written in ms or µs.
 SECONDS_SHOWN = 0.01
 #: What one more worker of a kind is, for the memory row.
-UNITS = {PROCESSES: "a process", THREADS: "a thread", EVENT_LOOP: "an event-loop task"}
+UNITS = {
+    PROCESSES: "a process",
+    INTERPRETERS: "a subinterpreter",
+    THREADS: "a thread",
+    EVENT_LOOP: "an event-loop task",
+}
 #: What starts for a kind, for the start-up row.
-POOLS = {PROCESSES: "processes", THREADS: "threads", EVENT_LOOP: "an event loop"}
+POOLS = {
+    PROCESSES: "processes",
+    INTERPRETERS: "subinterpreters",
+    THREADS: "threads",
+    EVENT_LOOP: "an event loop",
+}
 
 
 def verdict_rows(analysis: Analysis) -> list[tuple[str, str]]:
@@ -120,6 +140,8 @@ def _workers(cell: Cell, named: bool) -> str:
         return f"{layout.concurrency} processes{runner}"
     if cell.kind == PROCESSES_THREADS:
         return f"{layout.processes} processes x {layout.threads} threads{runner}"
+    if cell.kind == INTERPRETERS:
+        return f"{layout.threads} subinterpreters{runner}"
     if cell.kind == EVENT_LOOP:
         return f"{layout.tasks} tasks on {cell.runner} in one thread"
     return f"workers {cell.workers} on {cell.runner}"
@@ -130,6 +152,8 @@ def _why(analysis: Analysis, cell: Cell) -> str:
         return "one GIL: one thread runs Python at a time" if _gil(analysis, cell) else "no GIL"
     if cell.bound == "cpu" and cell.kind in (PROCESSES, PROCESSES_THREADS):
         return f"{analysis.results.metadata.cpus} usable CPUs"
+    if cell.bound == "cpu" and cell.kind == INTERPRETERS:
+        return f"a GIL each, {analysis.results.metadata.cpus} usable CPUs"
     if cell.bound == "io" and cell.kind == THREADS:
         return "waiting releases the GIL"
     return ""

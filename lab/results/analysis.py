@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from lab.results.stats import Interval, Summary, ratio_of_medians, summarise
 from lab.results.status import Kind, Status
-from lab.runner import INLINE
+from lab.runner import INLINE, INTERPRETERS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -243,9 +243,11 @@ def gil_on(cell: Cell, default: bool) -> bool:
 
 def possible_speedup(cell: Cell, cpus: int, gil: bool) -> float | None:
     """The most speed-up the machine can give this cell: the ideal, with a process's threads
-    computing one at a time while the GIL is on (an event loop's tasks always do)."""
+    computing one at a time while the GIL is on (an event loop's tasks always do), except
+    subinterpreters' threads, each with a GIL of its own."""
     layout = cell.layout
-    parallel = layout.processes * (1 if gil else layout.threads)
+    own_gils = cell.kind == INTERPRETERS
+    parallel = layout.processes * (1 if gil and not own_gils else layout.threads)
     return ideal_speedup(cell, cpus, parallel)
 
 

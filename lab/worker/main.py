@@ -23,7 +23,7 @@ from lab.host.registry import load_catalog
 from lab.jobs import describe_exception, make_jobs
 from lab.results.files import write_atomically
 from lab.results.metadata import gil_enabled
-from lab.runner import Layout, RunContext, Runner, Workers
+from lab.runner import INLINE, Layout, RunContext, Runner, Workers
 from lab.sessions import InlineSession
 from lab.task import SYNC, WARM_UP_CALLS
 from lab.worker.measure import measure
@@ -53,7 +53,7 @@ def run_spec(spec: CellSpec) -> Measurement:
         return Measurement(error=f"the cell could not be set up: {describe_exception(exc)}")
     with contextlib.ExitStack() as stack:
         try:
-            argument = stack.enter_context(task.jobs_session(spec.size))
+            argument = stack.enter_context(task.jobs_session(spec.size, runner.isolation))
         except Exception as exc:
             return Measurement(
                 error=f"task {task.name!r} could not start: {describe_exception(exc)}"
@@ -68,7 +68,20 @@ def run_spec(spec: CellSpec) -> Measurement:
         gc.freeze()
         context = RunContext.for_jobs(spec.start_method, jobs, warm_up)
         measurement = measure(runner, layout, context, jobs)
+        if task.settle is not None and measurement.error is None:
+            measurement = dataclasses.replace(
+                measurement, error=_settled(task, argument, spec.jobs, spec.size)
+            )
     return dataclasses.replace(measurement, gil_enabled=gil_enabled())
+
+
+def _settled(task: Task, argument: object, jobs: int, size: int | float) -> str | None:
+    """What is wrong with the state the jobs shared, if anything (a lost update)."""
+    assert task.settle is not None
+    try:
+        return task.settle(argument, jobs, size)
+    except Exception as exc:
+        return f"the jobs' shared state could not be read: {describe_exception(exc)}"
 
 
 def _warm_up_async_form(task: Task, form: str) -> None:
@@ -109,6 +122,7 @@ class _InlineRunner(Runner):
 
     name = "inline"
     description = "jobs in the main thread, for calibration"
+    kind = INLINE
 
     def layout(self, workers: Workers) -> Layout:
         return Layout()
