@@ -318,6 +318,7 @@ def _sizes(request: Request) -> tuple[dict[str, int | float], list[TaskInfo]]:
                 size=sizes[task.name],
                 size_text=task.size.format(sizes[task.name]),
                 how=how,
+                shares_state=bool(task.shared),
             )
         )
     return sizes, infos

@@ -6,6 +6,7 @@ import csv
 import io
 from typing import TYPE_CHECKING
 
+from lab.report.classic import render_classic
 from lab.report.sweep_table import LEGEND as SWEEP_LEGEND
 from lab.report.sweep_table import render_sweep_task
 from lab.report.table import INTERPRETER_LEGEND, LEGEND, gil_state, render_task
@@ -80,6 +81,9 @@ def to_markdown(results: Results) -> str:
     verdict = "" if sweep else render_verdict(analysis, "github")
     if verdict:
         parts.append(f"## Threads or processes?\n\n{verdict}")
+    classic = "" if sweep else render_classic(analysis, "github")
+    if classic:
+        parts.append(f"## The classic comparison, measured\n\n{classic}")
     if not results.complete:
         parts.append("This run was interrupted; the tables show what was measured.")
     return "\n\n".join(parts) + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lab.report.classic import render_classic
 from lab.report.fit import join_fitting, wrap_lines
 from lab.report.sweep_table import render_sweep
 from lab.report.table import COMPACT_LEGEND, INTERPRETER_LEGEND, LEGEND, render_task
@@ -16,6 +17,10 @@ from lab.results.model import SWEEP
 if TYPE_CHECKING:
     from lab.results.metadata import Metadata
     from lab.results.model import Results
+
+
+#: The heading of the classic comparison's table.
+CLASSIC_TITLE = "the classic comparison of threads and processes, measured here:"
 
 
 def sizes_line(results: Results) -> str:
@@ -80,6 +85,9 @@ def render_body(
         verdict = render_verdict(analysis, tablefmt, width)
         if verdict:
             parts.append(verdict)
+        classic = render_classic(analysis, tablefmt, width)
+        if classic:
+            parts.append(f"{CLASSIC_TITLE}\n{classic}")
     notes = [n for n in (_gil_note(results),) if n]
     if not results.complete:
         notes.append("note: this run was interrupted; the tables show what was measured")

@@ -111,6 +111,8 @@ class TaskInfo:
     size: int | float
     size_text: str
     how: str = ""
+    #: Whether the task's jobs share state (a lock, a counter, a dict) rather than nothing.
+    shares_state: bool = False
 
 
 @dataclass

@@ -128,8 +128,9 @@ _TASK = _object(
         "size": _NUMBER,
         "size_text": _STRING,
         "how": _STRING,
+        "shares_state": {"type": "boolean"},
     },
-    optional=("how",),
+    optional=("how", "shares_state"),
 )
 
 _SETTINGS = {
