@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol
 
 from lab.errors import UsageError
 from lab.task import SYNC
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from lab.jobs import Job, JobRecord
 
@@ -107,19 +108,26 @@ class RunContext:
         for the import.
     :param warm_up: calls each worker process should make before it reports ready, so that its
         first jobs do not run cold: ``lab.pools.prepare_worker`` makes them.
+    :param options: the values ``--runner-option NAME.KEY=VALUE`` gave this runner, checked
+        against its ``option_help`` and ``check_options``.
     """
 
     start_method: str
     preload: tuple[str, ...] = ()
     warm_up: tuple[Job, ...] = ()
+    options: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def for_jobs(
-        cls, start_method: str, jobs: Sequence[Job], warm_up: Sequence[Job] = ()
+        cls,
+        start_method: str,
+        jobs: Sequence[Job],
+        warm_up: Sequence[Job] = (),
+        options: Mapping[str, str] | None = None,
     ) -> RunContext:
         """The context for running ``jobs``: their functions' modules are the preload."""
         preload = tuple(dict.fromkeys(job.func.__module__ for job in [*jobs, *warm_up]))
-        return cls(start_method, preload, tuple(warm_up))
+        return cls(start_method, preload, tuple(warm_up), dict(options or {}))
 
     @property
     def worker_initargs(self) -> tuple[tuple[str, ...], tuple[Job, ...]]:
@@ -166,6 +174,14 @@ class Runner(ABC):
     kind: str = OTHER
     #: ``False`` for a runner whose layout ignores ``--workers`` (it runs once per task).
     uses_workers: bool = True
+    #: The options ``--runner-option NAME.KEY=VALUE`` may give it, each with one line of help;
+    #: the host refuses other keys, and hands the values to ``start`` as ``context.options``.
+    option_help: Mapping[str, str] = MappingProxyType({})
+
+    def check_options(self, options: Mapping[str, str]) -> str | None:
+        """Why these option values are wrong (``None`` when they are right); every key is one
+        of ``option_help``'s. Called in the lab before anything runs."""
+        return None
 
     @property
     def isolation(self) -> str | None:

@@ -94,3 +94,27 @@ def test_a_plugin_object_no_worker_can_import_is_refused() -> None:
     assert plugin_reference(lab_third_party.GRID_ONLY) == "lab_third_party:GRID_ONLY"
     with pytest.raises(UsageError, match="cannot reach the cells' worker processes"):
         plugin_reference(object())
+
+
+def test_runner_options_reach_the_runner_and_bad_ones_are_refused(
+    lab_process: LabProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lab.cli import main
+    from lab.results.journal import load
+
+    base = ["matrix", "-p", "lab_test_plugins", "--runners", "optioned", "--tasks", "io"]
+    for option, message in [
+        ("optioned.label=no way", "--runner-option for optioned: label must be a word"),
+        ("optioned.colour=red", "runner 'optioned' has no option 'colour'; its options: label,"),
+        ("optioned=red", "--runner-option takes RUNNER.KEY=VALUE, not 'optioned=red'"),
+    ]:
+        assert main([*base, "--runner-option", option]) == 2
+        assert message in capsys.readouterr().err
+    path = tmp_path / "r.json"
+    result = lab_process.run(
+        *base, "--runner-option", "optioned.label=blue", "--fast", "--sleep", "0.01",
+        "--jobs", "2", "-q", "--json", str(path),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    cell = next(c for c in load(path).cells if c.runner == "optioned")
+    assert {r.thread for s in cell.samples for r in s.records} == {"opt-blue"}

@@ -106,6 +106,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_start_method_argument(parser)
     options.add_tablefmt_argument(parser)
     options.add_wide_argument(parser)
+    options.add_runner_option_argument(parser)
     parser.add_argument("--trace", action="store_true", help="print each job's start and finish")
     parser.add_argument("--allow-large", action="store_true", help="go past the soft size limits")
     options.add_output_arguments(parser)
@@ -159,6 +160,7 @@ def resolve(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) 
     start_method = options.check_start_method(args.start_method)
     job_time = options.positive_float(args.job_time, "--job-time")
     given_sizes = _given_sizes(args, catalog, tasks)
+    runner_options = options.runner_options(args.runner_option, runners)
     outputs = Outputs.from_args(args)
     interpreters, worker_pythons = pythons.resolve(args.python, args.quiet)
     return Request(
@@ -172,7 +174,12 @@ def resolve(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) 
         interpreters=interpreters,
         measuring=session.Measuring(
             settings=Settings.of_command(
-                (warmups, repeat, timeout), start_method, plugins, worker_pythons, args.trace
+                (warmups, repeat, timeout),
+                start_method,
+                plugins,
+                worker_pythons,
+                args.trace,
+                runner_options,
             ),
             outputs=outputs,
             tablefmt=tablefmt,

@@ -13,6 +13,8 @@ from lab.errors import UsageError
 if TYPE_CHECKING:
     import argparse
 
+    from lab.runner import Runner
+
 DEFAULT_START_METHOD = "spawn"
 DEFAULT_TABLEFMT = "simple"
 
@@ -31,6 +33,45 @@ def add_tablefmt_argument(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_TABLEFMT,
         help=f"any tabulate format (default: {DEFAULT_TABLEFMT})",
     )
+
+
+def add_runner_option_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--runner-option",
+        action="append",
+        default=[],
+        metavar="RUNNER.KEY=VALUE",
+        help="an option of one runner (lab list shows each runner's); repeatable",
+    )
+
+
+def runner_options(items: list[str], runners: list[Runner]) -> dict[str, dict[str, str]]:
+    """``--runner-option`` values by runner, each key known to its runner and the values
+    accepted by it; anything else is a :class:`UsageError` naming the item."""
+    by_name = {r.name: r for r in runners}
+    found: dict[str, dict[str, str]] = {}
+    for item in items:
+        target, equals, value = item.partition("=")
+        name, dot, key = target.strip().partition(".")
+        if not equals or not dot or not name or not key.strip():
+            raise UsageError(f"--runner-option takes RUNNER.KEY=VALUE, not {item!r}")
+        runner = by_name.get(name)
+        if runner is None:
+            chosen = ", ".join(by_name)
+            raise UsageError(f"--runner-option {item!r}: runner {name!r} is not run ({chosen})")
+        key = key.strip()
+        if key not in runner.option_help:
+            valid = ", ".join(sorted(runner.option_help)) or "none"
+            raise UsageError(
+                f"--runner-option {item!r}: runner {name!r} has no option {key!r};"
+                f" its options: {valid}"
+            )
+        found.setdefault(name, {})[key] = value.strip()
+    for name, values in found.items():
+        problem = by_name[name].check_options(values)
+        if problem is not None:
+            raise UsageError(f"--runner-option for {name}: {problem}")
+    return found
 
 
 def add_wide_argument(parser: argparse.ArgumentParser) -> None:

@@ -64,6 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_start_method_argument(parser)
     options.add_tablefmt_argument(parser)
     options.add_wide_argument(parser)
+    options.add_runner_option_argument(parser)
     options.add_output_arguments(parser)
     parser.add_argument("--save", metavar="DIR", help="also write the run and its plots in DIR")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
@@ -97,7 +98,10 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> i
     labels = [i.label for i in interpreters] or [""]
     cells = sweep.plan(task, runners, levels, size, cpus, labels)
     rounds = (warmups, repeat, timeout)
-    settings = Settings.of_command(rounds, start_method, plugins, worker_pythons)
+    runner_options = options.runner_options(args.runner_option, runners)
+    settings = Settings.of_command(
+        rounds, start_method, plugins, worker_pythons, runner_options=runner_options
+    )
     measuring = session.Measuring(
         settings=settings, outputs=outputs, tablefmt=tablefmt, quiet=args.quiet, wide=args.wide
     )

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from lab.host.manager import LoadReport
     from lab.host.registry import Catalog, Registry
+    from lab.runner import Runner
 
 #: The availability of a runner two plugins registered.
 CONFLICT = "no: registered by two plugins"
@@ -78,10 +79,23 @@ def catalog_listing(catalog: Catalog, width: int | None = None) -> str:
     return "\n\n".join(
         [
             fit_table(runner_columns, width, "simple"),
+            *_options(runners, width),
             fit_table(task_columns, width, "simple"),
             *_conflicts(catalog),
         ]
     )
+
+
+def _options(runners: list[Runner], width: int | None) -> list[str]:
+    """The options runners take from ``--runner-option``, one row each."""
+    rows = [(f"{r.name}.{key}", text) for r in runners for key, text in r.option_help.items()]
+    if not rows:
+        return []
+    columns = [
+        Column("--runner-option", [name for name, _ in rows]),
+        Column("meaning", [text for _, text in rows], wrap=True),
+    ]
+    return [fit_table(columns, width, "simple")]
 
 
 def _registered_by(registry: Registry[Any], owner: str) -> list[str]:

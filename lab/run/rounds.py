@@ -57,6 +57,8 @@ class Settings:
     autoload: bool = True
     #: The Python of each interpreter's cells, by label ("" is the lab's own).
     pythons: Mapping[str, WorkerPython] = field(default_factory=dict)
+    #: Each runner's values from ``--runner-option``, by runner name.
+    runner_options: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @classmethod
     def of_command(
@@ -66,6 +68,7 @@ class Settings:
         plugins: PluginOptions,
         pythons: Mapping[str, WorkerPython],
         trace: bool = False,
+        runner_options: Mapping[str, Mapping[str, str]] | None = None,
     ) -> Settings:
         """A measuring command's settings: its (warm-up rounds, measured rounds, timeout),
         start method and trace, the plugins the workers load, and each interpreter's Python."""
@@ -80,6 +83,7 @@ class Settings:
             modules=plugins.modules,
             autoload=plugins.should_autoload(),
             pythons=pythons,
+            runner_options=dict(runner_options or {}),
         )
 
     def python(self, interpreter: str) -> WorkerPython | None:
@@ -105,6 +109,7 @@ class Settings:
             modules=self.modules,
             autoload=self.autoload,
             sys_path=portable_sys_path(),
+            runner_options=dict(self.runner_options.get(runner or "", {})),
         )
 
 

@@ -66,7 +66,7 @@ def run_spec(spec: CellSpec) -> Measurement:
         _warm_up_async_form(task, form)
         # The lab's own objects need no collecting: keep them out of the jobs' GC passes.
         gc.freeze()
-        context = RunContext.for_jobs(spec.start_method, jobs, warm_up)
+        context = RunContext.for_jobs(spec.start_method, jobs, warm_up, spec.runner_options)
         measurement = measure(runner, layout, context, jobs)
         if task.settle is not None and measurement.error is None:
             measurement = dataclasses.replace(

@@ -28,6 +28,8 @@ class CellSpec:
     modules: tuple[str, ...] = ()
     autoload: bool = True
     sys_path: tuple[str, ...] = ()
+    #: The runner's values from ``--runner-option``.
+    runner_options: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))

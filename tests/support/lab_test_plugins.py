@@ -10,12 +10,13 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from lab import InlineSession, Job, JobRecord, Layout, RunContext, Runner, Size, Task, hookimpl
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
 SIZE = Size(name="seconds", kind=float, default=0.01, soft_limit=1e9, unit=" s")
 
@@ -168,7 +169,40 @@ def _leak(jobs: Sequence[Job]) -> list[JobRecord]:
     return InlineSession().run(jobs)
 
 
+class _Optioned(Runner):
+    """Runs the jobs in one thread named after its ``label`` option: the records show that the
+    option reached ``start``."""
+
+    name = "optioned"
+    description = "test runner with an option"
+    option_help = MappingProxyType(
+        {"label": "a word the jobs' thread is named after", "spare": "unused"}
+    )
+
+    def check_options(self, options: Mapping[str, str]) -> str | None:
+        label = options.get("label", "")
+        return None if label.isalpha() else f"label must be a word, not {label!r}"
+
+    def layout(self, workers: object) -> Layout:
+        return Layout()
+
+    def start(self, layout: Layout, context: RunContext) -> _FakeSession:
+        label = context.options.get("label", "plain")
+
+        def run(jobs: Sequence[Job]) -> list[JobRecord]:
+            records: list[JobRecord] = []
+            worker = threading.Thread(
+                target=lambda: records.extend(job() for job in jobs), name=f"opt-{label}"
+            )
+            worker.start()
+            worker.join()
+            return records
+
+        return _FakeSession(run)
+
+
 RUNNERS = [
+    _Optioned(),
     _Fake("skip-last", _skip_last),
     _Fake("first-twice", _first_twice),
     _Fake("quietly-twice", _quietly_twice),
