@@ -238,3 +238,17 @@ def test_a_transfer_task_has_no_speed_up(bound: str) -> None:
     )
     assert base.figures is not None and base.figures.speedup is None
     assert threads.figures is not None and threads.figures.speedup is None
+
+
+def test_jobs_outside_the_tree_have_no_cpu_or_memory_figures_shown_as_theirs() -> None:
+    base = cell("single", Layout(), [1.0, 1.0, 1.0], jobs=8)
+    remote = cell("cluster", Layout(processes=8), [0.125, 0.125, 0.125], kind="other", jobs=8)
+    for s in remote.samples:
+        s.outside_tree = True
+        s.cpu = 0.001  # the lab's side only
+    _, found = analysed([base, remote], repeat=3)
+    assert found.figures is not None and found.figures.outside_tree
+    assert found.figures.cores is None and found.figures.memory_per_worker is None
+    assert found.status.kind is Kind.OK  # 8 workers on a cluster: 8x is possible there
+    table = render_task(analyse(results([base, remote])), "cpu", "simple", 100)
+    assert "remote" in table.splitlines()[-1]

@@ -50,10 +50,12 @@ def to_csv(results: Results) -> str:
             jobs, interval, per_worker = fig.jobs, fig.interval, fig.memory_per_worker
             row += [
                 fig.startup, jobs.median, jobs.q1, jobs.q3, jobs.mean, jobs.stdev, jobs.low,
-                jobs.high, fig.total, fig.cpu, _blank(fig.cores), _blank(fig.speedup),
+                jobs.high, fig.total, "" if fig.outside_tree else fig.cpu, _blank(fig.cores),
+                _blank(fig.speedup),
                 _blank(interval.low if interval else None),
                 _blank(interval.high if interval else None),
-                _blank(fig.ideal), _blank(fig.efficiency), fig.peak_memory,
+                _blank(fig.ideal), _blank(fig.efficiency),
+                "" if fig.outside_tree else fig.peak_memory,
                 _blank(per_worker.value if per_worker and per_worker.resolved else None),
                 _blank(per_worker.resolution if per_worker else None),
                 _blank(fig.ideal_job_time), _blank(fig.overhead),

@@ -445,7 +445,7 @@ def memory_points(analysis: Analysis, task: str) -> dict[str, list[tuple[int, fl
     """Per runner, (concurrency, peak memory in MiB) of each measured cell, by concurrency."""
     points: dict[str, list[tuple[int, float]]] = {}
     for analysed in measured_cells(analysis, task):
-        if analysed.figures is not None:
+        if analysed.figures is not None and not analysed.figures.outside_tree:
             point = (analysed.cell.layout.concurrency, analysed.figures.peak_memory / 2**20)
             points.setdefault(series(analysed.cell), []).append(point)
     return {runner: sorted(p) for runner, p in points.items()}
@@ -711,7 +711,7 @@ def sweep_points(analysis: Analysis, task: str) -> dict[str, list[tuple[int, flo
     points: dict[str, list[tuple[int, float, float]]] = {}
     for analysed in measured_cells(analysis, task):
         found, cell = analysed.figures, analysed.cell
-        if found is None:
+        if found is None or found.outside_tree:
             continue
         added = found.overhead if found.overhead is not None else found.jobs.median
         points.setdefault(series(cell), []).append((cell.jobs, added, found.peak_memory / 2**20))

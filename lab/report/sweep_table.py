@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lab.report.fit import Column, fit_table, wrap_lines
-from lab.report.table import gil_state, not_applicable_lines
+from lab.report.table import REMOTE, gil_state, not_applicable_lines
 from lab.report.units import MIB, blank, memory_estimate
 from lab.results.analysis import WAKE_UP_PERCENTILES
 from lab.results.status import Kind
@@ -101,8 +101,8 @@ def _row(analysed: CellAnalysis) -> list[str]:
         *(f"{delay * 1000:.1f}" for delay in found.wake_ups),
         *[""] * (len(WAKE_UP_PERCENTILES) - len(found.wake_ups)),
         blank(found.jobs_per_second, ",.0f"),
-        f"{found.cpu:.2f}",
-        f"{found.peak_memory / MIB:.1f}",
+        REMOTE if found.outside_tree else f"{found.cpu:.2f}",
+        REMOTE if found.outside_tree else f"{found.peak_memory / MIB:.1f}",
         memory_estimate(found.memory_per_worker),
         str(analysed.status),
     ]

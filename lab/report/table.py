@@ -36,12 +36,15 @@ HEADERS = (
 
 #: A status longer than this becomes its kind and a numbered note below the table.
 STATUS_WIDTH = 24
+#: What the CPU and memory columns say of jobs that ran on a cluster outside the lab's tree.
+REMOTE = "remote"
 
 COMPACT_LEGEND = """\
 jobs s: first job start to last job end, median ± sd/mean (the whole run for tasks that move
 data) · speed-up: the baseline's jobs time / this one's, with its 95% interval · efficiency: for
 cpu, speed-up / the ideal speed-up here; for io, the ideal time / jobs time · peak: the process
-tree's peak memory · --wide adds start-up, wall, CPU, cores used, ideal and memory per worker"""
+tree's peak memory ("remote": not measured, the jobs ran on a cluster outside it) · --wide adds
+start-up, wall, CPU, cores used, ideal and memory per worker"""
 
 LEGEND = """\
 start-up: starting the pool or loop · jobs: first job start to last job end, median (the whole
@@ -127,7 +130,7 @@ def _compact_columns(
         ),
         Column(
             f"peak {metric} MiB",
-            [_figure(f, lambda f: f"{f.peak_memory / MIB:.1f}") for f in figures],
+            [_figure(f, _peak) for f in figures],
             numeric=True,
             drop=2,
         ),
@@ -196,6 +199,11 @@ def _interval(found: Figures) -> str:
     return "" if interval is None else f"{interval.low:.2f}-{interval.high:.2f}"
 
 
+def _peak(found: Figures) -> str:
+    """Peak memory in MiB, or :data:`REMOTE` for jobs that ran outside the lab's tree."""
+    return REMOTE if found.outside_tree else f"{found.peak_memory / MIB:.1f}"
+
+
 def _figure(found: Figures | None, show: Callable[[Figures], str]) -> str:
     return "" if found is None else show(found)
 
@@ -225,13 +233,13 @@ def _row(analysed: CellAnalysis) -> list[str]:
         f"{found.jobs.median:.3f}",
         f"±{found.jobs.variation:.1%}" if found.jobs.count > 1 else "",
         f"{found.total:.3f}",
-        f"{found.cpu:.2f}",
+        REMOTE if found.outside_tree else f"{found.cpu:.2f}",
         blank(found.cores, ".2f"),
         times(found.speedup),
         "" if interval is None else f"{interval.low:.2f}-{interval.high:.2f}",
         times(found.ideal),
         blank(found.efficiency, ".0%"),
-        f"{found.peak_memory / MIB:.1f}",
+        _peak(found),
         memory_estimate(found.memory_per_worker),
         str(analysed.status),
     ]

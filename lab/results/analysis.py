@@ -88,6 +88,9 @@ class Figures:
     jobs_per_second: float | None
     job_latency: float
     vs_reference: float | None = None
+    #: The jobs ran outside the lab's process tree (a remote cluster): ``cpu`` and
+    #: ``peak_memory`` are the lab's side only, and are not shown as the jobs'.
+    outside_tree: bool = False
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,8 @@ def unstable_reasons(figures: Figures, cpus: int) -> list[str]:
             reasons.append(
                 f"speed-up up to {top:.2f}x, beyond the {figures.possible:.2f}x possible {why}"
             )
-    if figures.cpu > figures.run * cpus * (1 + IDEAL_TOLERANCE) + figures.cpu_resolution:
+    limit = figures.run * cpus * (1 + IDEAL_TOLERANCE) + figures.cpu_resolution
+    if not figures.outside_tree and figures.cpu > limit:
         reasons.append(f"more CPU time than {cpus} usable CPUs can give in the run")
     return reasons
 
@@ -314,13 +318,17 @@ def cell_figures(
     if not measured(cell):
         return None
     samples = cell.samples
+    outside = any(s.outside_tree for s in samples)
+    if outside:  # the cluster's CPUs, not this machine's, bound what its workers can do
+        cpus = max(cpus, cell.layout.processes * cell.layout.threads)
     times = job_times(cell)
     jobs = summarise(times)
     run = statistics.median(s.wall for s in samples)
     cpu = statistics.median(s.cpu for s in samples)
     cpu_resolution = statistics.median(s.cpu_resolution for s in samples)
     cores = None
-    if run > 0 and cpu_resolution / run <= CORES_TOLERANCE and cpu / run <= cpus + CORES_TOLERANCE:
+    fine = run > 0 and cpu_resolution / run <= CORES_TOLERANCE
+    if fine and not outside and cpu / run <= cpus + CORES_TOLERANCE:
         cores = cpu / run
     speedup = interval = None
     if cell.bound == "transfer" or baseline is None:
@@ -355,10 +363,13 @@ def cell_figures(
         possible=possible,
         efficiency=efficiency,
         peak_memory=max(s.peak_memory for s in samples),
-        memory_per_worker=memory_per_worker(cell, baseline, siblings, memory_resolution),
+        memory_per_worker=None
+        if outside
+        else memory_per_worker(cell, baseline, siblings, memory_resolution),
         ideal_job_time=ideal_time,
         overhead=None if ideal_time is None else jobs.median - ideal_time,
         wake_ups=tuple(percentile(delays, p) for p in WAKE_UP_PERCENTILES) if delays else (),
         jobs_per_second=cell.jobs / run if run > 0 else None,
         job_latency=run * cell.layout.concurrency / max(cell.jobs, 1),
+        outside_tree=outside,
     )

@@ -56,6 +56,9 @@ class Sample:
     gil_enabled: bool | None = None
     records: list[JobRecord] = field(default_factory=list)
     cpu_resolution: float = 0.0
+    #: The jobs ran outside the cell's process tree (a remote cluster): ``cpu`` and
+    #: ``peak_memory`` are the lab's side only.
+    outside_tree: bool = False
 
 
 @dataclass

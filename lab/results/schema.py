@@ -70,8 +70,9 @@ _SAMPLE = _object(
         "gil_enabled": _nullable({"type": "boolean"}),
         "records": {"type": "array", "items": _RECORD},
         "cpu_resolution": _NUMBER,
+        "outside_tree": {"type": "boolean"},
     },
-    optional=("gil_enabled", "cpu_resolution"),
+    optional=("gil_enabled", "cpu_resolution", "outside_tree"),
 )
 
 _STATUS = _object(

@@ -167,6 +167,7 @@ def measure_once(cell: Cell, settings: Settings, task: Task, keep: bool = True) 
         peak_memory=outcome.peak_memory,
         gil_enabled=measurement.gil_enabled,
         records=records,
+        outside_tree=measurement.outside_tree,
     )
     cell.samples.append(sample)
     return sample

@@ -63,7 +63,7 @@ def _unaccounted_cpu(measurement: Measurement, task: Task) -> str | None:
     account for nearly all the CPU its run's process tree uses, so a runner that ran jobs it
     did not report (each job twice, say) used far more."""
     records, tree = measurement.records, measurement.cpu
-    if task.bound != "cpu" or not records or tree is None:
+    if task.bound != "cpu" or not records or tree is None or measurement.outside_tree:
         return None
     jobs_cpu = sum(r.cpu for r in records if r.cpu is not None)
     if any(r.cpu is None for r in records) or jobs_cpu <= 0:

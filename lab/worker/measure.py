@@ -42,6 +42,7 @@ def measure(
             error=f"{_named(runner, context)} failed to start: {describe_exception(exc)}"
         )
     startup = clock() - t0
+    outside_tree = bool(getattr(session, "outside_tree", False))
     error = None
     records: list[JobRecord] = []
     cpu0 = cpu_reading(True)
@@ -74,6 +75,7 @@ def measure(
         run_end=run_end,
         records=records,
         error=error,
+        outside_tree=outside_tree,
     )
 
 

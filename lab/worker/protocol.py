@@ -46,7 +46,9 @@ class CellSpec:
 class Measurement:
     """What a worker measured: phase times (seconds), the run's CPU time and how far it may be
     off, the records, the run's window on the shared clock, and whether the GIL was on after
-    the run. ``error`` is set when the runner failed."""
+    the run. ``error`` is set when the runner failed. ``outside_tree``: the jobs ran outside
+    the cell's process tree (a cluster the runner connected to), so its CPU and memory are not
+    theirs."""
 
     startup: float | None = None
     wall: float | None = None
@@ -58,6 +60,7 @@ class Measurement:
     records: list[JobRecord] = field(default_factory=list)
     error: str | None = None
     gil_enabled: bool | None = None
+    outside_tree: bool = False
 
     def to_json(self) -> str:
         """JSON with each record as a list of its fields, in :data:`RECORD_FIELDS` order."""
@@ -108,6 +111,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "run_end": (*_NUMBER, type(None)),
     "records": (list,),
     "gil_enabled": (bool, type(None)),
+    "outside_tree": (bool,),
 }
 
 
