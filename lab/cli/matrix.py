@@ -91,7 +91,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f" (default: {default.timeout:g})",
     )
     parser.add_argument(
-        "--count", help=f"the size of every task sized by a {COUNT} (cpu; default: calibrated)"
+        "--count", help=f"the size of every task sized by a {COUNT} (default: calibrated)"
     )
     parser.add_argument("--sleep", help=f"the size of every task sized in {SECONDS} (io)")
     parser.add_argument(

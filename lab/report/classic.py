@@ -183,10 +183,14 @@ def _synchronization(analysis: Analysis) -> Row:
     kept = [a for a in cells if a.figures is not None]
     failed = [a for a in cells if a.cell.failure is not None]
     parts = [f"{len(kept)} cells of {', '.join(sharing)} kept every shared update (checked)"]
-    for kind in (THREADS, INTERPRETERS, PROCESSES):
-        best = most_workers(kept, kind)
-        if best is not None and best.figures is not None:
-            parts.append(f"{NOUNS[kind]} {duration(best.figures.job_latency)} a job")
+    for name in sharing:
+        costs = []
+        for kind in (THREADS, INTERPRETERS, PROCESSES):
+            best = most_workers([a for a in kept if a.cell.task == name], kind)
+            if best is not None and best.figures is not None:
+                costs.append(f"{NOUNS[kind]} {duration(best.figures.job_latency)}")
+        if costs:
+            parts.append(f"a {name} job: {', '.join(costs)}")
     if failed:
         parts.append(f"{len(failed)} failed: " + "; ".join(str(a.status) for a in failed[:2]))
     return Row(aspect, claim, ", ".join(parts), MEASURED)

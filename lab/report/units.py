@@ -30,7 +30,9 @@ def memory_estimate(estimate: Estimate | None) -> str:
 
 
 def duration(seconds: float) -> str:
-    """Milliseconds from 1 ms up, microseconds below."""
+    """Seconds from 1 s up, milliseconds from 1 ms, microseconds below."""
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
     return f"{seconds * 1000:.2f} ms" if seconds >= 0.001 else f"{seconds * 1e6:.0f} µs"
 
 

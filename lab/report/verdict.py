@@ -195,7 +195,11 @@ def _transfers(analysis: Analysis) -> list[tuple[str, str]]:
                 noun = POOLS.get(kind, NOUNS.get(kind, kind))
                 parts.append(f"{duration(best.figures.job_latency)} with {noun}{_caveat(best)}")
         if len(parts) > 1:
-            size = memory(task.size) if task.size_name == "bytes" else task.size_text
+            size = (
+                memory(task.size)
+                if task.size_name == "bytes"
+                else f"{task.size_text} {task.size_name}".strip()
+            )
             question = f"one {task.name} job of {size}{on}"
             rows.append((question, ", ".join(parts)))
     return rows

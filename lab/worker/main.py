@@ -68,7 +68,8 @@ def run_spec(spec: CellSpec) -> Measurement:
         gc.freeze()
         context = RunContext.for_jobs(spec.start_method, jobs, warm_up, spec.runner_options)
         measurement = measure(runner, layout, context, jobs)
-        if task.settle is not None and measurement.error is None:
+        failed_job = any(r.error for r in measurement.records)  # its own error says more
+        if task.settle is not None and measurement.error is None and not failed_job:
             measurement = dataclasses.replace(
                 measurement, error=_settled(task, argument, spec.jobs, spec.size)
             )
