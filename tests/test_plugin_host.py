@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 BUILTIN_PLUGINS = {
     "tasks",
+    "sharing",
+    "interpreters",
     "single",
     "threads",
     "thread-per-job",

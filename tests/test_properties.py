@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import math
 import statistics
+from dataclasses import replace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from lab.errors import UsageError
-from lab.jobs import JobRecord
+from lab.jobs import JobRecord, span
 from lab.results.model import Cell
 from lab.results.stats import ratio_of_medians, summarise
 from lab.run import rounds as matrix
@@ -110,7 +111,8 @@ def test_records_are_valid_exactly_when_each_job_ran_once_in_order(
     jobs: int, data: st.DataObject
 ) -> None:
     indices = data.draw(st.lists(st.integers(min_value=0, max_value=jobs + 1), max_size=jobs + 3))
-    found = validate.problems(measured([record(i) for i in indices]), jobs, Layout(), IO, 0.1)
+    one_after_another = [record(i, start=1.0 + n * 0.2) for n, i in enumerate(indices)]
+    found = validate.problems(measured(one_after_another), jobs, Layout(), IO, 0.1)
     assert (found == []) == (indices == list(range(jobs)))
 
 
@@ -204,3 +206,23 @@ def test_cell_specs_and_measurements_cross_as_json() -> None:
     for garbage in ("[]", "{}", '{"records": [{"index": 1}]}', "not json", bad_record):
         with pytest.raises(ValueError, match="malformed measurement"):
             Measurement.from_json(garbage)
+
+
+def test_records_from_another_host_are_checked_on_the_wall_clock() -> None:
+    """A cluster's worker on another machine: its monotonic clock is not the lab's, its wall
+    clock is (give or take the slack); its (host, pid) is its own process."""
+    here = Measurement(
+        startup=0.0, wall=1.0, teardown=0.0, cpu=0.0, run_start=100.0, run_end=101.0,
+        host="lab", clock_offset=1000.0, records=[],
+    )  # fmt: skip
+    # The same pid on two hosts, at the same wall-clock time: two processes, one job each.
+    there = JobRecord(0, 7, "p", "t", 1, 5.2, 5.3, 0.0, None, None, "node-a", 1095.0)
+    other = JobRecord(1, 7, "p", "t", 1, 9.2, 9.3, 0.0, None, None, "node-b", 1091.0)
+    found = validate.problems(
+        replace(here, records=[there, other]), 2, Layout(processes=2), IO, 0.1
+    )
+    assert found == []
+    late = JobRecord(0, 7, "p", "t", 1, 5.2, 5.3, 0.0, None, None, "node-a", 1105.0)
+    found = validate.problems(replace(here, records=[late]), 1, Layout(), IO, 0.1)
+    assert found == ["job 0 ran outside the run it belongs to"]
+    assert span([there, other]) == pytest.approx(0.1)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from lab.cli import options, pythons, session
 from lab.errors import UsageError
+from lab.host.availability import unavailable_on
 from lab.plan import limits, matrix
 from lab.plan.profiles import (
     DEFAULT_PROFILE,
@@ -195,10 +196,16 @@ def run(request: Request) -> int:
     def plan(facts: Metadata) -> tuple[Results, Mapping[str, Task]]:
         sizes, infos = _sizes(request)
         labels = [i.label for i in request.interpreters] or [""]
-        cells = matrix.plan(
-            request.tasks, request.runners, request.workers, request.jobs, sizes, labels
-        )
         settings = request.measuring.settings
+        cells = matrix.plan(
+            request.tasks,
+            request.runners,
+            request.workers,
+            request.jobs,
+            sizes,
+            labels,
+            availability(settings),
+        )
         results = Results(
             metadata=facts,
             settings={
@@ -221,6 +228,13 @@ def run(request: Request) -> int:
         plan,
         lambda facts: _oversubscribed(request, facts.cpus, facts.gil_enabled),
     )
+
+
+def availability(settings: Settings) -> dict[str, dict[str, str | None]]:
+    """Each runner's ``unavailable()`` as each ``--python`` interpreter answers it."""
+    return {
+        label: unavailable_on(python, settings, label) for label, python in settings.pythons.items()
+    }
 
 
 def _oversubscribed(request: Request, cpus: int, gil: bool) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lab.cli import options, pythons, session
+from lab.cli.matrix import availability
 from lab.errors import UsageError
 from lab.plan import sweep
 from lab.report.outputs import Outputs
@@ -96,12 +97,12 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> i
     sweep.check(sweep.plan(task, runners, levels, size, cpus), task, args.allow_large)
     interpreters, worker_pythons = pythons.resolve(args.python, args.quiet)
     labels = [i.label for i in interpreters] or [""]
-    cells = sweep.plan(task, runners, levels, size, cpus, labels)
     rounds = (warmups, repeat, timeout)
     runner_options = options.runner_options(args.runner_option, runners)
     settings = Settings.of_command(
         rounds, start_method, plugins, worker_pythons, runner_options=runner_options
     )
+    cells = sweep.plan(task, runners, levels, size, cpus, labels, availability(settings))
     measuring = session.Measuring(
         settings=settings, outputs=outputs, tablefmt=tablefmt, quiet=args.quiet, wide=args.wide
     )

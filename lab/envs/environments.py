@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 CACHE_ENV = "LAB_ENVS"
 CACHE_DEFAULT = Path.home() / ".cache" / "concurrency-lab" / "envs"
 LAB_DISTRIBUTION = "concurrency-lab"
-#: The lab's extras an environment gets: what the runners need (trio for anyio-trio).
-LAB_EXTRAS = "[trio]"
+#: The lab's extras an environment gets: what the runners need (trio for anyio-trio, the
+#: subinterpreters backport for interpreters on 3.13).
+LAB_EXTRAS = "[trio,interpreters]"
 ENTRY_POINT_GROUP = "lab"
 #: Written last: an environment without it was not finished and is made again.
 COMPLETE = ".complete"

@@ -21,8 +21,13 @@ def new_cell(
     jobs: int,
     size: int | float,
     interpreter: str = "",
+    unavailable: Mapping[str, Mapping[str, str | None]] | None = None,
 ) -> Cell:
-    """An unmeasured cell, ``n/a`` with the reason when the runner cannot run the task here."""
+    """An unmeasured cell, ``n/a`` with the reason when the runner cannot run the task on its
+    interpreter (``unavailable``: each runner's reason on each other interpreter, as that
+    interpreter answered; the runner's own answer for the lab's)."""
+    away = (unavailable or {}).get(interpreter)
+    reason = runner.unavailable() if away is None else away.get(runner.name)
     return Cell(
         task=task.name,
         bound=task.bound,
@@ -32,7 +37,7 @@ def new_cell(
         layout=runner.layout(workers),
         jobs=jobs,
         size=size,
-        not_applicable=runner.unavailable() or task.unsupported(runner.job_form, runner.isolation),
+        not_applicable=reason or task.unsupported(runner.job_form, runner.isolation),
         interpreter=interpreter,
     )
 
@@ -44,13 +49,14 @@ def plan(
     jobs: int,
     sizes: Mapping[str, int | float],
     interpreters: Sequence[str] = ("",),
+    unavailable: Mapping[str, Mapping[str, str | None]] | None = None,
 ) -> list[Cell]:
     """Every cell in table order, task by task and interpreter by interpreter; runners that
     ignore workers get one cell per task and interpreter."""
     worker_list = list(workers)
     runner_list = list(runners)
     return [
-        new_cell(task, runner, setting, jobs, sizes[task.name], interpreter)
+        new_cell(task, runner, setting, jobs, sizes[task.name], interpreter, unavailable)
         for task in tasks
         for interpreter in interpreters
         for runner in runner_list

@@ -11,7 +11,7 @@ from lab.plan.matrix import new_cell
 from lab.runner import EVENT_LOOP, PROCESSES_THREADS, THREADS, Workers
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from lab.host.registry import Catalog
     from lab.results.model import Cell
@@ -46,10 +46,13 @@ def plan(
     size: int | float,
     cpus: int,
     interpreters: Sequence[str] = ("",),
+    unavailable: Mapping[str, Mapping[str, str | None]] | None = None,
 ) -> list[Cell]:
     """A cell per interpreter, level and runner: ``level`` jobs, all at once."""
     return [
-        new_cell(task, runner, workers_at(runner, level, cpus), level, size, interpreter)
+        new_cell(
+            task, runner, workers_at(runner, level, cpus), level, size, interpreter, unavailable
+        )
         for interpreter in interpreters
         for level in levels
         for runner in runners

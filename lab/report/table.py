@@ -43,8 +43,9 @@ COMPACT_LEGEND = """\
 jobs s: first job start to last job end, median ± sd/mean (the whole run for tasks that move
 data) · speed-up: the baseline's jobs time / this one's, with its 95% interval · efficiency: for
 cpu, speed-up / the ideal speed-up here; for io, the ideal time / jobs time · peak: the process
-tree's peak memory ("remote": not measured, the jobs ran on a cluster outside it) · --wide adds
-start-up, wall, CPU, cores used, ideal and memory per worker"""
+tree's peak memory · --wide adds start-up, wall, CPU, cores used, ideal and memory per worker"""
+#: Said below the tables when some cell's jobs ran outside the lab's process tree.
+REMOTE_LEGEND = f"{REMOTE}: not measured, the jobs ran on a cluster outside the lab's processes"
 
 LEGEND = """\
 start-up: starting the pool or loop · jobs: first job start to last job end, median (the whole

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING
 from lab.report.classic import render_classic
 from lab.report.fit import join_fitting, wrap_lines
 from lab.report.sweep_table import render_sweep
-from lab.report.table import COMPACT_LEGEND, INTERPRETER_LEGEND, LEGEND, render_task
+from lab.report.table import (
+    COMPACT_LEGEND,
+    INTERPRETER_LEGEND,
+    LEGEND,
+    REMOTE_LEGEND,
+    render_task,
+)
 from lab.report.verdict import render_verdict
 from lab.results import metadata
 from lab.results.analysis import analyse
@@ -80,6 +86,8 @@ def render_body(
             for task in results.tasks
         ]
         parts.append(wrap_lines(LEGEND if wide else COMPACT_LEGEND, width))
+        if any(a.figures is not None and a.figures.outside_tree for a in analysis.cells):
+            parts.append(wrap_lines(REMOTE_LEGEND, width))
         if len(results.interpreter_labels) > 1:
             parts.append(wrap_lines(INTERPRETER_LEGEND, width))
         verdict = render_verdict(analysis, tablefmt, width)

@@ -49,13 +49,15 @@ _RECORD_TYPES: dict[str, Any] = {
     "cpu": _nullable(_NUMBER),
     "result": {},
     "error": _nullable(_STRING),
+    "host": _STRING,
+    "clock_offset": _NUMBER,
 }
 assert set(_RECORD_TYPES) == set(RECORD_FIELDS)
 
 _RECORD = {
     "type": "array",
     "items": [_RECORD_TYPES[name] for name in RECORD_FIELDS],
-    "minItems": len(RECORD_FIELDS),
+    "minItems": RECORD_FIELDS.index("host"),  # runs saved before records had a host
     "additionalItems": False,
 }
 

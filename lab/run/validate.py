@@ -18,6 +18,9 @@ K = TypeVar("K")
 
 #: Slack for comparing timestamps taken in different processes on the shared clock.
 CLOCK_SLACK = 0.001
+#: Slack for comparing a record from another host with the run, on the two hosts' wall clocks:
+#: clocks kept by NTP on one network agree within milliseconds; this allows for worse.
+REMOTE_CLOCK_SLACK = 0.5
 #: CPU a run's process tree may use beyond what its CPU-bound jobs' records account for,
 #: as a share of that (pools, pickling and queues cost some; a job run twice costs 100 %) and
 #: at least (a few short jobs cost little, but their pool's bookkeeping does not shrink).
@@ -40,13 +43,7 @@ def problems(
     found += [f"record for job {i}, which does not exist" for i in counts if not 0 <= i < jobs]
     if not found and [r.index for r in records] != list(range(jobs)):
         found.append("the records are not in the jobs' order")
-    start, end = measurement.run_start, measurement.run_end
-    if start is not None and end is not None:
-        found += [
-            f"job {r.index} ran outside the run it belongs to"
-            for r in records
-            if r.start < start - CLOCK_SLACK or r.end > end + CLOCK_SLACK or r.end < r.start
-        ]
+    found += [f"job {r.index} ran outside the run it belongs to" for r in _outside(measurement)]
     found += [
         f"job {r.index}: {why}"
         for r in records
@@ -86,23 +83,45 @@ class Peaks:
     threads: int
 
 
+def _outside(measurement: Measurement) -> list[JobRecord]:
+    """The records that did not run within the run: on the shared clock for this host's, on
+    the wall clock (give or take :data:`REMOTE_CLOCK_SLACK`) for another host's."""
+    start, end = measurement.run_start, measurement.run_end
+    if start is None or end is None:
+        return []
+    here, offset = measurement.host, measurement.clock_offset
+    found = []
+    for r in measurement.records:
+        if r.host == here or not r.host:
+            if r.start < start - CLOCK_SLACK or r.end > end + CLOCK_SLACK or r.end < r.start:
+                found.append(r)
+        else:
+            begun, ended = r.start + r.clock_offset, r.end + r.clock_offset
+            low, high = start + offset - REMOTE_CLOCK_SLACK, end + offset + REMOTE_CLOCK_SLACK
+            if begun < low or ended > high or r.end < r.start:
+                found.append(r)
+    return found
+
+
 def peaks(records: Sequence[JobRecord]) -> Peaks:
     """Counted at each instant rather than over the run, so a runner may start a fresh thread
-    or process for every job as long as no more than its layout run at once."""
+    or process for every job as long as no more than its layout run at once. A process is
+    its (host, pid); records from several hosts are ordered on the wall clock."""
+    several = len({r.host for r in records}) > 1
     events = sorted(
-        [(r.start, 1, i) for i, r in enumerate(records)]
-        + [(r.end, 0, i) for i, r in enumerate(records)]
+        [(r.start + r.clock_offset * several, 1, i) for i, r in enumerate(records)]
+        + [(r.end + r.clock_offset * several, 0, i) for i, r in enumerate(records)]
     )  # at equal times, an end comes before a start
     jobs = 0
-    processes: Counter[int] = Counter()
-    threads: Counter[tuple[int, int]] = Counter()
+    processes: Counter[tuple[str, int]] = Counter()
+    threads: Counter[tuple[str, int, int]] = Counter()
     peak_jobs = peak_processes = peak_threads = 0
     for _, starting, i in events:
         record = records[i]
         step = 1 if starting else -1
         jobs += step
-        _count(processes, record.pid, step)
-        _count(threads, (record.pid, record.thread_id), step)
+        _count(processes, (record.host, record.pid), step)
+        _count(threads, (record.host, record.pid, record.thread_id), step)
         peak_jobs = max(peak_jobs, jobs)
         peak_processes = max(peak_processes, len(processes))
         peak_threads = max(peak_threads, len(threads))

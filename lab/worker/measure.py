@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lab.jobs import JobRecord, describe_exception
+from lab.jobs import JobRecord, describe_exception, host_clock
 from lab.run.process_tree import CpuReading, tree_cpu
 from lab.timing import clock
 from lab.worker.protocol import Measurement
@@ -42,6 +42,7 @@ def measure(
             error=f"{_named(runner, context)} failed to start: {describe_exception(exc)}"
         )
     startup = clock() - t0
+    host, offset = host_clock()
     outside_tree = bool(getattr(session, "outside_tree", False))
     error = None
     records: list[JobRecord] = []
@@ -76,6 +77,8 @@ def measure(
         records=records,
         error=error,
         outside_tree=outside_tree,
+        host=host,
+        clock_offset=offset,
     )
 
 

@@ -61,6 +61,9 @@ class Measurement:
     error: str | None = None
     gil_enabled: bool | None = None
     outside_tree: bool = False
+    #: The measuring process's host and clock offset (see :class:`lab.jobs.JobRecord`).
+    host: str = ""
+    clock_offset: float = 0.0
 
     def to_json(self) -> str:
         """JSON with each record as a list of its fields, in :data:`RECORD_FIELDS` order."""
@@ -112,6 +115,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "records": (list,),
     "gil_enabled": (bool, type(None)),
     "outside_tree": (bool,),
+    "host": (str,),
+    "clock_offset": _NUMBER,
 }
 
 
