@@ -26,7 +26,7 @@ def _rows(threads_span: float, gil: bool) -> dict[str, tuple[str, str]]:
 
 def test_with_the_gil_threads_interleave_and_the_claims_hold() -> None:
     rows = _rows(threads_span=1.0, gil=True)
-    assert rows["the GIL"] == ("2 threads 1.00x with the GIL on", HOLDS)
+    assert rows["the GIL"] == ("2 threads 1.00x with the GIL on", HOLDS)  # no label: the lab's
     assert rows["concurrency or parallelism"][1] == HOLDS
     assert rows["use cases"][1] == HOLDS
     assert rows["synchronization"][1] == NOT_MEASURED

@@ -11,13 +11,14 @@ declare (their kind, bound, GIL state, whether their jobs share state), never by
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lab.report.fit import Column, fit_table
 from lab.report.units import duration, memory_estimate
 from lab.report.verdict import most_workers, run_kinds
-from lab.results.analysis import gil_on
+from lab.results.analysis import Estimate, gil_on
 from lab.runner import EVENT_LOOP, INLINE, INTERPRETERS, PROCESSES, PROCESSES_THREADS, THREADS
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def _gil(analysis: Analysis) -> Row:
         speedup = threads.figures.speedup
         parts.append(
             f"{threads.cell.layout.concurrency} threads {speedup:.2f}x with the GIL"
-            f" {'on' if on else 'off'}{_where(label)}"
+            f" {'on' if on else 'off'}" + (f", on {label}" if label else "")
         )
         if on:
             verdicts.append(HOLDS if speedup < SERIAL else CONTRADICTED)
@@ -145,8 +146,11 @@ def _memory(analysis: Analysis) -> Row:
             for a in analysis.cells
             if a.cell.kind == kind and a.figures is not None and a.figures.memory_per_worker
         ]
-        if estimates:
-            per_kind[kind] = max(estimates, key=lambda e: e.value)
+        if estimates:  # the typical cell, known no better than the least precise one
+            per_kind[kind] = Estimate(
+                statistics.median(e.value for e in estimates),
+                max(e.resolution for e in estimates),
+            )
     if THREADS not in per_kind or PROCESSES not in per_kind:
         return Row(aspect, claim, "", NOT_MEASURED)
     evidence = ", ".join(f"{memory_estimate(e)} a {ONE[k]}" for k, e in per_kind.items())
