@@ -28,6 +28,7 @@ BUILTIN_PLUGINS = {
     "tasks",
     "sharing",
     "interpreters",
+    "dask",
     "single",
     "threads",
     "thread-per-job",

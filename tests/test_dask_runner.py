@@ -1,0 +1,269 @@
+"""The ``dask`` runner through ``lab matrix``: on the LocalCluster it starts, on a running
+cluster, with a scheduler address that is wrong or that nobody answers, and with a worker that
+dies; every process reaped, nothing left running. (The conformance kit and
+``tests/test_runners.py`` check it like every built-in runner.)"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+import pytest
+from conftest import MARKER_ENV, LabProcess, processes_marked
+
+from lab.results.analysis import CellAnalysis, analyse
+from lab.results.journal import load
+from lab.results.status import Kind
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from conftest import Completed
+
+HEALTHY = (Kind.OK, Kind.UNSTABLE)
+#: Seconds a matrix run of these tests may take before the test kills it.
+RUN_TIMEOUT = 120
+#: Seconds the cluster's processes get to start and to go.
+CLUSTER_TIMEOUT = 60
+#: Reports how many workers the scheduler at argv[1] has, once it has argv[2] of them.
+COUNT_WORKERS = """
+import sys
+from distributed import Client
+
+client = Client(sys.argv[1], timeout=30, set_as_default=False)
+client.wait_for_workers(int(sys.argv[2]), timeout=60)
+print(len(client.scheduler_info(n_workers=-1)["workers"]))
+client.close()
+"""
+
+
+def matrix(lab: LabProcess, *args: str, timeout: float = RUN_TIMEOUT) -> list[CellAnalysis]:
+    """Run ``lab matrix`` quietly, and every cell of its JSON with its status."""
+    path = lab.folder / "run.json"
+    result = lab.run("matrix", "-q", "--json", str(path), *args, timeout=timeout)
+    assert result.returncode in (0, 1), result.stderr
+    return list(analyse(load(path)).cells)
+
+
+def dask_cells(cells: list[CellAnalysis]) -> list[CellAnalysis]:
+    found = [a for a in cells if a.cell.runner == "dask"]
+    assert found
+    return found
+
+
+def assert_healthy(cells: list[CellAnalysis]) -> None:
+    for analysed in cells:
+        assert analysed.status.kind in HEALTHY, (analysed.cell.task, analysed.status)
+
+
+def test_a_local_cluster_runs_every_task_and_leaves_nothing(lab_process: LabProcess) -> None:
+    cells = matrix(
+        lab_process,
+        "--runners", "dask,processes", "--tasks", "cpu,io,echo", "--workers", "2x1", "--fast",
+        "--jobs", "4", "--sleep", "0.05", "--count", "2000000",
+    )  # fmt: skip
+    ran = dask_cells(cells)
+    assert {a.cell.task for a in ran} == {"cpu", "io", "echo"}
+    assert_healthy(ran)
+    for analysed in ran:  # the cluster's processes are the cell's: measured as its own
+        assert analysed.figures is not None and not analysed.figures.outside_tree
+    assert lab_process.leftovers() == []
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Cluster:
+    """A scheduler and its workers, each in a session of its own, outside the lab's tree;
+    their environment carries a marker of their own, to find whatever they leave."""
+
+    def __init__(self, folder: Path, env: dict[str, str]) -> None:
+        self.folder = folder
+        self.marker = uuid.uuid4().hex
+        self.env = {**env, MARKER_ENV: self.marker}
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.address = ""
+
+    def start(self, *args: str) -> None:
+        log = (self.folder / f"cluster-{len(self.processes)}.log").open("wb")
+        with log:
+            self.processes.append(
+                subprocess.Popen(
+                    [sys.executable, *args],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    env=self.env,
+                    start_new_session=True,
+                )
+            )
+
+    def start_scheduler(self) -> None:
+        scheduler_file = self.folder / "scheduler.json"
+        self.start(
+            "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+            "--no-dashboard", "--scheduler-file", str(scheduler_file),
+        )  # fmt: skip
+        deadline = time.monotonic() + CLUSTER_TIMEOUT
+        while not self.address:
+            assert time.monotonic() < deadline, "the scheduler wrote no address"
+            assert self.processes[0].poll() is None, "the scheduler exited"
+            with contextlib.suppress(OSError, ValueError):
+                self.address = json.loads(scheduler_file.read_text())["address"]
+            time.sleep(0.05)
+
+    def start_worker(self, threads: int) -> None:
+        self.start(
+            "-m", "distributed.cli.dask_worker", self.address, "--nthreads", str(threads),
+            "--nworkers", "1", "--no-dashboard",
+        )  # fmt: skip
+
+    def workers(self, at_least: int) -> int:
+        """How many workers the scheduler has, once it has ``at_least``."""
+        found = subprocess.run(
+            [sys.executable, "-c", COUNT_WORKERS, self.address, str(at_least)],
+            capture_output=True,
+            text=True,
+            timeout=CLUSTER_TIMEOUT + 30,
+            env=self.env,
+        )
+        assert found.returncode == 0, found.stderr
+        return int(found.stdout)
+
+    def kill(self) -> None:
+        for process in self.processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def left(self) -> list[int]:
+        """The cluster's processes still running a while after :meth:`kill`."""
+        deadline = time.monotonic() + 10
+        while (left := processes_marked(self.marker)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for process in left:
+            with contextlib.suppress(OSError):
+                process.kill()
+        return [p.pid for p in left]
+
+
+@pytest.fixture
+def cluster(lab_process: LabProcess) -> Iterator[Cluster]:
+    """A running cluster of a scheduler and two workers of one thread each."""
+    running = Cluster(lab_process.folder, lab_process.env())
+    try:
+        running.start_scheduler()
+        for _ in range(2):
+            running.start_worker(threads=1)
+        assert running.workers(at_least=2) == 2
+        yield running
+    finally:
+        running.kill()
+    assert running.left() == []
+
+
+def test_a_running_cluster_runs_the_jobs_and_outlives_the_lab(
+    lab_process: LabProcess, cluster: Cluster
+) -> None:
+    cells = matrix(
+        lab_process,
+        "--runners", "dask", "--tasks", "cpu,io", "--workers", "2x1", "--fast", "--jobs", "4",
+        "--sleep", "0.05", "--count", "500000", "--timeout", "60",
+        "--runner-option", f"dask.scheduler={cluster.address}",
+    )  # fmt: skip
+    ran = dask_cells(cells)
+    assert_healthy(ran)
+    for analysed in ran:  # outside the lab's tree: its CPU and memory are not the jobs'
+        assert analysed.figures is not None and analysed.figures.outside_tree
+    assert lab_process.leftovers() == []
+    assert cluster.workers(at_least=2) == 2  # the lab closed its client, not the cluster
+
+
+def test_a_cluster_without_the_workers_asked_for_fails_to_start(
+    lab_process: LabProcess, cluster: Cluster
+) -> None:
+    cells = matrix(
+        lab_process,
+        "--runners", "dask", "--tasks", "io", "--workers", "3x1", "--fast", "--jobs", "2",
+        "--sleep", "0.01", "--runner-option", f"dask.scheduler={cluster.address}",
+        "--runner-option", "dask.connect-timeout=1",
+    )  # fmt: skip
+    [analysed] = dask_cells(cells)
+    assert analysed.status.kind is Kind.ERROR
+    assert "has 2 workers of 1 thread; --workers 3x1 asks for 3 of 1 thread" in (
+        analysed.status.detail
+    )
+
+
+def test_a_scheduler_address_that_is_no_address_is_a_usage_error(
+    lab_process: LabProcess,
+) -> None:
+    result: Completed = lab_process.run(
+        "matrix", "--runners", "dask", "--tasks", "io", "--fast",
+        "--runner-option", "dask.scheduler=nonsense",
+    )  # fmt: skip
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "scheduler must be a Dask scheduler's address" in lines[0]
+    assert "'nonsense'" in lines[0]
+    assert lab_process.leftovers() == []
+
+
+def test_a_scheduler_nobody_answers_is_an_error_cell_in_time(tmp_path: Path) -> None:
+    """Nothing listening at one address; at the other, a socket that takes connections and
+    never says a word (dask's Client would wait for it for ever). Both cells end as errors
+    within the connect timeout (10 s), well within the cell's; the two labs run side by side
+    (they measure nothing)."""
+    why = {
+        "refused": "OSError: Timed out trying to connect to tcp://127.0.0.1:",
+        "silent": "took the connection but did not answer in 10 s",
+    }
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        ports = {"refused": free_port(), "silent": silent.getsockname()[1]}
+        labs = {name: LabProcess(tmp_path / name) for name in why}
+        started = time.monotonic()
+        processes = {}
+        for name, lab in labs.items():
+            processes[name] = lab.start(
+                "matrix", "-q", "--json", str(lab.folder / "run.json"), "--runners", "dask",
+                "--tasks", "io", "--workers", "1", "--fast", "--jobs", "1", "--sleep", "0.01",
+                "--timeout", "20", "--runner-option", f"dask.scheduler=tcp://127.0.0.1:{ports[name]}",
+            )  # fmt: skip
+        results = {name: labs[name].finish(p, timeout=RUN_TIMEOUT) for name, p in processes.items()}
+        took = time.monotonic() - started
+    for name, lab in labs.items():
+        assert results[name].returncode == 1, results[name].stderr
+        [analysed] = dask_cells(list(analyse(load(lab.folder / "run.json")).cells))
+        assert analysed.status.kind is Kind.ERROR, (name, analysed.status)
+        assert "runner 'dask' (start method spawn) failed to start: " in analysed.status.detail
+        assert why[name] in analysed.status.detail, analysed.status.detail
+        assert lab.leftovers() == []
+    assert took < 20 + 10  # both cells before their timeout, and the rest of each run
+
+
+def test_a_worker_that_dies_is_an_error_cell_and_the_cluster_is_gone(
+    lab_process: LabProcess,
+) -> None:
+    cells = matrix(
+        lab_process,
+        "-p", "lab_test_plugins", "--runners", "dask", "--tasks", "sigkill", "--workers", "2x1",
+        "--fast", "--jobs", "2", "--size", "sigkill=0.05", "--timeout", "60",
+    )  # fmt: skip
+    [analysed] = dask_cells(cells)
+    assert analysed.status.kind is Kind.ERROR, analysed.status
+    assert "KilledWorker" in analysed.status.detail
+    assert lab_process.leftovers() == []
