@@ -41,7 +41,7 @@ from lab_plugins.tasks import CPU
             ["matrix", "--runners", "thread"],
             "unknown runner 'thread'; valid runners: anyio-asyncio",
         ),
-        (["matrix", "--tasks", "gpu"], "unknown task 'gpu'; valid tasks: alloc, cpu, echo, io"),
+        (["matrix", "--tasks", "gpu"], "unknown task 'gpu'; valid tasks: alloc, cpu, echo,"),
         (["matrix", "--size", "gpu=3"], "unknown task 'gpu'"),
         (["matrix", "--size", "cpu"], "--size takes TASK=SIZE"),
         (["matrix", "--profile", "slow"], "unknown profile 'slow'; valid profiles: quick, seed"),

@@ -286,7 +286,9 @@ def _given_sizes(
     """The sizes the options give: ``--size TASK=SIZE``, and ``--count`` and ``--sleep`` for
     every chosen task whose size is a count or in seconds."""
     for value, option, unit in ((args.count, "--count", COUNT), (args.sleep, "--sleep", SECONDS)):
-        sizer = next((t for t in catalog.tasks.items.values() if t.size.name == unit), None)
+        sizer = next((t for t in tasks if t.size.name == unit), None) or next(
+            (t for t in catalog.tasks.items.values() if t.size.name == unit), None
+        )
         if value is not None and sizer is not None:  # checked even when no chosen task uses it
             try:
                 sizer.size.parse(value, task=sizer.name, allow_large=args.allow_large)
