@@ -256,7 +256,7 @@ def test_save_adds_its_files_to_those_json_and_plot_name(
         (["-p", ""], "-p needs a plugin name, not ''"),
         (["-p", "no:"], "-p needs a plugin name, not 'no:'"),
         (["--tasks", "io", "--count", "abc"], "--count: cpu count must be a number, not 'abc'"),
-        (["--tasks", "cpu", "--sleep", ""], "--sleep: io seconds must be a number"),
+        (["--tasks", "cpu", "--sleep", ""], "seconds must be a number, not ''"),
         (["--jobs", ""], "--jobs must be a whole number, not ''"),
         (["--warmups", "x"], "--warmups must be a whole number, not 'x'"),
     ],
