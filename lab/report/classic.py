@@ -140,10 +140,11 @@ def _gil(analysis: Analysis) -> Row:
 def _memory(analysis: Analysis) -> Row:
     aspect, claim = "memory", "processes cost more memory than threads"
     per_kind = {}
+    waiting = [a for a in analysis.cells if a.cell.bound == "io"]  # workers holding nothing
     for kind in (THREADS, INTERPRETERS, PROCESSES):
         estimates = [
             a.figures.memory_per_worker
-            for a in analysis.cells
+            for a in (waiting if any(w.cell.kind == kind for w in waiting) else analysis.cells)
             if a.cell.kind == kind and a.figures is not None and a.figures.memory_per_worker
         ]
         if estimates:  # the typical cell, known no better than the least precise one
