@@ -57,12 +57,12 @@ $(MADE_BY):
 
 # What running the lab needs; re-installed whenever the packaging metadata or the venv changes.
 $(RUN_DEPS): setup.cfg pyproject.toml $(MADE_BY)
-	$(PIP) -e '.[trio,plot,interpreters]'
+	$(PIP) -e '.[trio,plot,interpreters,http]'
 	touch $@
 
 # What the tests and linters need besides.
 $(DEV_DEPS): $(RUN_DEPS)
-	$(PIP) -e '.[trio,plot,interpreters,dev]'
+	$(PIP) -e '.[trio,plot,interpreters,http,dev]'
 	touch $@
 
 clean:

@@ -33,6 +33,8 @@ BUILTIN_PLUGINS = {
     "threads",
     "thread-per-job",
     "tcp",
+    "http",
+    "files",
     "processes",
     "threads-in-processes",
     "asyncio",

@@ -1,0 +1,285 @@
+"""The ``http`` and ``files`` tasks: their sessions (a uvicorn server process, a folder of
+files), their three job forms, their checks, and ``lab matrix`` and ``lab sweep`` on them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import psutil
+import pytest
+from lab_http_short import SHORT_BY
+
+import lab.plan.limits
+from lab import JobRecord
+from lab.cli import main
+from lab.results.analysis import analyse
+from lab.results.journal import load
+from lab.results.status import Kind
+from lab_plugins import files_task, http_task
+from lab_plugins.files_task import (
+    FILES,
+    FILES_TASK,
+    anyio_read,
+    asyncio_read,
+    files_folder,
+    remove_leftovers,
+    sync_read,
+)
+from lab_plugins.http_task import (
+    HTTP,
+    REQUESTS,
+    RESPONSE_BYTES,
+    async_get,
+    http_server,
+    sync_get,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from conftest import LabProcess
+
+    from lab_plugins.http_task import Endpoint
+
+#: The job forms as they are run: the sync function called, the coroutines on their loops.
+FORMS = ("sync", "asyncio", "anyio-asyncio", "anyio-trio")
+#: Seconds of server-side delay a job (1 ms a request): the tests time nothing.
+DELAY = 0.01
+HEALTHY = (Kind.OK, Kind.UNSTABLE)
+GONE_TIMEOUT = 5.0
+
+
+def run_form(form: str, sync: Callable[[Any], Any], coroutine: Any, argument: Any) -> Any:
+    if form == "sync":
+        return sync(argument)
+    if form == "asyncio":
+        return asyncio.run(coroutine(argument))
+    return anyio.run(coroutine, argument, backend=form.removeprefix("anyio-"))
+
+
+def record(result: Any, duration: float = 1.0) -> JobRecord:
+    return JobRecord(0, 1, "p", "t", 1, 0.0, duration, None, result)
+
+
+def children() -> set[int]:
+    """This process's descendants, but multiprocessing's resource tracker, which the first
+    process started with spawn starts and which stays."""
+    found = set()
+    for process in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if "resource_tracker" not in " ".join(process.cmdline()):
+                found.add(process.pid)
+    return found
+
+
+def gone(pids: set[int], timeout: float) -> bool:
+    """Whether every process of ``pids`` ended (a zombie has) within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = []
+        for pid in pids:
+            try:
+                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                    alive.append(pid)
+            except psutil.NoSuchProcess:
+                pass
+        if not alive:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[Endpoint]:
+    with http_server(DELAY) as found:
+        yield found
+
+
+# http
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_each_http_form_gets_every_response(endpoint: Endpoint, form: str) -> None:
+    start = time.perf_counter()
+    result = run_form(form, sync_get, async_get, endpoint)
+    took = time.perf_counter() - start
+    assert result == f"{REQUESTS} ok, {REQUESTS * RESPONSE_BYTES:,} bytes"
+    assert HTTP.check(record(result, took), DELAY) is None
+
+
+def test_the_server_runs_in_its_own_process_and_is_gone_after_the_session() -> None:
+    before = children()
+    with http_server(DELAY) as found:
+        server = children() - before
+        assert len(server) == 1 and os.getpid() not in server
+        assert found.url.startswith("http://127.0.0.1:") and found.requests == REQUESTS
+        assert sync_get(found._replace(requests=1)) == f"1 ok, {RESPONSE_BYTES:,} bytes"
+    assert gone(server, timeout=0)
+
+
+def test_a_server_that_cannot_start_is_an_error_and_leaves_no_process() -> None:
+    before = children()
+    start = time.monotonic()
+    with (
+        pytest.raises(RuntimeError, match=r"the HTTP server failed: OSError: .*assign"),
+        http_server(DELAY, host="192.0.2.1"),  # TEST-NET-1: no address of this machine
+    ):
+        pass
+    assert time.monotonic() - start < http_task.START_TIMEOUT
+    assert gone(children() - before, GONE_TIMEOUT)
+
+
+def test_a_server_that_does_not_report_in_time_is_ended(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(http_task, "START_TIMEOUT", 0.001)
+    before = children()
+    with (
+        pytest.raises(RuntimeError, match=r"the HTTP server did not start in 0.001 s"),
+        http_server(DELAY),
+    ):
+        pass
+    assert gone(children() - before, timeout=0)
+
+
+def test_missing_libraries_are_named_with_the_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(http_task, "SERVER_LIBRARIES", ("uvicorn", "no_such_server_lab"))
+    before = children()
+    with (
+        pytest.raises(
+            RuntimeError, match=r"needs no_such_server_lab: pip install 'concurrency-lab\[http\]'"
+        ),
+        http_server(DELAY),
+    ):
+        pass
+    assert children() == before
+
+
+def test_the_http_check_wants_every_status_every_byte_and_the_delays() -> None:
+    assert HTTP.bound == "io" and HTTP.sockets_per_job == 1
+    assert set(HTTP.forms) == {"sync", "asyncio", "anyio"}
+    right = f"{REQUESTS} ok, {REQUESTS * RESPONSE_BYTES:,} bytes"
+    assert HTTP.check(record(right), 0.2) is None
+    short = f"{REQUESTS} ok, {REQUESTS * RESPONSE_BYTES - 10:,} bytes"
+    assert "expected 10 responses of status 200" in str(HTTP.check(record(short), 0.2))
+    failed = f"{REQUESTS - 1} ok, {REQUESTS * RESPONSE_BYTES:,} bytes"
+    assert HTTP.check(record(failed), 0.2) is not None
+    assert "less than the server's 0.2 s" in str(HTTP.check(record(right, 0.1), 0.2))
+
+
+def matrix(lab: LabProcess, *args: str) -> list[Any]:
+    path = lab.folder / "run.json"
+    result = lab.run("matrix", "-q", "--fast", "--json", str(path), *args, timeout=120)
+    assert result.returncode in (0, 1), result.stderr
+    return list(analyse(load(path)).cells)
+
+
+def test_a_short_response_makes_an_error_cell(lab_process: LabProcess) -> None:
+    cells = matrix(
+        lab_process, "-p", "lab_http_short", "--tasks", "http-short", "--runners", "threads",
+        "--workers", "2", "--jobs", "2", "--size", f"http-short={DELAY}",
+    )  # fmt: skip
+    assert [a.cell.runner for a in cells] == ["single", "threads"]
+    expected = f"{REQUESTS * (RESPONSE_BYTES - SHORT_BY):,} bytes"
+    for analysed in cells:
+        assert analysed.status.kind is Kind.ERROR, analysed.status
+        assert "expected 10 responses of status 200 with 1,024 bytes each" in str(analysed.status)
+        assert expected in str(analysed.status)
+    assert lab_process.leftovers() == []
+
+
+def test_the_matrix_runs_both_tasks_on_threads_processes_and_loops(
+    lab_process: LabProcess,
+) -> None:
+    runners = "threads,processes,uvloop,anyio-trio"
+    cells = matrix(
+        lab_process, "--tasks", "http,files", "--runners", runners, "--workers", "2",
+        "--jobs", "4", "--size", f"http={DELAY}", "--size", "files=4096",
+    )  # fmt: skip
+    assert {(a.cell.task, a.cell.runner) for a in cells} == {
+        (task, runner) for task in ("http", "files") for runner in ["single", *runners.split(",")]
+    }
+    for analysed in cells:  # files' jobs are too short to time well here: unstable
+        assert analysed.status.kind in HEALTHY, (analysed.cell.task, analysed.status)
+    assert lab_process.leftovers() == []
+    assert not list(lab_process.tmp.glob(f"{files_task.PREFIX}*"))
+
+
+def test_the_sweep_takes_http(lab_process: LabProcess) -> None:
+    path = lab_process.folder / "sweep.json"
+    result = lab_process.run(
+        "sweep", "--task", "http", "--runners", "asyncio,threads", "--levels", "1,4",
+        "--repeat", "1", "--size", str(DELAY), "-q", "--json", str(path),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    statuses = [a.status.kind for a in analyse(load(path)).cells]
+    assert len(statuses) == 4 and set(statuses) <= set(HEALTHY), result.stdout
+    assert lab_process.leftovers() == []
+
+
+@pytest.mark.parametrize("task", ["http", "files"])
+def test_the_sweep_refuses_more_descriptors_than_the_limit(
+    task: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(lab.plan.limits, "descriptor_limit", lambda: 1024)
+    assert main(["sweep", "--task", task, "--levels", "1,1000", "--runners", "asyncio"]) == 2
+    assert "needs 1,000 sockets" in capsys.readouterr().err
+
+
+# files
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("size", [1, 65536, 3 * 2**20 + 7])
+def test_each_files_form_reads_every_byte(form: str, size: int) -> None:
+    with files_folder(size) as paths:
+        assert len(paths) == FILES
+        assert all(Path(path).stat().st_size == size for path in paths)
+        result = run_form(form, sync_read, asyncio_read if form == "asyncio" else anyio_read, paths)
+    assert result == FILES * size
+    assert FILES_TASK.check(record(result), size) is None
+
+
+def test_the_files_session_leaves_no_folder() -> None:
+    with files_folder(100) as paths:
+        folder = Path(paths[0]).parent
+        assert folder.parent == Path(tempfile.gettempdir())
+        assert folder.name.startswith(f"{files_task.PREFIX}{os.getpid()}-")
+    assert not folder.exists()
+    with pytest.raises(LookupError) as raised:
+        fail_in_a_files_session()
+    assert not Path(raised.value.args[0]).parent.exists()
+
+
+def fail_in_a_files_session() -> None:
+    with files_folder(100) as paths:
+        raise LookupError(paths[0])
+
+
+def test_folders_of_dead_sessions_are_removed(tmp_path: Path) -> None:
+    dead = psutil.Popen(["true"])
+    dead.wait()
+    left = tmp_path / f"{files_task.PREFIX}{dead.pid}-abc"
+    (left / "sub").mkdir(parents=True)
+    mine = tmp_path / f"{files_task.PREFIX}{os.getpid()}-abc"
+    mine.mkdir()
+    other = tmp_path / "lab-cell-1-abc"
+    other.mkdir()
+    assert remove_leftovers(tmp_path) == [left]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, other.name])
+
+
+def test_the_files_check_wants_every_byte() -> None:
+    assert FILES_TASK.sockets_per_job == 1
+    assert FILES_TASK.check(record(FILES * 10), 10) is None
+    assert FILES_TASK.check(record(FILES * 10 - 1), 10) == (
+        f"expected {FILES * 10:,} bytes read ({FILES} files), got {FILES * 10 - 1}"
+    )
