@@ -121,3 +121,26 @@ def test_sockets_beyond_the_descriptor_limit_are_refused(
     args = ["sweep", "--task", "tcp", "--levels", str(limit), "--runners", "asyncio"]
     assert main([*args, "--allow-large"]) == 2
     assert "RLIMIT_NOFILE" in capsys.readouterr().err
+
+
+def test_a_sweep_says_which_runner_served_best_and_where_threads_fell_behind() -> None:
+    from lab_builders import cell, results
+
+    from lab.report.sweep_table import sweep_evidence
+    from lab.runner import EVENT_LOOP, THREADS, Layout
+
+    io = {"task": "io", "bound": "io", "size": 0.2}
+    cells = []
+    for level, threads_time in ((1, 0.2), (10, 0.21), (100, 0.4)):
+        cells.append(cell("threads", Layout(threads=level), [threads_time] * 2, jobs=level,
+                          kind=THREADS, **io))  # fmt: skip
+        cells.append(cell("uvloop", Layout(tasks=level), [0.2] * 2, jobs=level,
+                          kind=EVENT_LOOP, **io))  # fmt: skip
+    run = results(cells, repeat=2)
+    run.settings.update(kind="sweep", levels=[1, 10, 100])
+    found = sweep_evidence(analyse(run), "io")
+    assert found[0].startswith("served best at 100 waiting jobs: uvloop (0.200 s")
+    assert found[1] == (
+        "threads stopped keeping up at 100 waiting jobs: 0.400 s on threads against 0.200 s"
+        " on uvloop"
+    )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from lab.report.classic import render_classic
 from lab.report.sweep_table import LEGEND as SWEEP_LEGEND
-from lab.report.sweep_table import render_sweep_task
+from lab.report.sweep_table import render_sweep_task, sweep_evidence
 from lab.report.table import INTERPRETER_LEGEND, LEGEND, gil_state, render_task
 from lab.report.text import render_header
 from lab.report.verdict import render_verdict
@@ -76,7 +76,9 @@ def to_markdown(results: Results) -> str:
     render, legend = (render_sweep_task, SWEEP_LEGEND) if sweep else (render_task, LEGEND)
     for task in results.tasks:
         table = render(analysis, task.name, "github", None, True)
-        parts.append(f"## {task.name}\n\n{task.description}\n\n{table}")
+        found = sweep_evidence(analysis, task.name) if sweep else []
+        shown = "".join(f"\n\n- {line}" for line in found)
+        parts.append(f"## {task.name}\n\n{task.description}\n\n{table}{shown}")
     if not sweep and len(results.interpreter_labels) > 1:
         legend += "\n" + INTERPRETER_LEGEND
     parts.append(f"```text\n{legend}\n```")

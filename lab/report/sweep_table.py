@@ -9,6 +9,7 @@ from lab.report.table import REMOTE, gil_state, not_applicable_lines
 from lab.report.units import MIB, blank, memory_estimate
 from lab.results.analysis import WAKE_UP_PERCENTILES
 from lab.results.status import Kind
+from lab.runner import EVENT_LOOP, THREADS
 
 if TYPE_CHECKING:
     from lab.results.analysis import Analysis, CellAnalysis
@@ -55,12 +56,12 @@ DROP_ORDER = {
 def render_sweep(
     analysis: Analysis, tablefmt: str, width: int | None = None, wide: bool = False
 ) -> str:
-    """One table per task, then the legend."""
-    parts = [
-        f"{task.name}: {task.description}\n"
-        + render_sweep_task(analysis, task.name, tablefmt, width, wide)
-        for task in analysis.results.tasks
-    ]
+    """One table per task with what it showed, then the legend."""
+    parts = []
+    for task in analysis.results.tasks:
+        table = render_sweep_task(analysis, task.name, tablefmt, width, wide)
+        found = wrap_lines("\n".join(sweep_evidence(analysis, task.name)), width)
+        parts.append(f"{task.name}: {task.description}\n{table}" + (f"\n{found}" if found else ""))
     return "\n\n".join([*parts, wrap_lines(LEGEND, width)])
 
 
@@ -86,6 +87,61 @@ def render_sweep_task(
     table = fit_table(columns, None if wide else width, tablefmt) if measured else ""
     below = wrap_lines("\n".join(not_applicable_lines(cells)), width)
     return "\n".join(part for part in (table, below) if part)
+
+
+#: How far behind the best event loop (in job time) threads may be and still keep up.
+KEEPING_UP = 0.10
+
+
+def sweep_evidence(analysis: Analysis, task: str) -> list[str]:
+    """What a task's sweep showed: which runner served the most waiting jobs best, and the
+    level at which threads stopped keeping up with the best event loop, if they did (per
+    interpreter, by the runners' kinds)."""
+    lines = []
+    cells = [a for a in analysis.task(task) if a.figures is not None]
+    for label in analysis.results.interpreter_labels:
+        here = [a for a in cells if a.cell.interpreter == label]
+        if not here:
+            continue
+        on = f" on {label}" if label else ""
+        top = max(a.cell.jobs for a in here)
+        best = min((a for a in here if a.cell.jobs == top), key=_jobs_time)
+        rate = best.figures.jobs_per_second if best.figures else None
+        per_second = f", {rate:,.0f} jobs/s" if rate else ""
+        lines.append(
+            f"served best at {top:,} waiting jobs{on}: {best.cell.runner}"
+            f" ({_jobs_time(best):.3f} s{per_second})"
+        )
+        behind = _threads_behind(here)
+        if behind is not None:
+            lines.append(behind + on)
+    return lines
+
+
+def _threads_behind(cells: list[CellAnalysis]) -> str | None:
+    levels = sorted({a.cell.jobs for a in cells})
+    threads_seen = loops_seen = False
+    for level in levels:
+        threads = [a for a in cells if a.cell.jobs == level and a.cell.kind == THREADS]
+        loops = [a for a in cells if a.cell.jobs == level and a.cell.kind == EVENT_LOOP]
+        if not threads or not loops:
+            continue
+        threads_seen = loops_seen = True
+        fastest_threads = min(threads, key=_jobs_time)
+        fastest_loop = min(loops, key=_jobs_time)
+        if _jobs_time(fastest_threads) > _jobs_time(fastest_loop) * (1 + KEEPING_UP):
+            return (
+                f"threads stopped keeping up at {level:,} waiting jobs:"
+                f" {_jobs_time(fastest_threads):.3f} s on {fastest_threads.cell.runner} against"
+                f" {_jobs_time(fastest_loop):.3f} s on {fastest_loop.cell.runner}"
+            )
+    if threads_seen and loops_seen:
+        return f"threads kept up with the event loops to {levels[-1]:,} waiting jobs"
+    return None
+
+
+def _jobs_time(analysed: CellAnalysis) -> float:
+    return analysed.figures.jobs.median if analysed.figures is not None else float("inf")
 
 
 def _row(analysed: CellAnalysis) -> list[str]:
