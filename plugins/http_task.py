@@ -21,13 +21,13 @@ from lab import JobRecord, Size, Task, hookimpl
 
 from .asyncio_loops import uvloop_factory
 from .tasks import SLEEP_TOLERANCE
-from .tcp_echo import raise_open_files_limit
+from .tcp_echo import START_TIMEOUT as START_TIMEOUT
+from .tcp_echo import raise_open_files_limit, server_port, stop_server
 
 if TYPE_CHECKING:
     import ssl
     from collections.abc import Awaitable, Callable, Iterator, MutableMapping
     from multiprocessing.connection import Connection
-    from multiprocessing.process import BaseProcess
 
     Message = MutableMapping[str, Any]
     Receive = Callable[[], Awaitable[Message]]
@@ -46,9 +46,6 @@ IDLE_TIMEOUT = 30.0
 BACKLOG = 65535
 #: How often the server checks that the process that started it is still alive.
 PARENT_CHECK_INTERVAL = 0.5
-#: Seconds to wait for the server to report its port, and to exit once told to.
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 5.0
 SERVER_NAME = "lab-http-server"
 INSTALL = "pip install 'concurrency-lab[http]'"
 #: What the jobs import, in the cell's process and in its workers.
@@ -128,27 +125,6 @@ def serve(reporter: Connection, parent: int, host: str, delay: float, body: int)
         raise
 
 
-def _port(receiver: Connection, process: BaseProcess) -> int:
-    if not receiver.poll(START_TIMEOUT):
-        raise RuntimeError(f"the HTTP server did not start in {START_TIMEOUT:g} s")
-    try:
-        report: int | str = receiver.recv()
-    except EOFError:
-        process.join(STOP_TIMEOUT)
-        raise RuntimeError(f"the HTTP server exited with code {process.exitcode}") from None
-    if isinstance(report, str):
-        raise RuntimeError(f"the HTTP server failed: {report}")
-    return report
-
-
-def _stop(process: BaseProcess) -> None:
-    process.terminate()
-    process.join(STOP_TIMEOUT)
-    if process.is_alive():
-        process.kill()
-        process.join(STOP_TIMEOUT)
-
-
 def _missing(names: tuple[str, ...]) -> list[str]:
     return [name for name in names if importlib.util.find_spec(name) is None]
 
@@ -188,12 +164,12 @@ def http_server(
         finally:
             sender.close()
         try:
-            port = _port(receiver, process)
+            port = server_port(receiver, process, "HTTP server")
             endpoint = Endpoint(f"http://{host}:{port}/", REQUESTS, delay + IDLE_TIMEOUT)
             warm_up(endpoint._replace(requests=1))
             yield endpoint
         finally:
-            _stop(process)
+            stop_server(process)
 
 
 # The jobs: a client each, with one connection for its requests.

@@ -88,20 +88,23 @@ def serve(reporter: Connection, parent: int) -> None:
         raise
 
 
-def _port(receiver: Connection, process: BaseProcess) -> int:
+def server_port(receiver: Connection, process: BaseProcess, server: str) -> int:
+    """The port a server process reported on ``receiver``; ``RuntimeError`` saying why not
+    (it failed, exited, or did not report within :data:`START_TIMEOUT`)."""
     if not receiver.poll(START_TIMEOUT):
-        raise RuntimeError(f"the echo server did not start in {START_TIMEOUT:g} s")
+        raise RuntimeError(f"the {server} did not start in {START_TIMEOUT:g} s")
     try:
         report: int | str = receiver.recv()
     except EOFError:
         process.join(STOP_TIMEOUT)
-        raise RuntimeError(f"the echo server exited with code {process.exitcode}") from None
+        raise RuntimeError(f"the {server} exited with code {process.exitcode}") from None
     if isinstance(report, str):
-        raise RuntimeError(f"the echo server failed: {report}")
+        raise RuntimeError(f"the {server} failed: {report}")
     return report
 
 
-def _stop(process: BaseProcess) -> None:
+def stop_server(process: BaseProcess) -> None:
+    """Terminate a server process, and kill it if it is still there after :data:`STOP_TIMEOUT`."""
     process.terminate()
     process.join(STOP_TIMEOUT)
     if process.is_alive():
@@ -124,9 +127,9 @@ def echo_server(size: int | float) -> Iterator[Address]:
         finally:
             sender.close()
         try:
-            yield (HOST, _port(receiver, process), int(size))
+            yield (HOST, server_port(receiver, process, "echo server"), int(size))
         finally:
-            _stop(process)
+            stop_server(process)
 
 
 # The jobs: one client each, in three forms.

@@ -22,7 +22,7 @@ from lab.cli import main
 from lab.results.analysis import analyse
 from lab.results.journal import load
 from lab.results.status import Kind
-from lab_plugins import files_task, http_task
+from lab_plugins import files_task, http_task, tcp_echo
 from lab_plugins.files_task import (
     FILES,
     FILES_TASK,
@@ -138,7 +138,7 @@ def test_a_server_that_cannot_start_is_an_error_and_leaves_no_process() -> None:
 
 
 def test_a_server_that_does_not_report_in_time_is_ended(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(http_task, "START_TIMEOUT", 0.001)
+    monkeypatch.setattr(tcp_echo, "START_TIMEOUT", 0.001)  # where the server is waited for
     before = children()
     with (
         pytest.raises(RuntimeError, match=r"the HTTP server did not start in 0.001 s"),
