@@ -5,7 +5,7 @@ Plugin authors import from here: ``hookimpl`` and the types of the runner and ta
 
 from __future__ import annotations
 
-from lab.jobs import Job, JobRecord
+from lab.jobs import Job, JobRecord, Timed
 from lab.markers import hookimpl
 from lab.runner import (
     EVENT_LOOP,
@@ -52,6 +52,7 @@ __all__ = [
     "Session",
     "Size",
     "Task",
+    "Timed",
     "Workers",
     "hookimpl",
 ]

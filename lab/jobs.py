@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lab.timing import clock, thread_cpu
 
@@ -47,10 +47,26 @@ class JobRecord:
     error: str | None = None
     host: str = ""
     clock_offset: float = 0.0
+    #: How long each operation the job timed took (a request, a file read), in seconds, in
+    #: order: set from a :class:`Timed` result where the record leaves the worker.
+    operations: list[float] | None = None
 
     @property
     def duration(self) -> float:
         return self.end - self.start
+
+
+class Timed(NamedTuple):
+    """What a task's job function returns when the job is made of operations it times itself
+    (the requests it sends, the files it reads): its result, and how long each operation took
+    in seconds (``lab.timing.clock`` differences), in order.
+
+    The record keeps ``result`` as its result and the durations as its ``operations``, from
+    which the reports give latency percentiles per operation and operations per second.
+    """
+
+    result: Any
+    operations: tuple[float, ...] | list[float]
 
 
 @dataclass(frozen=True)
@@ -140,6 +156,7 @@ class Job:
         record.error = error
         record.host = host
         record.clock_offset = offset
+        record.operations = None
         return record
 
 

@@ -97,6 +97,10 @@ class Task:
         runs cold (CPython 3.11 runs a function's first 7 calls slower, until it specializes
         its code). ``None`` for a task whose jobs gain nothing from it; not for a task with a
         ``session``.
+    :param operation: for a task whose jobs are made of operations they time themselves (a
+        request, a read): what one is called. Its functions return :class:`lab.Timed`, every
+        job's record must carry its operations' durations, and the reports show latency
+        percentiles per operation and operations per second.
     """
 
     name: str
@@ -117,6 +121,7 @@ class Task:
     )
     shared_reasons: Mapping[str, str] = field(default_factory=dict)
     settle: Callable[[Any, int, int | float], str | None] | None = None
+    operation: str = ""
 
     def jobs_session(
         self, size: int | float, isolation: str | None = None

@@ -11,7 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lab import JobRecord, Size, Task, hookimpl
+from lab import JobRecord, Size, Task, Timed, hookimpl
+from lab.timing import clock
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -71,27 +72,39 @@ def _read(path: str) -> bytes:
         return file.read()
 
 
-def sync_read(paths: tuple[str, ...]) -> int:
-    """Blocking reads, for threads and processes; the bytes read."""
-    return sum(len(_read(path)) for path in paths)
+def sync_read(paths: tuple[str, ...]) -> Timed:
+    """Blocking reads, for threads and processes: the bytes read, with each file's read time."""
+    received = 0
+    latencies = []
+    for path in paths:
+        started = clock()
+        received += len(_read(path))
+        latencies.append(clock() - started)
+    return Timed(received, latencies)
 
 
-async def asyncio_read(paths: tuple[str, ...]) -> int:
+async def asyncio_read(paths: tuple[str, ...]) -> Timed:
     """Each file read by ``asyncio.to_thread``, in the loop's default thread pool."""
     received = 0
+    latencies = []
     for path in paths:
+        started = clock()
         received += len(await asyncio.to_thread(_read, path))
-    return received
+        latencies.append(clock() - started)
+    return Timed(received, latencies)
 
 
-async def anyio_read(paths: tuple[str, ...]) -> int:
+async def anyio_read(paths: tuple[str, ...]) -> Timed:
     """Each file read by ``anyio.Path.read_bytes``, in anyio's worker threads."""
     import anyio
 
     received = 0
+    latencies = []
     for path in paths:
+        started = clock()
         received += len(await anyio.Path(path).read_bytes())
-    return received
+        latencies.append(clock() - started)
+    return Timed(received, latencies)
 
 
 def check_bytes(record: JobRecord, size: int | float) -> str | None:
@@ -112,10 +125,11 @@ FILES_TASK = Task(
     # socket is (and what lets lab sweep take a task that moves data).
     sockets_per_job=1,
     forms={"sync": sync_read, "asyncio": asyncio_read, "anyio": anyio_read},
-    size=Size(name="bytes a file", kind=int, default=64 * 1024, soft_limit=16 * 2**20),
+    size=Size(name="bytes a file", kind=int, default=2**20, soft_limit=16 * 2**20),
     trace_words=("Start reading...", "Finished reading..."),
     check=check_bytes,
     session=files_folder,
+    operation="read",
 )
 
 

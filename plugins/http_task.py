@@ -17,7 +17,8 @@ import os
 import socket
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from lab import JobRecord, Size, Task, hookimpl
+from lab import JobRecord, Size, Task, Timed, hookimpl
+from lab.timing import clock
 
 from .asyncio_loops import uvloop_factory
 from .tasks import SLEEP_TOLERANCE
@@ -217,32 +218,38 @@ def _summary(good: int, received: int) -> str:
     return f"{good} ok, {received:,} bytes"
 
 
-def sync_get(endpoint: Endpoint) -> str:
-    """``httpx.Client``, for threads and processes; how many responses had status 200, and
-    the bytes of every body."""
+def sync_get(endpoint: Endpoint) -> Timed:
+    """``httpx.Client``, for threads and processes: how many responses had status 200 and the
+    bytes of every body, with each request's time (sent to whole body read)."""
     import httpx
 
     good = received = 0
+    latencies = []
     with httpx.Client(**client_options(endpoint)) as client:
         for _ in range(endpoint.requests):
+            sent = clock()
             response = client.get(endpoint.url)
+            latencies.append(clock() - sent)
             good += response.status_code == 200
             received += len(response.content)
-    return _summary(good, received)
+    return Timed(_summary(good, received), latencies)
 
 
-async def async_get(endpoint: Endpoint) -> str:
+async def async_get(endpoint: Endpoint) -> Timed:
     """``httpx.AsyncClient``, for asyncio's loops and anyio's backends (httpx runs on asyncio
-    and on trio)."""
+    and on trio); as :func:`sync_get`."""
     import httpx
 
     good = received = 0
+    latencies = []
     async with httpx.AsyncClient(**client_options(endpoint)) as client:
         for _ in range(endpoint.requests):
+            sent = clock()
             response = await client.get(endpoint.url)
+            latencies.append(clock() - sent)
             good += response.status_code == 200
             received += len(response.content)
-    return _summary(good, received)
+    return Timed(_summary(good, received), latencies)
 
 
 def check_responses(
@@ -278,6 +285,7 @@ def http_task(name: str = "http", served_bytes: int = RESPONSE_BYTES) -> Task:
         trace_words=("Start requesting...", "Finished requesting..."),
         check=check_responses,
         session=functools.partial(http_server, served_bytes=served_bytes),
+        operation="request",
     )
 
 

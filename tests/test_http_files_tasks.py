@@ -109,10 +109,13 @@ def endpoint() -> Iterator[Endpoint]:
 @pytest.mark.parametrize("form", FORMS)
 def test_each_http_form_gets_every_response(endpoint: Endpoint, form: str) -> None:
     start = time.perf_counter()
-    result = run_form(form, sync_get, async_get, endpoint)
+    result, latencies = run_form(form, sync_get, async_get, endpoint)
     took = time.perf_counter() - start
     assert result == f"{REQUESTS} ok, {REQUESTS * RESPONSE_BYTES:,} bytes"
     assert HTTP.check(record(result, took), DELAY) is None
+    # Each request waited out the server's delay, and the requests fit in the job's time.
+    assert len(latencies) == REQUESTS
+    assert min(latencies) >= DELAY / REQUESTS - 0.001 and sum(latencies) <= took
 
 
 def test_the_server_runs_in_its_own_process_and_is_gone_after_the_session() -> None:
@@ -121,7 +124,7 @@ def test_the_server_runs_in_its_own_process_and_is_gone_after_the_session() -> N
         server = children() - before
         assert len(server) == 1 and os.getpid() not in server
         assert found.url.startswith("http://127.0.0.1:") and found.requests == REQUESTS
-        assert sync_get(found._replace(requests=1)) == f"1 ok, {RESPONSE_BYTES:,} bytes"
+        assert sync_get(found._replace(requests=1)).result == f"1 ok, {RESPONSE_BYTES:,} bytes"
     assert gone(server, timeout=0)
 
 
@@ -209,6 +212,13 @@ def test_the_matrix_runs_both_tasks_on_threads_processes_and_loops(
     }
     for analysed in cells:  # files' jobs are too short to time well here: unstable
         assert analysed.status.kind in HEALTHY, (analysed.cell.task, analysed.status)
+        found = analysed.figures
+        assert found is not None and len(found.latencies) == 4
+        assert found.latencies == tuple(sorted(found.latencies))
+        assert found.operations_per_second is not None and found.operations_per_second > 0
+        per_job = REQUESTS if analysed.cell.task == "http" else FILES
+        timed = [len(r.operations or ()) for s in analysed.cell.samples for r in s.records]
+        assert set(timed) == {per_job}
     assert lab_process.leftovers() == []
     assert not list(lab_process.tmp.glob(f"{files_task.PREFIX}*"))
 
@@ -222,6 +232,8 @@ def test_the_sweep_takes_http(lab_process: LabProcess) -> None:
     assert result.returncode == 0, result.stderr
     statuses = [a.status.kind for a in analyse(load(path)).cells]
     assert len(statuses) == 4 and set(statuses) <= set(HEALTHY), result.stdout
+    assert "request p50 ms" in result.stdout and "requests/s" in result.stdout
+    assert "request p99" in result.stdout.split("served best at 4 waiting jobs")[1]
     assert lab_process.leftovers() == []
 
 
@@ -243,8 +255,12 @@ def test_each_files_form_reads_every_byte(form: str, size: int) -> None:
     with files_folder(size) as paths:
         assert len(paths) == FILES
         assert all(Path(path).stat().st_size == size for path in paths)
-        result = run_form(form, sync_read, asyncio_read if form == "asyncio" else anyio_read, paths)
+        reading = asyncio_read if form == "asyncio" else anyio_read
+        start = time.perf_counter()
+        result, latencies = run_form(form, sync_read, reading, paths)
+        took = time.perf_counter() - start
     assert result == FILES * size
+    assert len(latencies) == FILES and 0 < sum(latencies) <= took
     assert FILES_TASK.check(record(result), size) is None
 
 

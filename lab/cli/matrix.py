@@ -342,6 +342,7 @@ def _sizes(request: Request) -> tuple[dict[str, int | float], list[TaskInfo]]:
                 size_text=task.size.format(sizes[task.name]),
                 how=how,
                 shares_state=bool(task.shared),
+                operation=task.operation,
             )
         )
     return sizes, infos

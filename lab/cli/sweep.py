@@ -127,6 +127,7 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> i
                     size_name=task.size.name,
                     size=size,
                     size_text=task.size.format(size),
+                    operation=task.operation,
                 )
             ],
             cells=cells,

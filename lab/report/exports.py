@@ -7,12 +7,13 @@ import io
 from typing import TYPE_CHECKING
 
 from lab.report.classic import render_classic
-from lab.report.sweep_table import LEGEND as SWEEP_LEGEND
+from lab.report.sweep_table import legend as sweep_legend
 from lab.report.sweep_table import render_sweep_task, sweep_evidence
-from lab.report.table import INTERPRETER_LEGEND, LEGEND, gil_state, render_task
+from lab.report.table import INTERPRETER_LEGEND, gil_state, render_task
+from lab.report.table import legend as matrix_legend
 from lab.report.text import render_header
 from lab.report.verdict import render_verdict
-from lab.results.analysis import WAKE_UP_PERCENTILES, analyse
+from lab.results.analysis import LATENCY_PERCENTILES, WAKE_UP_PERCENTILES, analyse
 from lab.results.model import SWEEP
 
 if TYPE_CHECKING:
@@ -26,7 +27,8 @@ CSV_COLUMNS = (
     "speedup", "speedup_ci_low", "speedup_ci_high", "ideal_speedup", "efficiency",
     "peak_memory_bytes", "memory_per_worker_bytes", "memory_per_worker_resolution_bytes",
     "ideal_job_s", "overhead_s", "wake_up_p50_s", "wake_up_p90_s", "wake_up_p99_s",
-    "wake_up_max_s", "jobs_per_second", "vs_reference",
+    "wake_up_max_s", "jobs_per_second", "vs_reference", "operation", "operation_p50_s",
+    "operation_p90_s", "operation_p99_s", "operation_max_s", "operations_per_second",
 )  # fmt: skip
 
 
@@ -38,6 +40,7 @@ def to_csv(results: Results) -> str:
     writer.writerow(CSV_COLUMNS)
     for analysed in analyse(results).cells:
         cell, fig, status = analysed.cell, analysed.figures, analysed.status
+        operation = results.task(cell.task).operation
         row: list[object] = [
             cell.task, cell.interpreter, gil_state(cell), cell.runner, cell.kind, cell.workers,
             cell.layout.processes,
@@ -60,7 +63,9 @@ def to_csv(results: Results) -> str:
                 _blank(per_worker.resolution if per_worker else None),
                 _blank(fig.ideal_job_time), _blank(fig.overhead),
                 *(fig.wake_ups or [""] * len(WAKE_UP_PERCENTILES)),
-                _blank(fig.jobs_per_second), _blank(fig.vs_reference),
+                _blank(fig.jobs_per_second), _blank(fig.vs_reference), operation,
+                *(fig.latencies or [""] * len(LATENCY_PERCENTILES)),
+                _blank(fig.operations_per_second),
             ]  # fmt: skip
         writer.writerow(row)
     return out.getvalue()
@@ -73,7 +78,9 @@ def to_markdown(results: Results) -> str:
     header = "\n".join(f"- {line}" for line in render_header(results).splitlines())
     parts = ["# concurrency-lab results", header]
     sweep = results.kind == SWEEP
-    render, legend = (render_sweep_task, SWEEP_LEGEND) if sweep else (render_task, LEGEND)
+    operations = sorted({t.operation for t in results.tasks if t.operation})
+    render = render_sweep_task if sweep else render_task
+    legend = sweep_legend(operations) if sweep else matrix_legend(operations)
     for task in results.tasks:
         table = render(analysis, task.name, "github", None, True)
         found = sweep_evidence(analysis, task.name) if sweep else []

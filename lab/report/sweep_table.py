@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from lab.report.fit import Column, fit_table, wrap_lines
 from lab.report.table import REMOTE, gil_state, not_applicable_lines
-from lab.report.units import MIB, blank, memory_estimate
+from lab.report.units import MIB, blank, memory_estimate, milliseconds, per_second
 from lab.results.analysis import WAKE_UP_PERCENTILES
 from lab.results.status import Kind
 from lab.runner import EVENT_LOOP, THREADS
@@ -37,6 +37,26 @@ for tasks that move data) · overhead: jobs minus the ideal (one wait) · wake-u
 longer than its wait each job took, percentiles over every job of every run · jobs/s: jobs /
 the run's wall time · + per waiter: peak memory added per extra waiter, from the runner's
 lowest level (≤: within the samples' spread)"""
+#: Said of a task whose jobs time their operations (requests, reads), with its operation.
+OPERATIONS_LEGEND = """\
+{op} p50 … max: how long each {op} took, percentiles over every {op} of every run, in place
+of the wake-up · {op}s/s: the {op}s a run's jobs made / the jobs' time, median of the runs"""
+
+
+def legend(operations: list[str]) -> str:
+    """The sweep's legend, with a line for each kind of operation its tasks time."""
+    return "\n".join([LEGEND, *(OPERATIONS_LEGEND.format(op=op) for op in operations)])
+
+
+def headers(operation: str) -> tuple[str, ...]:
+    """The columns of a task's table: the latency of its operations in place of the wake-up
+    delay, and their rate in place of the jobs', when its jobs time operations."""
+    if not operation:
+        return HEADERS
+    shown = list(HEADERS)
+    shown[shown.index("wake-up p50 ms")] = f"{operation} p50 ms"
+    shown[shown.index("jobs/s")] = f"{operation}s/s"
+    return tuple(shown)
 
 
 #: The order in which the sweep's columns give way to a narrow terminal (1 goes first);
@@ -61,8 +81,10 @@ def render_sweep(
     for task in analysis.results.tasks:
         table = render_sweep_task(analysis, task.name, tablefmt, width, wide)
         found = wrap_lines("\n".join(sweep_evidence(analysis, task.name)), width)
-        parts.append(f"{task.name}: {task.description}\n{table}" + (f"\n{found}" if found else ""))
-    return "\n\n".join([*parts, wrap_lines(LEGEND, width)])
+        title = wrap_lines(f"{task.name}: {task.description}", width)
+        parts.append(f"{title}\n{table}" + (f"\n{found}" if found else ""))
+    operations = sorted({t.operation for t in analysis.results.tasks if t.operation})
+    return "\n\n".join([*parts, wrap_lines(legend(operations), width)])
 
 
 def render_sweep_task(
@@ -72,11 +94,12 @@ def render_sweep_task(
     ``wide``; runners a task does not apply to are one line below it."""
     cells = analysis.task(task)
     measured = [a for a in cells if a.status.kind is not Kind.NOT_APPLICABLE]
-    rows = [_row(cell) for cell in measured]
+    operation = analysis.results.task(task).operation
+    rows = [_row(cell, bool(operation)) for cell in measured]
     columns = [
         Column(header, [row[number] for row in rows], numeric=number != 1 and header != "status",
                drop=DROP_ORDER.get(header), wrap=header == "status")
-        for number, header in enumerate(HEADERS)
+        for number, header in enumerate(headers(operation))
     ]  # fmt: skip
     if analysis.results.interpreters:
         columns = [
@@ -98,6 +121,7 @@ def sweep_evidence(analysis: Analysis, task: str) -> list[str]:
     level at which threads stopped keeping up with the best event loop, if they did (per
     interpreter, by the runners' kinds)."""
     lines = []
+    operation = analysis.results.task(task).operation
     cells = [a for a in analysis.task(task) if a.figures is not None]
     for label in analysis.results.interpreter_labels:
         here = [a for a in cells if a.cell.interpreter == label]
@@ -106,16 +130,29 @@ def sweep_evidence(analysis: Analysis, task: str) -> list[str]:
         on = f" on {label}" if label else ""
         top = max(a.cell.jobs for a in here)
         best = min((a for a in here if a.cell.jobs == top), key=_jobs_time)
-        rate = best.figures.jobs_per_second if best.figures else None
-        per_second = f", {rate:,.0f} jobs/s" if rate else ""
         lines.append(
             f"served best at {top:,} waiting jobs{on}: {best.cell.runner}"
-            f" ({_jobs_time(best):.3f} s{per_second})"
+            f" ({_jobs_time(best):.3f} s{_rates(best, operation)})"
         )
         behind = _threads_behind(here)
         if behind is not None:
             lines.append(behind + on)
     return lines
+
+
+def _rates(analysed: CellAnalysis, operation: str) -> str:
+    """The jobs' rate, or their operations' rate and 99th percentile latency."""
+    found = analysed.figures
+    if found is None:
+        return ""
+    if not operation:
+        rate = found.jobs_per_second
+        return f", {per_second(rate)} jobs/s" if rate else ""
+    rate = found.operations_per_second
+    shown = f", {per_second(rate)} {operation}s/s" if rate else ""
+    if len(found.latencies) >= 3:
+        shown += f", {operation} p99 {milliseconds(found.latencies[2])} ms"
+    return shown
 
 
 def _threads_behind(cells: list[CellAnalysis]) -> str | None:
@@ -144,19 +181,23 @@ def _jobs_time(analysed: CellAnalysis) -> float:
     return analysed.figures.jobs.median if analysed.figures is not None else float("inf")
 
 
-def _row(analysed: CellAnalysis) -> list[str]:
+def _row(analysed: CellAnalysis, operations: bool) -> list[str]:
+    """A cell's row: with ``operations``, the latency and rate of its jobs' operations in
+    place of the jobs' wake-up delay and rate."""
     cell, found = analysed.cell, analysed.figures
     head = [f"{cell.jobs:,}", cell.runner]
     if found is None:
         return [*head, *[""] * (len(HEADERS) - 3), str(analysed.status)]
+    delays = found.latencies if operations else found.wake_ups
+    rate = found.operations_per_second if operations else found.jobs_per_second
     return [
         *head,
         f"{found.startup:.3f}",
         f"{found.jobs.median:.3f}",
         blank(found.overhead, ".3f"),
-        *(f"{delay * 1000:.1f}" for delay in found.wake_ups),
-        *[""] * (len(WAKE_UP_PERCENTILES) - len(found.wake_ups)),
-        blank(found.jobs_per_second, ",.0f"),
+        *(milliseconds(delay) if operations else f"{delay * 1000:.1f}" for delay in delays),
+        *[""] * (len(WAKE_UP_PERCENTILES) - len(delays)),
+        per_second(rate),
         REMOTE if found.outside_tree else f"{found.cpu:.2f}",
         REMOTE if found.outside_tree else f"{found.peak_memory / MIB:.1f}",
         memory_estimate(found.memory_per_worker),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lab.report.fit import Column, fit_table, wrap_lines
-from lab.report.units import MIB, blank, memory_estimate, times
+from lab.report.units import MIB, blank, memory_estimate, milliseconds, per_second, times
 from lab.results.status import Kind
 from lab.runner import PROCESSES_THREADS
 
@@ -57,6 +57,17 @@ efficiency: for cpu, speed-up / ideal; for io, the ideal time / jobs time
 + per worker: peak memory added by one more worker (one more concurrent job on event loops):
   the slope from the runner's smallest worker setting, or the rise above the baseline's;
   ≤ when the rise is within the samples' spread"""
+#: Said of a task whose jobs time their operations (requests, reads), with its operation.
+OPERATIONS_LEGEND = """\
+{op} p50 … max: how long each {op} took, percentiles over every {op} of every run ·
+{op}s/s: the {op}s a run's jobs made / the jobs' time, median of the runs"""
+
+
+def legend(operations: list[str], wide: bool = True) -> str:
+    """The matrix's legend (the compact table's unless ``wide``), with a line for each kind of
+    operation its tasks time."""
+    lines = [LEGEND if wide else COMPACT_LEGEND]
+    return "\n".join([*lines, *(OPERATIONS_LEGEND.format(op=op) for op in operations)])
 
 
 #: With several interpreters: which one, the GIL state its workers measured, and the time
@@ -79,10 +90,13 @@ def render_task(
     cells = analysis.task(task)
     measured = [a for a in cells if a.status.kind is not Kind.NOT_APPLICABLE]
     interpreters = len(analysis.results.interpreter_labels) > 1
+    operation = analysis.results.task(task).operation
     if wide:
         columns, notes = _wide_columns(analysis, measured, interpreters), list[str]()
     else:
         columns, notes = _compact_columns(analysis, measured, interpreters)
+    if operation:
+        columns[-1:-1] = _operation_columns(operation, [a.figures for a in measured], wide)
     table = fit_table(columns, None if wide else width, tablefmt) if measured else ""
     below = wrap_lines("\n".join([*notes, *not_applicable_lines(cells)]), width)
     return "\n".join(part for part in (table, below) if part)
@@ -153,6 +167,31 @@ def _wide_columns(
             columns.append(Column(VS_REFERENCE_HEADER, [_vs(a) for a in cells], numeric=True))
     columns[-1] = Column(columns[-1].header, columns[-1].values)  # the status reads as text
     return columns
+
+
+def _operation_columns(operation: str, figures: list[Figures | None], wide: bool) -> list[Column]:
+    """The latency of the operations the jobs timed, p50 and p99 (every percentile when
+    ``wide``), and their rate; the compact table drops p99 and then the rate last."""
+    shown = (0, 1, 2, 3) if wide else (0, 2)
+    names = ("p50", "p90", "p99", "max")
+    columns = [
+        Column(
+            f"{operation} p50 ms" if number == 0 else names[number],
+            [_latency(f, number) for f in figures],
+            numeric=True,
+            drop=None if wide or number == 0 else 5,
+        )
+        for number in shown
+    ]
+    rates = [_figure(f, lambda f: per_second(f.operations_per_second)) for f in figures]
+    columns.append(Column(f"{operation}s/s", rates, numeric=True, drop=None if wide else 6))
+    return columns
+
+
+def _latency(found: Figures | None, number: int) -> str:
+    if found is None or len(found.latencies) <= number:
+        return ""
+    return milliseconds(found.latencies[number])
 
 
 def _interpreter_columns(analysis: Analysis, cells: list[CellAnalysis]) -> list[Column]:

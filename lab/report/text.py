@@ -8,13 +8,7 @@ from typing import TYPE_CHECKING
 from lab.report.classic import render_classic
 from lab.report.fit import join_fitting, wrap_lines
 from lab.report.sweep_table import render_sweep
-from lab.report.table import (
-    COMPACT_LEGEND,
-    INTERPRETER_LEGEND,
-    LEGEND,
-    REMOTE_LEGEND,
-    render_task,
-)
+from lab.report.table import INTERPRETER_LEGEND, REMOTE_LEGEND, legend, render_task
 from lab.report.verdict import render_verdict
 from lab.results import metadata
 from lab.results.analysis import analyse
@@ -81,11 +75,13 @@ def render_body(
         parts = [render_sweep(analysis, tablefmt, width, wide)]
     else:
         parts = [
-            f"{task.name}: {task.description}\n"
+            wrap_lines(f"{task.name}: {task.description}", width)
+            + "\n"
             + render_task(analysis, task.name, tablefmt, width, wide)
             for task in results.tasks
         ]
-        parts.append(wrap_lines(LEGEND if wide else COMPACT_LEGEND, width))
+        operations = sorted({t.operation for t in results.tasks if t.operation})
+        parts.append(wrap_lines(legend(operations, wide), width))
         if any(a.figures is not None and a.figures.outside_tree for a in analysis.cells):
             parts.append(wrap_lines(REMOTE_LEGEND, width))
         if len(results.interpreter_labels) > 1:

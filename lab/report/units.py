@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -44,3 +45,22 @@ def times(value: float | None) -> str:
 def blank(value: float | None, spec: str) -> str:
     """``value`` formatted with ``spec``, or nothing."""
     return "" if value is None else format(value, spec)
+
+
+def milliseconds(seconds: float) -> str:
+    """Seconds as milliseconds to three significant digits, never in exponent form: a
+    request's 21.2, a cached file read's 0.0172."""
+    value = seconds * 1000
+    if value >= 100 or value <= 0:
+        return f"{value:.0f}"
+    return f"{value:.{2 - math.floor(math.log10(value))}f}"
+
+
+def per_second(value: float | None) -> str:
+    """A rate: whole numbers from 100 up (``2,079``), three significant digits below (``47.3``,
+    ``0.250``); nothing for ``None``."""
+    if value is None:
+        return ""
+    if value >= 100 or value <= 0:
+        return f"{value:,.0f}"
+    return f"{value:.{2 - math.floor(math.log10(value))}f}"

@@ -32,8 +32,9 @@ SHORTEST_TRUSTED = 0.010
 IDEAL_TOLERANCE = 0.05
 #: Cores used is shown only when the CPU measure's resolution keeps it within this many cores.
 CORES_TOLERANCE = 0.2
-#: The percentiles of wake-up delay a sweep shows.
+#: The percentiles of wake-up delay a sweep shows, and of the latency of operations.
 WAKE_UP_PERCENTILES = (0.5, 0.9, 0.99, 1.0)
+LATENCY_PERCENTILES = WAKE_UP_PERCENTILES
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ class Figures:
     ``overhead`` how far above it the median job time is. ``wake_ups`` are the percentiles
     (:data:`WAKE_UP_PERCENTILES`) of how much longer than its wait each job took, over every
     job of every run; ``job_latency`` is what one job cost with the jobs that ran beside it.
+    For jobs that time their operations (requests, reads), ``latencies`` are the percentiles
+    (:data:`LATENCY_PERCENTILES`) of every operation's duration over every run, and
+    ``operations_per_second`` the operations a run's jobs made / their time, median of runs.
     With several interpreters, ``vs_reference`` is the reference interpreter's baseline job
     time / this one's: which cell is fastest overall, across interpreters.
     """
@@ -88,6 +92,8 @@ class Figures:
     jobs_per_second: float | None
     job_latency: float
     vs_reference: float | None = None
+    latencies: tuple[float, ...] = ()
+    operations_per_second: float | None = None
     #: The jobs ran outside the lab's process tree (a remote cluster): ``cpu`` and
     #: ``peak_memory`` are the lab's side only, and are not shown as the jobs'.
     outside_tree: bool = False
@@ -274,6 +280,22 @@ def wake_up_delays(cell: Cell) -> list[float]:
     return [r.end - r.start - wait for s in cell.samples for r in s.records]
 
 
+def operation_latencies(cell: Cell) -> list[float]:
+    """How long every operation the jobs timed took, over all runs (seconds)."""
+    return [t for s in cell.samples for r in s.records for t in r.operations or ()]
+
+
+def operations_per_second(cell: Cell) -> float | None:
+    """The operations a run's jobs timed / the jobs' time, median over the runs; ``None``
+    when its jobs timed none."""
+    rates = [
+        sum(len(r.operations or ()) for r in s.records) / job_time(cell, s)
+        for s in cell.samples
+        if job_time(cell, s) > 0
+    ]
+    return statistics.median(rates) if rates and any(rates) else None
+
+
 def peak_spread(cell: Cell) -> int:
     peaks = [s.peak_memory for s in cell.samples]
     return max(peaks) - min(peaks)
@@ -348,6 +370,7 @@ def cell_figures(
     elif ideal is not None and speedup is not None:
         efficiency = speedup / ideal
     delays = wake_up_delays(cell)
+    latencies = operation_latencies(cell)
     return Figures(
         samples=len(samples),
         jobs=jobs,
@@ -371,5 +394,7 @@ def cell_figures(
         wake_ups=tuple(percentile(delays, p) for p in WAKE_UP_PERCENTILES) if delays else (),
         jobs_per_second=cell.jobs / run if run > 0 else None,
         job_latency=run * cell.layout.concurrency / max(cell.jobs, 1),
+        latencies=tuple(percentile(latencies, p) for p in LATENCY_PERCENTILES) if latencies else (),
+        operations_per_second=operations_per_second(cell),
         outside_tree=outside,
     )

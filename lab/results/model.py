@@ -116,6 +116,8 @@ class TaskInfo:
     how: str = ""
     #: Whether the task's jobs share state (a lock, a counter, a dict) rather than nothing.
     shares_state: bool = False
+    #: What the operations its jobs time are called (``"request"``); empty when they time none.
+    operation: str = ""
 
 
 @dataclass

@@ -51,8 +51,17 @@ _RECORD_TYPES: dict[str, Any] = {
     "error": _nullable(_STRING),
     "host": _STRING,
     "clock_offset": _NUMBER,
+    "operations": _nullable({"type": "array", "items": _SECONDS}),
 }
 assert set(_RECORD_TYPES) == set(RECORD_FIELDS)
+
+#: The record fields of the runs this lab reads: records gained a host and a clock offset,
+#: then the durations of the operations they timed.
+_SAVED_RECORD_FIELDS = (
+    RECORD_FIELDS[: RECORD_FIELDS.index("host")],
+    RECORD_FIELDS[: RECORD_FIELDS.index("operations")],
+    RECORD_FIELDS,
+)
 
 _RECORD = {
     "type": "array",
@@ -132,8 +141,9 @@ _TASK = _object(
         "size_text": _STRING,
         "how": _STRING,
         "shares_state": {"type": "boolean"},
+        "operation": _STRING,
     },
-    optional=("how", "shares_state"),
+    optional=("how", "shares_state", "operation"),
 )
 
 _SETTINGS = {
@@ -162,7 +172,7 @@ RESULTS = {
         "metadata": _METADATA,
         "settings": _SETTINGS,
         "tasks": {"type": "array", "items": _TASK},
-        "record_fields": {"const": list(RECORD_FIELDS)},
+        "record_fields": {"enum": [list(fields) for fields in _SAVED_RECORD_FIELDS]},
         "interpreters": {
             "type": "array",
             "items": {"type": "object", "properties": {"label": _STRING}, "required": ["label"]},

@@ -49,6 +49,12 @@ def problems(
         for r in records
         if not r.error and (why := task.check(r, size)) is not None
     ]
+    if task.operation:
+        found += [
+            f"job {r.index} timed no {task.operation}s: its function must return lab.Timed"
+            for r in records
+            if not r.error and not r.operations
+        ]
     found += _over_layout(records, layout)
     if not found and (unaccounted := _unaccounted_cpu(measurement, task)) is not None:
         found.append(unaccounted)

@@ -9,7 +9,7 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from lab.jobs import JobRecord, portable
+from lab.jobs import JobRecord, Timed, portable
 
 
 @dataclass(frozen=True)
@@ -86,11 +86,18 @@ class Measurement:
 RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(JobRecord))
 _record_values = operator.attrgetter(*RECORD_FIELDS)
 _RESULT = RECORD_FIELDS.index("result")
+_OPERATIONS = RECORD_FIELDS.index("operations")
 
 
 def _portable_values(record: JobRecord) -> list[Any]:
+    """The record's fields for JSON: a :class:`Timed` result split into its result and the
+    durations of its operations."""
     values = list(_record_values(record))
-    values[_RESULT] = portable(values[_RESULT])
+    result = values[_RESULT]
+    if isinstance(result, Timed):
+        values[_OPERATIONS] = [float(seconds) for seconds in result.operations]
+        result = result.result
+    values[_RESULT] = portable(result)
     return values
 
 
@@ -117,6 +124,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "outside_tree": (bool,),
     "host": (str,),
     "clock_offset": _NUMBER,
+    "operations": (list, type(None)),
 }
 
 
@@ -131,4 +139,9 @@ def _checked(value: Checked) -> Checked:
             isinstance(field_value, bool) and bool not in _TYPES[item.name]
         ):
             raise ValueError(f"malformed measurement: {item.name} is {type(field_value).__name__}")
+    operations = getattr(value, "operations", None)
+    if operations is not None and not all(
+        type(seconds) in _NUMBER and seconds >= 0 for seconds in operations
+    ):
+        raise ValueError("malformed measurement: operations must be seconds, none negative")
     return value
