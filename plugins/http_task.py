@@ -27,7 +27,7 @@ from .tcp_echo import raise_open_files_limit, server_port, stop_server
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+    from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
     from multiprocessing.connection import Connection
 
     Message = MutableMapping[str, Any]
@@ -268,19 +268,37 @@ def check_responses(
     return None
 
 
-def http_task(name: str = "http", served_bytes: int = RESPONSE_BYTES) -> Task:
-    """The task, or a variant of it whose server answers ``served_bytes`` (the check expects
+#: What the ``http`` task's jobs request with, in each form.
+HTTPX_FORMS: dict[str, Callable[[Endpoint], Any]] = {
+    "sync": sync_get,
+    "asyncio": async_get,
+    "anyio": async_get,
+}
+HTTPX_CLIENTS = "httpx, a client a job"
+
+
+def http_task(
+    name: str = "http",
+    served_bytes: int = RESPONSE_BYTES,
+    *,
+    forms: Mapping[str, Callable[[Endpoint], Any]] = HTTPX_FORMS,
+    clients: str = HTTPX_CLIENTS,
+    missing_form_reason: str = "",
+) -> Task:
+    """The task, or a variant of it: one whose jobs use other clients (``forms``, described
+    by ``clients``), or whose server answers ``served_bytes`` (the check expects
     :data:`RESPONSE_BYTES` whatever the server sends)."""
     return Task(
         name=name,
         description=(
-            f"HTTP: each job makes {REQUESTS} GET requests (httpx, a client a job, one"
-            f" keep-alive connection) to a loopback uvicorn server in its own process that"
-            f" holds each response SIZE/{REQUESTS} s and answers {RESPONSE_BYTES:,} bytes"
+            f"HTTP: each job makes {REQUESTS} GET requests ({clients}, one keep-alive"
+            f" connection) to a loopback uvicorn server in its own process that holds each"
+            f" response SIZE/{REQUESTS} s and answers {RESPONSE_BYTES:,} bytes"
         ),
         bound="io",
         sockets_per_job=1,
-        forms={"sync": sync_get, "asyncio": async_get, "anyio": async_get},
+        forms=forms,
+        missing_form_reason=missing_form_reason,
         size=Size(name="seconds", kind=float, default=0.2, soft_limit=3600.0, unit=" s"),
         trace_words=("Start requesting...", "Finished requesting..."),
         check=check_responses,
