@@ -101,6 +101,9 @@ class Task:
         request, a read): what one is called. Its functions return :class:`lab.Timed`, every
         job's record must carry its operations' durations, and the reports show latency
         percentiles per operation and operations per second.
+    :param sweep_limit_per_cpu: for a task whose waiting jobs cost the machine more than a
+        wait (a server answering each of them): the most jobs at once per usable CPU that
+        ``lab sweep`` runs without ``--allow-large``; 0 for the sweep's own limits only.
     """
 
     name: str
@@ -122,6 +125,7 @@ class Task:
     shared_reasons: Mapping[str, str] = field(default_factory=dict)
     settle: Callable[[Any, int, int | float], str | None] | None = None
     operation: str = ""
+    sweep_limit_per_cpu: int = 0
 
     def jobs_session(
         self, size: int | float, isolation: str | None = None

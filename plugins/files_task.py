@@ -124,6 +124,8 @@ FILES_TASK = Task(
     # A file each running job holds open: a descriptor, counted against RLIMIT_NOFILE as a
     # socket is (and what lets lab sweep take a task that moves data).
     sockets_per_job=1,
+    # Each waiting job holds a file's bytes, and copies it out of the page cache on a CPU.
+    sweep_limit_per_cpu=500,
     forms={"sync": sync_read, "asyncio": asyncio_read, "anyio": anyio_read},
     size=Size(name="bytes a file", kind=int, default=2**20, soft_limit=16 * 2**20),
     trace_words=("Start reading...", "Finished reading..."),

@@ -48,6 +48,9 @@ BACKLOG = 65535
 #: How often the server checks that the process that started it is still alive.
 PARENT_CHECK_INTERVAL = 0.5
 SERVER_NAME = "lab-http-server"
+#: The most jobs at once per usable CPU that lab sweep runs without --allow-large (1,000 on
+#: 2 CPUs).
+SWEEP_LIMIT_PER_CPU = 500
 INSTALL = "pip install 'concurrency-lab[http]'"
 #: What the jobs import, in the cell's process and in its workers.
 CLIENT_LIBRARIES = ("httpx",)
@@ -297,6 +300,8 @@ def http_task(
         ),
         bound="io",
         sockets_per_job=1,
+        # One server process answers every waiting job, on the CPUs the clients use too.
+        sweep_limit_per_cpu=SWEEP_LIMIT_PER_CPU,
         forms=forms,
         missing_form_reason=missing_form_reason,
         size=Size(name="seconds", kind=float, default=0.2, soft_limit=3600.0, unit=" s"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lab.cli import main
+from lab.errors import UsageError
 from lab.plan.limits import descriptor_limit
+from lab.plan.sweep import DEFAULT_LEVELS, levels_for
 from lab.results.analysis import analyse, percentile
 from lab.results.journal import load
 from lab.results.status import Kind
+from lab_plugins.http_task import HTTP
+from lab_plugins.tasks import IO
 
 RUNNERS = "asyncio,uvloop,anyio-trio,thread-per-job,threads,threads-in-processes"
 
@@ -144,3 +149,26 @@ def test_a_sweep_says_which_runner_served_best_and_where_threads_fell_behind() -
         "threads stopped keeping up at 100 waiting jobs: 0.400 s on threads against 0.200 s"
         " on uvloop"
     )
+
+
+@given(
+    per_cpu=st.integers(min_value=0, max_value=20_000),
+    cpus=st.integers(min_value=1, max_value=64),
+    allow_large=st.booleans(),
+)
+def test_default_levels_stop_at_the_tasks_limit_unless_large_is_allowed(
+    per_cpu: int, cpus: int, allow_large: bool
+) -> None:
+    task = replace(IO, sweep_limit_per_cpu=per_cpu)
+    levels = levels_for(task, None, cpus, allow_large)
+    limited = per_cpu > 0 and not allow_large
+    assert levels == [n for n in DEFAULT_LEVELS if not limited or n <= per_cpu * cpus]
+
+
+def test_the_http_sweep_stops_at_1000_on_2_cpus_and_asks_for_allow_large_past_it() -> None:
+    assert levels_for(HTTP, None, 2, allow_large=False) == [1, 10, 100, 1000]
+    assert levels_for(HTTP, None, 2, allow_large=True)[-1] == 10_000
+    assert levels_for(HTTP, "5,1000", 2, allow_large=False) == [5, 1000]
+    with pytest.raises(UsageError, match=r"http at 2,000 jobs at once is above its soft limit"):
+        levels_for(HTTP, "1,2000", 2, allow_large=False)
+    assert levels_for(HTTP, "1,2000", 2, allow_large=True) == [1, 2000]

@@ -36,7 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--task", default=DEFAULT_TASK, help=f"the IO task to sweep (default: {DEFAULT_TASK})"
     )
-    parser.add_argument("--levels", default=levels, help=f"concurrency levels (default: {levels})")
+    parser.add_argument(
+        "--levels",
+        help=f"concurrency levels (default: {levels}, up to the task's limit if it has one)",
+    )
     parser.add_argument(
         "--runners",
         help="comma-separated runner names (default: every event-loop, threads and"
@@ -82,7 +85,8 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> i
         )
     names = options.names(args.runners, sweep.default_runners(catalog), "--runners")
     runners = [catalog.runners.get(name) for name in names]
-    levels = sweep.parse_levels(args.levels)
+    cpus = metadata.usable_cpus()
+    levels = sweep.levels_for(task, args.levels, cpus, args.allow_large)
     size_text = args.size or (
         str(DEFAULT_SECONDS) if task.size.name == "seconds" else str(task.size.default)
     )
@@ -93,7 +97,6 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> i
     repeat = options.positive_int(args.repeat, "--repeat")
     warmups = options.positive_int(args.warmups, "--warmups", minimum=0)
     timeout = options.positive_float(args.timeout, "--timeout")
-    cpus = metadata.usable_cpus()
     sweep.check(sweep.plan(task, runners, levels, size, cpus), task, args.allow_large)
     interpreters, worker_pythons = pythons.resolve(args.python, args.quiet)
     labels = [i.label for i in interpreters] or [""]

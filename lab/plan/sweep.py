@@ -59,6 +59,27 @@ def plan(
     ]
 
 
+def task_limit(task: Task, cpus: int) -> int | None:
+    """The most jobs at once ``task`` is swept at without ``--allow-large`` here, if it says."""
+    return task.sweep_limit_per_cpu * cpus if task.sweep_limit_per_cpu > 0 else None
+
+
+def levels_for(task: Task, text: str | None, cpus: int, allow_large: bool) -> list[int]:
+    """The levels written as ``text`` (``None``: the default ones up to the task's limit, all
+    of them with ``allow_large``); a level above the task's limit needs ``allow_large``."""
+    limit = None if allow_large else task_limit(task, cpus)
+    if text is None:
+        return [level for level in DEFAULT_LEVELS if limit is None or level <= limit]
+    levels = parse_levels(text)
+    if limit is not None and levels[-1] > limit:
+        raise UsageError(
+            f"{task.name} at {levels[-1]:,} jobs at once is above its soft limit of {limit:,}"
+            f" here ({task.sweep_limit_per_cpu:,} per usable CPU); pass --allow-large to run"
+            " it anyway"
+        )
+    return levels
+
+
 def parse_levels(text: str) -> list[int]:
     levels = []
     for part in text.split(","):
