@@ -101,6 +101,14 @@ class Task:
         request, a read): what one is called. Its functions return :class:`lab.Timed`, every
         job's record must carry its operations' durations, and the reports show latency
         percentiles per operation and operations per second.
+    :param session_name: what the processes its ``session`` starts are called (``"server"``):
+        the host measures their CPU and memory apart from the runner's, and the reports show
+        them under this name.
+    :param option_help: the task's options, what ``--task-option TASK.KEY=VALUE`` sets: each
+        key with what it does and its default.
+    :param configure: makes the task with the given options (a subset of ``option_help``'s
+        keys, as text) in force; raises ``ValueError`` saying what is wrong with a value.
+        Called in the lab before anything runs, and in each cell's worker.
     :param sweep_limit_per_cpu: for a task whose waiting jobs cost the machine more than a
         wait (a server answering each of them): the most jobs at once per usable CPU that
         ``lab sweep`` runs without ``--allow-large``; 0 for the sweep's own limits only.
@@ -126,6 +134,9 @@ class Task:
     settle: Callable[[Any, int, int | float], str | None] | None = None
     operation: str = ""
     sweep_limit_per_cpu: int = 0
+    session_name: str = "session"
+    option_help: Mapping[str, str] = field(default_factory=dict)
+    configure: Callable[[Mapping[str, str]], Task] | None = None
 
     def jobs_session(
         self, size: int | float, isolation: str | None = None
@@ -147,6 +158,21 @@ class Task:
             raise ValueError(f"task {self.name!r} has a session: it cannot be warmed up")
         if self.shared and (self.session is not None or self.argument is not None):
             raise ValueError(f"task {self.name!r}: shared replaces session and argument")
+
+    def with_options(self, options: Mapping[str, str]) -> Task:
+        """The task with ``options`` in force (itself without any); ``ValueError`` for a key it
+        does not have or a value its ``configure`` refuses."""
+        if not options:
+            return self
+        unknown = sorted(set(options) - set(self.option_help))
+        if unknown or self.configure is None:
+            valid = ", ".join(sorted(self.option_help)) or "none"
+            key = (unknown or sorted(options))[0]
+            raise ValueError(f"task {self.name!r} has no option {key!r}; its options: {valid}")
+        configured = self.configure(options)
+        if configured.name != self.name:
+            raise ValueError(f"task {self.name!r} configured itself as {configured.name!r}")
+        return configured
 
     def warm_up_jobs(self) -> tuple[Job, ...]:
         """The calls that bring a process to its steady state before it runs this task's jobs:

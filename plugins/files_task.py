@@ -9,13 +9,13 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from lab import JobRecord, Size, Task, Timed, hookimpl
 from lab.timing import clock
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Mapping
 
 #: Files a job reads, one after another (every job reads the same ones).
 FILES = 16
@@ -50,21 +50,29 @@ def _write(path: Path, size: int, block: bytes) -> None:
 
 
 @contextlib.contextmanager
-def files_folder(size: int | float) -> Iterator[tuple[str, ...]]:
-    """The task's session: :data:`FILES` files of ``size`` bytes in a new folder of the
-    temporary folder, yielding their paths; the folder is removed on exit. The files are read
-    back from the page cache: the session has just written them."""
-    size = int(size)
+def session_folder() -> Iterator[Path]:
+    """A new folder of the temporary folder, removed on exit (and by the next session, if its
+    process is killed first)."""
     remove_leftovers(Path(tempfile.gettempdir()))
     folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
     try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def files_folder(size: int | float) -> Iterator[tuple[str, ...]]:
+    """The task's session: :data:`FILES` files of ``size`` bytes in a :func:`session_folder`,
+    yielding their paths. The files are read back from the page cache: the session has just
+    written them."""
+    size = int(size)
+    with session_folder() as folder:
         block = os.urandom(min(size, CHUNK))
         paths = tuple(folder / f"{i:03d}.bin" for i in range(FILES))
         for path in paths:
             _write(path, size, block)
         yield tuple(str(path) for path in paths)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _read(path: str) -> bytes:
@@ -114,25 +122,118 @@ def check_bytes(record: JobRecord, size: int | float) -> str | None:
     return None
 
 
-FILES_TASK = Task(
-    name="files",
-    description=(
-        f"file reads: each job reads {FILES} files of SIZE bytes, warm in the page cache;"
-        " asyncio.to_thread and anyio.Path read on a thread pool"
-    ),
-    bound="transfer",
-    # A file each running job holds open: a descriptor, counted against RLIMIT_NOFILE as a
-    # socket is (and what lets lab sweep take a task that moves data).
-    sockets_per_job=1,
-    # Each waiting job holds a file's bytes, and copies it out of the page cache on a CPU.
-    sweep_limit_per_cpu=500,
-    forms={"sync": sync_read, "asyncio": asyncio_read, "anyio": anyio_read},
-    size=Size(name="bytes a file", kind=int, default=2**20, soft_limit=16 * 2**20),
-    trace_words=("Start reading...", "Finished reading..."),
-    check=check_bytes,
-    session=files_folder,
-    operation="read",
-)
+class Writes(NamedTuple):
+    """The argument of jobs that write: the session's folder, and the bytes of a file."""
+
+    folder: str
+    size: int
+
+
+@contextlib.contextmanager
+def writes_folder(size: int | float) -> Iterator[Writes]:
+    """The session of jobs that write their own files: an empty :func:`session_folder`."""
+    with session_folder() as folder:
+        yield Writes(str(folder), int(size))
+
+
+def _write_read(folder: str, data: bytes) -> int:
+    """Write ``data`` to a new file of ``folder``, read it back, remove it; the bytes read."""
+    handle, path = tempfile.mkstemp(suffix=".bin", dir=folder)
+    try:
+        with open(handle, "wb") as file:
+            file.write(data)
+        return len(_read(path))
+    finally:
+        os.remove(path)
+
+
+def sync_write_read(work: Writes) -> Timed:
+    """Blocking writes and reads, for threads and processes: the bytes read back, with each
+    file's write and read time."""
+    data = bytes(work.size)
+    received = 0
+    latencies = []
+    for _ in range(FILES):
+        started = clock()
+        received += _write_read(work.folder, data)
+        latencies.append(clock() - started)
+    return Timed(received, latencies)
+
+
+async def asyncio_write_read(work: Writes) -> Timed:
+    """Each file written and read back by ``asyncio.to_thread``, in the loop's thread pool."""
+    data = bytes(work.size)
+    received = 0
+    latencies = []
+    for _ in range(FILES):
+        started = clock()
+        received += await asyncio.to_thread(_write_read, work.folder, data)
+        latencies.append(clock() - started)
+    return Timed(received, latencies)
+
+
+async def anyio_write_read(work: Writes) -> Timed:
+    """Each file written, read back and removed through ``anyio.Path``: three calls in anyio's
+    worker threads."""
+    import anyio
+
+    data = bytes(work.size)
+    received = 0
+    latencies = []
+    for _ in range(FILES):
+        started = clock()
+        handle, name = tempfile.mkstemp(suffix=".bin", dir=work.folder)
+        os.close(handle)
+        path = anyio.Path(name)
+        await path.write_bytes(data)
+        received += len(await path.read_bytes())
+        await path.unlink()
+        latencies.append(clock() - started)
+    return Timed(received, latencies)
+
+
+def files_task(write: bool = False) -> Task:
+    """The task: jobs that read the session's files, or with ``write`` jobs that write files
+    of their own and read them back."""
+    return Task(
+        name="files",
+        description=(
+            f"file writes and reads: each job writes {FILES} files of SIZE bytes of its own,"
+            " reads each back and removes it (page cache, no fsync); asyncio.to_thread and"
+            " anyio.Path run on a thread pool"
+            if write
+            else f"file reads: each job reads {FILES} files of SIZE bytes, warm in the page"
+            " cache; asyncio.to_thread and anyio.Path read on a thread pool"
+        ),
+        bound="transfer",
+        # A file each running job holds open: a descriptor, counted against RLIMIT_NOFILE as a
+        # socket is (and what lets lab sweep take a task that moves data).
+        sockets_per_job=1,
+        # Each waiting job holds a file's bytes, and copies it out of the page cache on a CPU.
+        sweep_limit_per_cpu=500,
+        forms={"sync": sync_write_read, "asyncio": asyncio_write_read, "anyio": anyio_write_read}
+        if write
+        else {"sync": sync_read, "asyncio": asyncio_read, "anyio": anyio_read},
+        size=Size(name="bytes a file", kind=int, default=2**20, soft_limit=16 * 2**20),
+        trace_words=("Start writing...", "Finished writing...")
+        if write
+        else ("Start reading...", "Finished reading..."),
+        check=check_bytes,
+        session=writes_folder if write else files_folder,
+        operation="file" if write else "read",
+        option_help={"write": "yes: each job writes its files and reads them back (default: no)"},
+        configure=_configure,
+    )
+
+
+def _configure(options: Mapping[str, str]) -> Task:
+    write = options.get("write", "no").lower()
+    if write not in ("yes", "no"):
+        raise ValueError(f"write must be yes or no, not {write!r}")
+    return files_task(write == "yes")
+
+
+FILES_TASK = files_task()
 
 
 @hookimpl

@@ -28,6 +28,7 @@ from .tcp_echo import raise_open_files_limit, server_port, stop_server
 if TYPE_CHECKING:
     import ssl
     from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
+    from contextlib import AbstractContextManager
     from multiprocessing.connection import Connection
 
     Message = MutableMapping[str, Any]
@@ -129,14 +130,14 @@ def serve(reporter: Connection, parent: int, host: str, delay: float, body: int)
         raise
 
 
-def _missing(names: tuple[str, ...]) -> list[str]:
+def missing_libraries(names: tuple[str, ...]) -> list[str]:
     return [name for name in names if importlib.util.find_spec(name) is None]
 
 
 def check_libraries() -> None:
     """Raise a ``RuntimeError`` that says how to install what the task needs, if it is missing;
     then prepare the client, so that no job pays for its imports."""
-    missing = _missing(CLIENT_LIBRARIES + SERVER_LIBRARIES)
+    missing = missing_libraries(CLIENT_LIBRARIES + SERVER_LIBRARIES)
     if missing:
         raise RuntimeError(f"the http task needs {', '.join(missing)}: {INSTALL}")
     prepare_client()
@@ -149,9 +150,24 @@ def http_server(
     served_bytes: int = RESPONSE_BYTES,
     host: str = HOST,
 ) -> Iterator[Endpoint]:
-    """The task's session: a uvicorn server process on loopback that holds each response
-    ``size / REQUESTS`` seconds and answers ``served_bytes``; always ended on exit."""
+    """The task's session: :func:`uvicorn_server`, with httpx checked and prepared first and
+    warmed on it before the jobs run."""
     check_libraries()
+    with uvicorn_server(size, served_bytes=served_bytes, host=host) as endpoint:
+        warm_up(endpoint._replace(requests=1))
+        yield endpoint
+
+
+@contextlib.contextmanager
+def uvicorn_server(
+    size: int | float,
+    *,
+    served_bytes: int = RESPONSE_BYTES,
+    host: str = HOST,
+) -> Iterator[Endpoint]:
+    """A uvicorn server process on loopback that holds each response ``size / REQUESTS``
+    seconds and answers ``served_bytes``; always ended on exit. It needs uvicorn and httptools
+    (:data:`SERVER_LIBRARIES`), which the caller checks."""
     raise_open_files_limit()
     delay = float(size) / REQUESTS
     context = multiprocessing.get_context("spawn")
@@ -169,9 +185,7 @@ def http_server(
             sender.close()
         try:
             port = server_port(receiver, process, "HTTP server")
-            endpoint = Endpoint(f"http://{host}:{port}/", REQUESTS, delay + IDLE_TIMEOUT)
-            warm_up(endpoint._replace(requests=1))
-            yield endpoint
+            yield Endpoint(f"http://{host}:{port}/", REQUESTS, delay + IDLE_TIMEOUT)
         finally:
             stop_server(process)
 
@@ -217,7 +231,7 @@ def warm_up(endpoint: Endpoint) -> None:
     asyncio.run(async_get(endpoint))
 
 
-def _summary(good: int, received: int) -> str:
+def responses_summary(good: int, received: int) -> str:
     return f"{good} ok, {received:,} bytes"
 
 
@@ -235,7 +249,7 @@ def sync_get(endpoint: Endpoint) -> Timed:
             latencies.append(clock() - sent)
             good += response.status_code == 200
             received += len(response.content)
-    return Timed(_summary(good, received), latencies)
+    return Timed(responses_summary(good, received), latencies)
 
 
 async def async_get(endpoint: Endpoint) -> Timed:
@@ -252,7 +266,7 @@ async def async_get(endpoint: Endpoint) -> Timed:
             latencies.append(clock() - sent)
             good += response.status_code == 200
             received += len(response.content)
-    return Timed(_summary(good, received), latencies)
+    return Timed(responses_summary(good, received), latencies)
 
 
 def check_responses(
@@ -260,7 +274,7 @@ def check_responses(
 ) -> str | None:
     """Every response had status 200 and a body of ``response_bytes``, and the job took at
     least the server's delays."""
-    expected = _summary(REQUESTS, REQUESTS * response_bytes)
+    expected = responses_summary(REQUESTS, REQUESTS * response_bytes)
     if record.result != expected:
         return (
             f"expected {REQUESTS} responses of status 200 with {response_bytes:,} bytes each"
@@ -280,23 +294,44 @@ HTTPX_FORMS: dict[str, Callable[[Endpoint], Any]] = {
 HTTPX_CLIENTS = "httpx, a client a job"
 
 
+#: The largest response body ``--task-option http.bytes`` takes.
+MOST_BYTES = 64 * 2**20
+
+
 def http_task(
     name: str = "http",
-    served_bytes: int = RESPONSE_BYTES,
+    response_bytes: int = RESPONSE_BYTES,
     *,
+    served_bytes: int | None = None,
     forms: Mapping[str, Callable[[Endpoint], Any]] = HTTPX_FORMS,
     clients: str = HTTPX_CLIENTS,
     missing_form_reason: str = "",
+    server: Callable[..., AbstractContextManager[Endpoint]] = http_server,
 ) -> Task:
     """The task, or a variant of it: one whose jobs use other clients (``forms``, described
-    by ``clients``), or whose server answers ``served_bytes`` (the check expects
-    :data:`RESPONSE_BYTES` whatever the server sends)."""
+    by ``clients``, with ``server`` as the session: :func:`http_server` or one that wraps it),
+    one whose responses are ``response_bytes`` long, or one whose server answers
+    ``served_bytes`` instead (the check still expects ``response_bytes``)."""
+    served = response_bytes if served_bytes is None else served_bytes
+
+    def configure(options: Mapping[str, str]) -> Task:
+        """The task with ``--task-option`` values: ``bytes``."""
+        bytes_ = _whole_number(options.get("bytes", str(response_bytes)), "bytes", MOST_BYTES)
+        return http_task(
+            name,
+            bytes_,
+            forms=forms,
+            clients=clients,
+            missing_form_reason=missing_form_reason,
+            server=server,
+        )
+
     return Task(
         name=name,
         description=(
             f"HTTP: each job makes {REQUESTS} GET requests ({clients}, one keep-alive"
             f" connection) to a loopback uvicorn server in its own process that holds each"
-            f" response SIZE/{REQUESTS} s and answers {RESPONSE_BYTES:,} bytes"
+            f" response SIZE/{REQUESTS} s and answers {response_bytes:,} bytes"
         ),
         bound="io",
         sockets_per_job=1,
@@ -306,23 +341,39 @@ def http_task(
         missing_form_reason=missing_form_reason,
         size=Size(name="seconds", kind=float, default=0.2, soft_limit=3600.0, unit=" s"),
         trace_words=("Start requesting...", "Finished requesting..."),
-        check=check_responses,
-        session=functools.partial(http_server, served_bytes=served_bytes),
+        check=functools.partial(check_responses, response_bytes=response_bytes),
+        session=functools.partial(server, served_bytes=served),
+        session_name="server",
         operation="request",
+        option_help={
+            "bytes": f"the body of every response, in bytes, 0 to {MOST_BYTES // 2**20} MiB"
+            f" (default: {RESPONSE_BYTES:,})"
+        },
+        configure=configure,
     )
+
+
+def _whole_number(text: str, name: str, most: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {text!r}") from None
+    if not 0 <= value <= most:
+        raise ValueError(f"{name} must be from 0 to {most:,}, not {value:,}")
+    return value
 
 
 HTTP = http_task()
 
 
-def _in_a_pool_worker() -> bool:
+def in_a_pool_worker() -> bool:
     """Whether this process is one that multiprocessing started (a process pool's worker), other
     than this task's server."""
     parent = multiprocessing.parent_process()
     return parent is not None and multiprocessing.current_process().name != SERVER_NAME
 
 
-if _in_a_pool_worker():
+if in_a_pool_worker():
     # A pool's worker imports this module while it starts (the jobs' module is its preload)
     # and runs nothing but jobs: prepare the client then, or each worker's first job pays for
     # it (95 ms here: httpx, httpcore, trio). Where the libraries are missing, the session has

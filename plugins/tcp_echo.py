@@ -230,6 +230,7 @@ TCP = Task(
     trace_words=("Start connecting...", "Finished echoing..."),
     check=check_round_trips,
     session=echo_server,
+    session_name="server",
 )
 
 

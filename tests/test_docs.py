@@ -12,6 +12,7 @@ from conftest import FAULTS_DOC as FAULTS
 from conftest import LabProcess, fault_tests, pip_install_target
 
 from lab import hookspecs
+from lab_plugins import http_task
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = (ROOT / "docs" / "plugins.md").read_text()
@@ -61,6 +62,10 @@ def test_the_guide_shows_the_example_package_as_it_is() -> None:
     assert (EXAMPLE / "lab_loky" / "__init__.py").read_text() in code_blocks(GUIDE, "python")
     assert (EXAMPLE / "setup.cfg").read_text() in code_blocks(GUIDE, "ini")
     assert (EXAMPLE / "tests" / "test_conformance.py").read_text() in code_blocks(GUIDE, "python")
+
+
+def test_the_guide_shows_a_timed_job_as_it_is() -> None:
+    assert inspect.getsource(http_task.sync_get) in code_blocks(GUIDE, "python")
 
 
 def test_the_readme_links_the_guide() -> None:

@@ -28,6 +28,7 @@ from lab.report.plots import (
     Point,
     bar_pixels,
     error_bar,
+    latency_points,
     memory_figure,
     overview_figure,
     panel_inches,
@@ -624,3 +625,19 @@ def test_the_module_imports_without_matplotlib(monkeypatch: pytest.MonkeyPatch) 
     assert fresh is not plots
     with pytest.raises(fresh.PlotError):
         fresh.timeline_figure(cell("single", Layout(), [0.1]))
+
+
+def test_a_sweep_of_timed_operations_plots_their_latency_per_level() -> None:
+    found = sweep_results("http", "io")
+    found.tasks = [replace(found.tasks[0], operation="request")]
+    for swept in found.cells:  # a request takes 1 ms plus 0.1 ms per job at once, p99 twice that
+        taken = [0.001 + 0.0001 * swept.jobs] * 98 + [0.002 + 0.0002 * swept.jobs] * 2
+        for run in swept.samples:
+            run.records = [replace(r, operations=taken) for r in run.records]
+    points = latency_points(analyse(found), "http")
+    assert list(points) == list(SWEPT)
+    assert points["asyncio"] == [pytest.approx((n, 1 + 0.1 * n, 2 + 0.2 * n)) for n in LEVELS]
+    _, _, latency = sweep_figure(analyse(found), "http").axes
+    assert latency.get_ylabel() == "request latency, ms (p50 solid, p99 dashed)"
+    assert line(latency, "threads")[1] == pytest.approx([1 + 0.1 * n for n in LEVELS])
+    assert len(sweep_figure(analyse(sweep_results("sleep", "io")), "sleep").axes) == 2

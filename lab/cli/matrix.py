@@ -108,6 +108,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_tablefmt_argument(parser)
     options.add_wide_argument(parser)
     options.add_runner_option_argument(parser)
+    options.add_task_option_argument(parser)
     parser.add_argument("--trace", action="store_true", help="print each job's start and finish")
     parser.add_argument("--allow-large", action="store_true", help="go past the soft size limits")
     options.add_output_arguments(parser)
@@ -162,6 +163,8 @@ def resolve(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) 
     job_time = options.positive_float(args.job_time, "--job-time")
     given_sizes = _given_sizes(args, catalog, tasks)
     runner_options = options.runner_options(args.runner_option, runners)
+    task_options = options.task_options(args.task_option, tasks)
+    tasks = [task.with_options(task_options.get(task.name, {})) for task in tasks]
     outputs = Outputs.from_args(args)
     interpreters, worker_pythons = pythons.resolve(args.python, args.quiet)
     return Request(
@@ -181,6 +184,7 @@ def resolve(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) 
                 worker_pythons,
                 args.trace,
                 runner_options,
+                task_options,
             ),
             outputs=outputs,
             tablefmt=tablefmt,
@@ -343,6 +347,8 @@ def _sizes(request: Request) -> tuple[dict[str, int | float], list[TaskInfo]]:
                 how=how,
                 shares_state=bool(task.shared),
                 operation=task.operation,
+                options=dict(request.measuring.settings.task_options.get(task.name, {})),
+                session_name=task.session_name if task.session is not None else "",
             )
         )
     return sizes, infos

@@ -12,8 +12,10 @@ from lab.errors import UsageError
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Mapping
 
     from lab.runner import Runner
+    from lab.task import Task
 
 DEFAULT_START_METHOD = "spawn"
 DEFAULT_TABLEFMT = "simple"
@@ -49,28 +51,58 @@ def runner_options(items: list[str], runners: list[Runner]) -> dict[str, dict[st
     """``--runner-option`` values by runner, each key known to its runner and the values
     accepted by it; anything else is a :class:`UsageError` naming the item."""
     by_name = {r.name: r for r in runners}
+    found = _options("--runner-option", "runner", items, {r.name: r.option_help for r in runners})
+    for name, values in found.items():
+        problem = by_name[name].check_options(values)
+        if problem is not None:
+            raise UsageError(f"--runner-option for {name}: {problem}")
+    return found
+
+
+def add_task_option_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--task-option",
+        action="append",
+        default=[],
+        metavar="TASK.KEY=VALUE",
+        help="an option of one task (lab list shows each task's); repeatable",
+    )
+
+
+def task_options(items: list[str], tasks: list[Task]) -> dict[str, dict[str, str]]:
+    """``--task-option`` values by task, each key known to its task and the values accepted
+    by it; anything else is a :class:`UsageError` naming the item."""
+    by_name = {t.name: t for t in tasks}
+    found = _options("--task-option", "task", items, {t.name: t.option_help for t in tasks})
+    for name, values in found.items():
+        try:
+            by_name[name].with_options(values)
+        except ValueError as exc:
+            raise UsageError(f"--task-option for {name}: {exc}") from None
+    return found
+
+
+def _options(
+    flag: str, kind: str, items: list[str], option_help: Mapping[str, Mapping[str, str]]
+) -> dict[str, dict[str, str]]:
+    """``NAME.KEY=VALUE`` items by name, each name one of ``option_help``'s and each key one
+    of its; anything else is a :class:`UsageError` naming the item."""
     found: dict[str, dict[str, str]] = {}
     for item in items:
         target, equals, value = item.partition("=")
         name, dot, key = target.strip().partition(".")
         if not equals or not dot or not name or not key.strip():
-            raise UsageError(f"--runner-option takes RUNNER.KEY=VALUE, not {item!r}")
-        runner = by_name.get(name)
-        if runner is None:
-            chosen = ", ".join(by_name)
-            raise UsageError(f"--runner-option {item!r}: runner {name!r} is not run ({chosen})")
+            raise UsageError(f"{flag} takes {kind.upper()}.KEY=VALUE, not {item!r}")
+        if name not in option_help:
+            chosen = ", ".join(option_help)
+            raise UsageError(f"{flag} {item!r}: {kind} {name!r} is not run ({chosen})")
         key = key.strip()
-        if key not in runner.option_help:
-            valid = ", ".join(sorted(runner.option_help)) or "none"
+        if key not in option_help[name]:
+            valid = ", ".join(sorted(option_help[name])) or "none"
             raise UsageError(
-                f"--runner-option {item!r}: runner {name!r} has no option {key!r};"
-                f" its options: {valid}"
+                f"{flag} {item!r}: {kind} {name!r} has no option {key!r}; its options: {valid}"
             )
         found.setdefault(name, {})[key] = value.strip()
-    for name, values in found.items():
-        problem = by_name[name].check_options(values)
-        if problem is not None:
-            raise UsageError(f"--runner-option for {name}: {problem}")
     return found
 
 

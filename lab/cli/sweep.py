@@ -69,6 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_tablefmt_argument(parser)
     options.add_wide_argument(parser)
     options.add_runner_option_argument(parser)
+    options.add_task_option_argument(parser)
     options.add_output_arguments(parser)
     parser.add_argument("--save", metavar="DIR", help="also write the run and its plots in DIR")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
@@ -102,8 +103,15 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> i
     labels = [i.label for i in interpreters] or [""]
     rounds = (warmups, repeat, timeout)
     runner_options = options.runner_options(args.runner_option, runners)
+    task_options = options.task_options(args.task_option, [task])
+    task = task.with_options(task_options.get(task.name, {}))
     settings = Settings.of_command(
-        rounds, start_method, plugins, worker_pythons, runner_options=runner_options
+        rounds,
+        start_method,
+        plugins,
+        worker_pythons,
+        runner_options=runner_options,
+        task_options=task_options,
     )
     cells = sweep.plan(task, runners, levels, size, cpus, labels, availability(settings))
     measuring = session.Measuring(
@@ -131,6 +139,8 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> i
                     size=size,
                     size_text=task.size.format(size),
                     operation=task.operation,
+                    options=dict(task_options.get(task.name, {})),
+                    session_name=task.session_name if task.session is not None else "",
                 )
             ],
             cells=cells,

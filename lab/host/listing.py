@@ -11,11 +11,12 @@ from lab.plan.profiles import in_table_order
 from lab.report.fit import Column, fit_table
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import pluggy
 
     from lab.host.manager import LoadReport
     from lab.host.registry import Catalog, Registry
-    from lab.runner import Runner
 
 #: The availability of a runner two plugins registered.
 CONFLICT = "no: registered by two plugins"
@@ -79,20 +80,23 @@ def catalog_listing(catalog: Catalog, width: int | None = None) -> str:
     return "\n\n".join(
         [
             fit_table(runner_columns, width, "simple"),
-            *_options(runners, width),
+            *_options("--runner-option", [(r.name, r.option_help) for r in runners], width),
             fit_table(task_columns, width, "simple"),
+            *_options("--task-option", [(t.name, t.option_help) for t in tasks], width),
             *_conflicts(catalog),
         ]
     )
 
 
-def _options(runners: list[Runner], width: int | None) -> list[str]:
-    """The options runners take from ``--runner-option``, one row each."""
-    rows = [(f"{r.name}.{key}", text) for r in runners for key, text in r.option_help.items()]
+def _options(
+    flag: str, option_help: list[tuple[str, Mapping[str, str]]], width: int | None
+) -> list[str]:
+    """The options runners or tasks take from ``flag``, one row each."""
+    rows = [(f"{name}.{key}", text) for name, found in option_help for key, text in found.items()]
     if not rows:
         return []
     columns = [
-        Column("--runner-option", [name for name, _ in rows]),
+        Column(flag, [name for name, _ in rows]),
         Column("meaning", [text for _, text in rows], wrap=True),
     ]
     return [fit_table(columns, width, "simple")]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from lab.report.classic import render_classic
 from lab.report.sweep_table import legend as sweep_legend
 from lab.report.sweep_table import render_sweep_task, sweep_evidence
-from lab.report.table import INTERPRETER_LEGEND, gil_state, render_task
+from lab.report.table import INTERPRETER_LEGEND, gil_state, render_task, session_names
 from lab.report.table import legend as matrix_legend
 from lab.report.text import render_header
 from lab.report.verdict import render_verdict
@@ -29,6 +29,7 @@ CSV_COLUMNS = (
     "ideal_job_s", "overhead_s", "wake_up_p50_s", "wake_up_p90_s", "wake_up_p99_s",
     "wake_up_max_s", "jobs_per_second", "vs_reference", "operation", "operation_p50_s",
     "operation_p90_s", "operation_p99_s", "operation_max_s", "operations_per_second",
+    "session", "session_cpu_s", "session_peak_memory_bytes",
 )  # fmt: skip
 
 
@@ -41,6 +42,9 @@ def to_csv(results: Results) -> str:
     for analysed in analyse(results).cells:
         cell, fig, status = analysed.cell, analysed.figures, analysed.status
         operation = results.task(cell.task).operation
+        session = results.task(cell.task).session_name
+        if fig is None or fig.session_peak_memory is None:
+            session = ""
         row: list[object] = [
             cell.task, cell.interpreter, gil_state(cell), cell.runner, cell.kind, cell.workers,
             cell.layout.processes,
@@ -65,7 +69,8 @@ def to_csv(results: Results) -> str:
                 *(fig.wake_ups or [""] * len(WAKE_UP_PERCENTILES)),
                 _blank(fig.jobs_per_second), _blank(fig.vs_reference), operation,
                 *(fig.latencies or [""] * len(LATENCY_PERCENTILES)),
-                _blank(fig.operations_per_second),
+                _blank(fig.operations_per_second), session,
+                _blank(fig.session_cpu), _blank(fig.session_peak_memory),
             ]  # fmt: skip
         writer.writerow(row)
     return out.getvalue()
@@ -79,8 +84,11 @@ def to_markdown(results: Results) -> str:
     parts = ["# concurrency-lab results", header]
     sweep = results.kind == SWEEP
     operations = sorted({t.operation for t in results.tasks if t.operation})
+    sessions = session_names(results)
     render = render_sweep_task if sweep else render_task
-    legend = sweep_legend(operations) if sweep else matrix_legend(operations)
+    legend = (
+        sweep_legend(operations, sessions) if sweep else matrix_legend(operations, True, sessions)
+    )
     for task in results.tasks:
         table = render(analysis, task.name, "github", None, True)
         found = sweep_evidence(analysis, task.name) if sweep else []

@@ -718,15 +718,35 @@ def sweep_points(analysis: Analysis, task: str) -> dict[str, list[tuple[int, flo
     return points
 
 
+def latency_points(analysis: Analysis, task: str) -> dict[str, list[tuple[int, float, float]]]:
+    """Per runner, (level, p50, p99 of the operations' latency in ms) of each measured level
+    whose jobs timed operations."""
+    points: dict[str, list[tuple[int, float, float]]] = {}
+    for analysed in measured_cells(analysis, task):
+        found, cell = analysed.figures, analysed.cell
+        if found is None or len(found.latencies) < 3:
+            continue
+        p50, p99 = found.latencies[0] * 1000, found.latencies[2] * 1000
+        points.setdefault(series(cell), []).append((cell.jobs, p50, p99))
+    return points
+
+
 def sweep_figure(analysis: Analysis, task: str) -> Figure:
-    """Overhead over the ideal time and peak memory against the number of waiters, log scales."""
-    figure = new_figure(12.0, 4.8)
-    overhead_axes, memory_axes = figure.subplots(1, 2)
+    """Overhead over the ideal time and peak memory against the number of waiters, log scales;
+    for jobs that time operations (requests), their latency too."""
+    latencies = latency_points(analysis, task)
+    figure = new_figure(18.0 if latencies else 12.0, 4.8)
+    overhead_axes, memory_axes, *latency_axes = figure.subplots(1, 3 if latencies else 2)
     for number, (runner, points) in enumerate(sweep_points(analysis, task).items()):
         levels = [level for level, _, _ in points]
         style = {"marker": MARKERS[number % len(MARKERS)], "label": runner}
         overhead_axes.plot(levels, [max(o, 0.0) * 1000 for _, o, _ in points], **style)
         memory_axes.plot(levels, [m for _, _, m in points], **style)
+        for axes in latency_axes:
+            taken = latencies.get(runner, [])
+            drawn = axes.plot([p[0] for p in taken], [p[1] for p in taken], **style)
+            color = drawn[0].get_color() if drawn else None
+            axes.plot([p[0] for p in taken], [p[2] for p in taken], linestyle="--", color=color)
     overhead_axes.set_xscale("log")
     overhead_axes.set_yscale("symlog", linthresh=1.0)
     overhead_axes.set_ylim(bottom=0)
@@ -742,7 +762,14 @@ def sweep_figure(analysis: Analysis, task: str) -> Figure:
     memory_axes.set_xlabel("jobs waiting at once")
     memory_axes.set_ylabel("peak memory of the cell, MiB")
     memory_axes.set_title(f"{task}: memory")
-    for axes in (overhead_axes, memory_axes):
+    operation = analysis.results.task(task).operation
+    for axes in latency_axes:
+        axes.set_xscale("log")
+        axes.set_yscale("log")
+        axes.set_xlabel("jobs waiting at once")
+        axes.set_ylabel(f"{operation} latency, ms (p50 solid, p99 dashed)")
+        axes.set_title(f"{task}: each {operation}")
+    for axes in (overhead_axes, memory_axes, *latency_axes):
         axes.grid(True, which="major", alpha=0.3)
     memory_axes.legend(loc="upper left", fontsize="small")
     return figure

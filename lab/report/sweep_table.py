@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lab.report.fit import Column, fit_table, wrap_lines
-from lab.report.table import REMOTE, gil_state, not_applicable_lines
+from lab.report.table import (
+    REMOTE,
+    SESSION_LEGEND,
+    gil_state,
+    not_applicable_lines,
+    session_columns,
+    session_lines,
+    session_names,
+)
 from lab.report.units import MIB, blank, memory_estimate, milliseconds, per_second
 from lab.results.analysis import WAKE_UP_PERCENTILES
 from lab.results.status import Kind
@@ -43,9 +51,12 @@ OPERATIONS_LEGEND = """\
 of the wake-up · {op}s/s: the {op}s a run's jobs made / the jobs' time, median of the runs"""
 
 
-def legend(operations: list[str]) -> str:
-    """The sweep's legend, with a line for each kind of operation its tasks time."""
-    return "\n".join([LEGEND, *(OPERATIONS_LEGEND.format(op=op) for op in operations)])
+def legend(operations: list[str], sessions: list[str] | None = None) -> str:
+    """The sweep's legend, with a line for each kind of operation its tasks time and for each
+    name of their own processes."""
+    lines = [LEGEND, *(OPERATIONS_LEGEND.format(op=op) for op in operations)]
+    lines += [SESSION_LEGEND.format(name=name) for name in sessions or ()]
+    return "\n".join(lines)
 
 
 def headers(operation: str) -> tuple[str, ...]:
@@ -59,16 +70,17 @@ def headers(operation: str) -> tuple[str, ...]:
     return tuple(shown)
 
 
-#: The order in which the sweep's columns give way to a narrow terminal (1 goes first);
-#: level, runner, jobs, the median wake-up, jobs/s and the status always stay.
+#: The order in which the sweep's columns give way to a narrow terminal (1 goes first): what
+#: one more waiter costs outlasts the peak; level, runner, jobs, the median wake-up (or
+#: latency), the rate and the status always stay.
 DROP_ORDER = {
     "start-up s": 1,
     "CPU s": 2,
     "p90": 3,
     "max": 4,
-    "+ per waiter": 5,
-    "overhead s": 6,
-    "peak MiB": 7,
+    "overhead s": 5,
+    "peak MiB": 6,
+    "+ per waiter": 7,
     "p99": 8,
 }
 
@@ -84,7 +96,9 @@ def render_sweep(
         title = wrap_lines(f"{task.name}: {task.description}", width)
         parts.append(f"{title}\n{table}" + (f"\n{found}" if found else ""))
     operations = sorted({t.operation for t in analysis.results.tasks if t.operation})
-    return "\n\n".join([*parts, wrap_lines(legend(operations), width)])
+    sessions = session_names(analysis.results)
+    shown = legend(operations, sessions if wide else [])
+    return "\n\n".join([*parts, wrap_lines(shown, width)])
 
 
 def render_sweep_task(
@@ -101,6 +115,9 @@ def render_sweep_task(
                drop=DROP_ORDER.get(header), wrap=header == "status")
         for number, header in enumerate(headers(operation))
     ]  # fmt: skip
+    session = analysis.results.task(task).session_name
+    if wide and session:
+        columns[-1:-1] = session_columns(session, [a.figures for a in measured])
     if analysis.results.interpreters:
         columns = [
             Column("python", [a.cell.interpreter for a in measured]),
@@ -108,7 +125,8 @@ def render_sweep_task(
             *columns,
         ]
     table = fit_table(columns, None if wide else width, tablefmt) if measured else ""
-    below = wrap_lines("\n".join(not_applicable_lines(cells)), width)
+    apart = [] if wide else session_lines(analysis, task)
+    below = wrap_lines("\n".join([*apart, *not_applicable_lines(cells)]), width)
     return "\n".join(part for part in (table, below) if part)
 
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from lab.results.analysis import Analysis, CellAnalysis, Figures
-    from lab.results.model import Cell
+    from lab.results.model import Cell, Results
 
 HEADERS = (
     "runner",
@@ -57,17 +57,23 @@ efficiency: for cpu, speed-up / ideal; for io, the ideal time / jobs time
 + per worker: peak memory added by one more worker (one more concurrent job on event loops):
   the slope from the runner's smallest worker setting, or the rise above the baseline's;
   ≤ when the rise is within the samples' spread"""
+#: Said of a task whose session starts processes of its own (a server), with their name.
+SESSION_LEGEND = """\
+{name} CPU s, {name} MiB: the task's own processes, measured apart and left out of CPU and peak:
+  their CPU in a run (median) and their peak memory"""
 #: Said of a task whose jobs time their operations (requests, reads), with its operation.
 OPERATIONS_LEGEND = """\
 {op} p50 … max: how long each {op} took, percentiles over every {op} of every run ·
 {op}s/s: the {op}s a run's jobs made / the jobs' time, median of the runs"""
 
 
-def legend(operations: list[str], wide: bool = True) -> str:
+def legend(operations: list[str], wide: bool = True, sessions: list[str] | None = None) -> str:
     """The matrix's legend (the compact table's unless ``wide``), with a line for each kind of
-    operation its tasks time."""
+    operation its tasks time and, when ``wide``, each name of their own processes."""
     lines = [LEGEND if wide else COMPACT_LEGEND]
-    return "\n".join([*lines, *(OPERATIONS_LEGEND.format(op=op) for op in operations)])
+    lines += [OPERATIONS_LEGEND.format(op=op) for op in operations]
+    lines += [SESSION_LEGEND.format(name=name) for name in sessions or () if wide]
+    return "\n".join(lines)
 
 
 #: With several interpreters: which one, the GIL state its workers measured, and the time
@@ -97,8 +103,12 @@ def render_task(
         columns, notes = _compact_columns(analysis, measured, interpreters)
     if operation:
         columns[-1:-1] = _operation_columns(operation, [a.figures for a in measured], wide)
+    session = analysis.results.task(task).session_name
+    if wide and session:
+        columns[-1:-1] = session_columns(session, [a.figures for a in measured])
     table = fit_table(columns, None if wide else width, tablefmt) if measured else ""
-    below = wrap_lines("\n".join([*notes, *not_applicable_lines(cells)]), width)
+    apart = [] if wide else session_lines(analysis, task)
+    below = wrap_lines("\n".join([*notes, *apart, *not_applicable_lines(cells)]), width)
     return "\n".join(part for part in (table, below) if part)
 
 
@@ -186,6 +196,59 @@ def _operation_columns(operation: str, figures: list[Figures | None], wide: bool
     rates = [_figure(f, lambda f: per_second(f.operations_per_second)) for f in figures]
     columns.append(Column(f"{operation}s/s", rates, numeric=True, drop=None if wide else 6))
     return columns
+
+
+def session_columns(name: str, figures: list[Figures | None]) -> list[Column]:
+    """The CPU and peak memory of the task's own processes (its server), measured apart; none
+    when no cell's session started a process."""
+    if all(f is None or f.session_peak_memory is None for f in figures):
+        return []
+    cpu = [_figure(f, lambda f: blank(f.session_cpu, ".2f")) for f in figures]
+    memory = [
+        _figure(
+            f,
+            lambda f: "" if f.session_peak_memory is None else f"{f.session_peak_memory / MIB:.1f}",
+        )
+        for f in figures
+    ]
+    return [
+        Column(f"{name} CPU s", cpu, numeric=True, drop=0),
+        Column(f"{name} MiB", memory, numeric=True, drop=0),
+    ]
+
+
+def session_names(results: Results) -> list[str]:
+    """The names of the tasks' own processes, for the tasks whose sessions started any."""
+    started = {c.task for c in results.cells if any(s.session_peak_memory for s in c.samples)}
+    return sorted({t.session_name for t in results.tasks if t.name in started and t.session_name})
+
+
+def session_lines(analysis: Analysis, task: str) -> list[str]:
+    """What the task's own processes (its server) cost, kept out of the cells' figures: the
+    most CPU they used in a run and their highest peak, with the cells they came from."""
+    name = analysis.results.task(task).session_name
+    found = [
+        (a, a.figures.session_cpu, a.figures.session_peak_memory)
+        for a in analysis.task(task)
+        if a.figures is not None
+        and a.figures.session_cpu is not None
+        and a.figures.session_peak_memory
+    ]
+    if not found or not name:
+        return []
+    busiest = max(found, key=lambda item: item[1] or 0.0)
+    largest = max(found, key=lambda item: item[2] or 0)
+    return [
+        f"{name}: its own process, kept out of the figures above; at most {busiest[1]:.2f} s of"
+        f" CPU a run ({_where(busiest[0])}) and {(largest[2] or 0) / MIB:.1f} MiB peak"
+        f" ({_where(largest[0])})"
+    ]
+
+
+def _where(analysed: CellAnalysis) -> str:
+    cell = analysed.cell
+    on = f" on {cell.interpreter}" if cell.interpreter else ""
+    return f"{cell.runner} {workers_text(cell)}{on}"
 
 
 def _latency(found: Figures | None, number: int) -> str:

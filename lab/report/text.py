@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING
 from lab.report.classic import render_classic
 from lab.report.fit import join_fitting, wrap_lines
 from lab.report.sweep_table import render_sweep
-from lab.report.table import INTERPRETER_LEGEND, REMOTE_LEGEND, legend, render_task
+from lab.report.table import (
+    INTERPRETER_LEGEND,
+    REMOTE_LEGEND,
+    legend,
+    render_task,
+    session_names,
+)
 from lab.report.verdict import render_verdict
 from lab.results import metadata
 from lab.results.analysis import analyse
@@ -25,7 +31,11 @@ CLASSIC_TITLE = "the classic comparison of threads and processes, measured here:
 
 def sizes_line(results: Results) -> str:
     settings = results.settings
-    notes = [f"{t.name}: {t.size_name} {t.size_text}{t.how}" for t in results.tasks]
+    notes = [
+        f"{t.name}: {t.size_name} {t.size_text}{t.how}"
+        + (f", {t.options_text}" if t.options else "")
+        for t in results.tasks
+    ]
     repeat = settings["repeat"]
     runs = f"{repeat} measured run{'s' * (repeat > 1)}"
     warm = f"{settings['warmups']} warm-up" if settings["warmups"] else "no warm-up"
@@ -81,7 +91,8 @@ def render_body(
             for task in results.tasks
         ]
         operations = sorted({t.operation for t in results.tasks if t.operation})
-        parts.append(wrap_lines(legend(operations, wide), width))
+        sessions = session_names(results)
+        parts.append(wrap_lines(legend(operations, wide, sessions), width))
         if any(a.figures is not None and a.figures.outside_tree for a in analysis.cells):
             parts.append(wrap_lines(REMOTE_LEGEND, width))
         if len(results.interpreter_labels) > 1:

@@ -94,6 +94,10 @@ class Figures:
     vs_reference: float | None = None
     latencies: tuple[float, ...] = ()
     operations_per_second: float | None = None
+    #: The processes the task's session started (its server), apart from ``cpu`` and
+    #: ``peak_memory``: their CPU in a run (median) and their peak memory.
+    session_cpu: float | None = None
+    session_peak_memory: int | None = None
     #: The jobs ran outside the lab's process tree (a remote cluster): ``cpu`` and
     #: ``peak_memory`` are the lab's side only, and are not shown as the jobs'.
     outside_tree: bool = False
@@ -296,6 +300,11 @@ def operations_per_second(cell: Cell) -> float | None:
     return statistics.median(rates) if rates and any(rates) else None
 
 
+def _median_of(values: Sequence[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
+
+
 def peak_spread(cell: Cell) -> int:
     peaks = [s.peak_memory for s in cell.samples]
     return max(peaks) - min(peaks)
@@ -396,5 +405,10 @@ def cell_figures(
         job_latency=run * cell.layout.concurrency / max(cell.jobs, 1),
         latencies=tuple(percentile(latencies, p) for p in LATENCY_PERCENTILES) if latencies else (),
         operations_per_second=operations_per_second(cell),
+        session_cpu=_median_of([s.session_cpu for s in samples]),
+        session_peak_memory=max(
+            (s.session_peak_memory for s in samples if s.session_peak_memory is not None),
+            default=None,
+        ),
         outside_tree=outside,
     )

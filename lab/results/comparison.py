@@ -119,17 +119,18 @@ def compare_runs(base: Results, base_name: str, other: Results, name: str) -> Co
     # Two runs on one interpreter each compare across them: that is what they were made for.
     single = len(base.interpreter_labels) == 1 and len(other.interpreter_labels) == 1
 
-    def key(cell: Cell) -> tuple[object, ...]:
-        return (*cell.key[:3], *cell.key[4:]) if single else cell.key
+    def key(cell: Cell, run: Results) -> tuple[object, ...]:
+        options = run.task(cell.task).options_text
+        return (*cell.key[:3], *cell.key[4:], options) if single else (*cell.key, options)
 
     def place(cell: Cell) -> tuple[object, ...]:
         return (cell.place[0], *cell.place[2:]) if single else cell.place
 
     mine = [a for a in analyse(base).cells if a.figures is not None]
-    theirs = {key(a.cell): a for a in analyse(other).cells if a.figures is not None}
+    theirs = {key(a.cell, other): a for a in analyse(other).cells if a.figures is not None}
     left: list[CellAnalysis] = []
     for analysed in mine:
-        counterpart = theirs.pop(key(analysed.cell), None)
+        counterpart = theirs.pop(key(analysed.cell, base), None)
         if counterpart is None:
             left.append(analysed)
             continue
@@ -143,7 +144,8 @@ def compare_runs(base: Results, base_name: str, other: Results, name: str) -> Co
         counterpart = by_place.get(place(analysed.cell))
         if counterpart is not None and places[place(analysed.cell)] == 1:
             before, after = analysed.cell, counterpart.cell
-            found.different.append(DifferentWork(before, after, _differences(base, before, after)))
+            differences = _differences(base, other, before, after)
+            found.different.append(DifferentWork(before, after, differences))
     return found
 
 
@@ -181,9 +183,14 @@ def judge(interval: Interval | None) -> Judgement:
     return Judgement.NOT_SIGNIFICANT
 
 
-def _differences(base: Results, before: Cell, after: Cell) -> list[tuple[str, str, str]]:
+def _differences(
+    base: Results, other: Results, before: Cell, after: Cell
+) -> list[tuple[str, str, str]]:
     size_name = base.task(before.task).size_name
     found = []
+    options = base.task(before.task).options_text, other.task(after.task).options_text
+    if options[0] != options[1]:
+        found.append(("options", options[0] or "none", options[1] or "none"))
     if before.size != after.size:
         found.append((size_name, f"{before.size:,}", f"{after.size:,}"))
     if before.jobs != after.jobs:

@@ -59,6 +59,10 @@ class Sample:
     #: The jobs ran outside the cell's process tree (a remote cluster): ``cpu`` and
     #: ``peak_memory`` are the lab's side only.
     outside_tree: bool = False
+    #: The CPU (in the run) and peak memory of the processes the task's session started (its
+    #: server), which ``cpu`` and ``peak_memory`` leave out; ``None`` when it started none.
+    session_cpu: float | None = None
+    session_peak_memory: int | None = None
 
 
 @dataclass
@@ -118,6 +122,15 @@ class TaskInfo:
     shares_state: bool = False
     #: What the operations its jobs time are called (``"request"``); empty when they time none.
     operation: str = ""
+    #: What the processes its session starts are called (``"server"``).
+    session_name: str = ""
+    #: The values ``--task-option`` set: part of the work, like the size.
+    options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def options_text(self) -> str:
+        """``key=value`` pairs, or nothing."""
+        return ", ".join(f"{key}={value}" for key, value in sorted(self.options.items()))
 
 
 @dataclass

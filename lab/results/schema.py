@@ -82,8 +82,16 @@ _SAMPLE = _object(
         "records": {"type": "array", "items": _RECORD},
         "cpu_resolution": _NUMBER,
         "outside_tree": {"type": "boolean"},
+        "session_cpu": _nullable(_SECONDS),
+        "session_peak_memory": _nullable(_COUNT),
     },
-    optional=("gil_enabled", "cpu_resolution", "outside_tree"),
+    optional=(
+        "gil_enabled",
+        "cpu_resolution",
+        "outside_tree",
+        "session_cpu",
+        "session_peak_memory",
+    ),
 )
 
 _STATUS = _object(
@@ -142,8 +150,10 @@ _TASK = _object(
         "how": _STRING,
         "shares_state": {"type": "boolean"},
         "operation": _STRING,
+        "session_name": _STRING,
+        "options": {"type": "object", "additionalProperties": _STRING},
     },
-    optional=("how", "shares_state", "operation"),
+    optional=("how", "shares_state", "operation", "session_name", "options"),
 )
 
 _SETTINGS = {

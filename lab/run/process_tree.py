@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import psutil
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Collection, Iterable
 
 
 #: Seconds to wait for killed processes to go.
@@ -31,15 +31,21 @@ def tree(root: psutil.Process) -> list[psutil.Process]:
 @dataclass(frozen=True)
 class CpuReading:
     """CPU seconds used so far, and how far they may be off: the kernel counts other
-    processes' user and system time in clock ticks, so each adds up to two ticks of rounding."""
+    processes' user and system time in clock ticks, so each adds up to two ticks of rounding.
+    ``apart`` is the CPU of the processes kept apart (a task's server), not in ``seconds``."""
 
     seconds: float
     resolution: float
+    apart: float = 0.0
 
     def __sub__(self, earlier: CpuReading) -> CpuReading:
         """The CPU used between two readings: each count is cut to whole ticks both times, so
         the difference is off by less than the larger reading's resolution."""
-        return CpuReading(self.seconds - earlier.seconds, max(self.resolution, earlier.resolution))
+        return CpuReading(
+            self.seconds - earlier.seconds,
+            max(self.resolution, earlier.resolution),
+            self.apart - earlier.apart,
+        )
 
 
 def clock_tick() -> float:
@@ -50,48 +56,64 @@ def clock_tick() -> float:
         return 0.01
 
 
-def tree_cpu(before: bool = True) -> CpuReading:
+def tree_cpu(before: bool = True, apart: Collection[int] = ()) -> CpuReading:
     """User + system CPU of this process (to the nanosecond, every thread), of its waited-for
-    children and of its living descendants (to the clock tick).
+    children and of its living descendants (to the clock tick); the processes of ``apart``
+    and their descendants are counted on their own, as the reading's ``apart``.
 
     Reading the descendants walks ``/proc`` and costs this process CPU time itself, so that
     walk is kept outside the window being measured: done first when ``before`` the window,
     last after it.
     """
     if before:
-        others = _others_cpu()
-        return CpuReading(time.process_time() + others.seconds, others.resolution)
+        others = _others_cpu(apart)
+        return CpuReading(time.process_time() + others.seconds, others.resolution, others.apart)
     own = time.process_time()
-    others = _others_cpu()
-    return CpuReading(own + others.seconds, others.resolution)
+    others = _others_cpu(apart)
+    return CpuReading(own + others.seconds, others.resolution, others.apart)
 
 
-def _others_cpu() -> CpuReading:
-    """The CPU of this process's waited-for children and living descendants."""
+def _others_cpu(apart: Collection[int]) -> CpuReading:
+    """The CPU of this process's waited-for children and living descendants, those of
+    ``apart`` (and theirs) on their own."""
     tick = clock_tick()
     resolution = time.get_clock_info("process_time").resolution
     own = os.times()
     seconds = own.children_user + own.children_system
     if seconds:
         resolution += 2 * tick
+    kept_apart = _with_descendants(apart)
+    apart_seconds = 0.0
     for process in tree(psutil.Process())[1:]:
         with contextlib.suppress(psutil.Error):
             times = process.cpu_times()
-            seconds += times.user + times.system + times.children_user + times.children_system
-            resolution += 2 * tick
-    return CpuReading(seconds, resolution)
+            used = times.user + times.system + times.children_user + times.children_system
+            if process.pid in kept_apart:
+                apart_seconds += used
+            else:
+                seconds += used
+                resolution += 2 * tick
+    return CpuReading(seconds, resolution, apart_seconds)
 
 
-def tree_memory_bytes(processes: list[psutil.Process]) -> int:
-    """Memory of ``processes`` together: the sum of each one's PSS (shared pages counted once,
-    proportionally) where the OS reports it, else of RSS."""
+def _with_descendants(pids: Collection[int]) -> set[int]:
+    found = set(pids)
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            found.update(child.pid for child in psutil.Process(pid).children(recursive=True))
+    return found
+
+
+def memory_by_process(processes: list[psutil.Process]) -> dict[int, int]:
+    """Each process's memory: its PSS (shared pages counted once, proportionally) where the
+    OS reports it, else its RSS."""
     pss = memory_metric() == PSS
-    total = 0
+    found = {}
     for process in processes:
         with contextlib.suppress(psutil.Error):
             info = process.memory_full_info() if pss else process.memory_info()
-            total += getattr(info, "pss", info.rss)
-    return total
+            found[process.pid] = getattr(info, "pss", info.rss)
+    return found
 
 
 PSS = "PSS"
@@ -100,7 +122,7 @@ RSS = "RSS"
 
 @functools.cache
 def memory_metric() -> str:
-    """What :func:`tree_memory_bytes` sums here: ``"PSS"`` on Linux, ``"RSS"`` elsewhere."""
+    """What :func:`memory_by_process` reads here: ``"PSS"`` on Linux, ``"RSS"`` elsewhere."""
     try:
         return PSS if hasattr(psutil.Process().memory_full_info(), "pss") else RSS
     except psutil.Error:

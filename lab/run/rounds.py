@@ -59,6 +59,8 @@ class Settings:
     pythons: Mapping[str, WorkerPython] = field(default_factory=dict)
     #: Each runner's values from ``--runner-option``, by runner name.
     runner_options: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: Each task's values from ``--task-option``, by task name.
+    task_options: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @classmethod
     def of_command(
@@ -69,6 +71,7 @@ class Settings:
         pythons: Mapping[str, WorkerPython],
         trace: bool = False,
         runner_options: Mapping[str, Mapping[str, str]] | None = None,
+        task_options: Mapping[str, Mapping[str, str]] | None = None,
     ) -> Settings:
         """A measuring command's settings: its (warm-up rounds, measured rounds, timeout),
         start method and trace, the plugins the workers load, and each interpreter's Python."""
@@ -84,6 +87,7 @@ class Settings:
             autoload=plugins.should_autoload(),
             pythons=pythons,
             runner_options=dict(runner_options or {}),
+            task_options=dict(task_options or {}),
         )
 
     def python(self, interpreter: str) -> WorkerPython | None:
@@ -110,6 +114,7 @@ class Settings:
             autoload=self.autoload,
             sys_path=portable_sys_path(),
             runner_options=dict(self.runner_options.get(runner or "", {})),
+            task_options=dict(self.task_options.get(task, {})),
         )
 
 
@@ -168,6 +173,8 @@ def measure_once(cell: Cell, settings: Settings, task: Task, keep: bool = True) 
         gil_enabled=measurement.gil_enabled,
         records=records,
         outside_tree=measurement.outside_tree,
+        session_cpu=measurement.session_cpu,
+        session_peak_memory=outcome.session_peak_memory,
     )
     cell.samples.append(sample)
     return sample

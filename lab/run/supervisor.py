@@ -21,12 +21,12 @@ import psutil
 
 from lab.results import status
 from lab.run.guard import CELL_FOLDER, GUARD, become_subreaper, end_adopted
-from lab.run.process_tree import kill_tree, tree, tree_memory_bytes
+from lab.run.process_tree import kill_tree, memory_by_process, tree
 from lab.timing import clock
 from lab.worker.protocol import CellSpec, Measurement
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Collection, Mapping
 
 #: Seconds between two samples of the worker tree's memory.
 SAMPLE_INTERVAL = 0.1
@@ -53,11 +53,31 @@ class WorkerPython:
 @dataclass(frozen=True)
 class CellRun:
     """A measurement as the lab saw it: what the worker reported, the tree's peak memory, and
-    why it failed (``timeout after …``, ``crashed: …``), if it did."""
+    why it failed (``timeout after …``, ``crashed: …``), if it did. The processes the task's
+    session started (its server) are apart: ``session_peak_memory`` is theirs, when it had
+    any, and ``peak_memory`` the rest of the tree's."""
 
     measurement: Measurement | None
     peak_memory: int
     failure: status.Status | None = None
+    session_peak_memory: int | None = None
+
+
+#: The memory of each process of the worker's tree, at each sample: pid -> bytes.
+MemorySamples = list[dict[int, int]]
+
+
+def peaks(samples: MemorySamples, apart: Collection[int] = ()) -> tuple[int, int | None]:
+    """The tree's peak memory without the processes of ``apart``, and theirs (``None``
+    without any): each the highest of the samples' sums."""
+    kept_apart = set(apart)
+    peak = max(
+        (sum(b for pid, b in s.items() if pid not in kept_apart) for s in samples), default=0
+    )
+    if not kept_apart:
+        return peak, None
+    theirs = max((sum(b for pid, b in s.items() if pid in kept_apart) for s in samples), default=0)
+    return peak, theirs
 
 
 def run_cell(
@@ -98,10 +118,11 @@ def run_cell(
             )
         GUARD.running(worker.pid, folder)
         try:
-            peak, timed_out = _watch(worker, timeout, sample_interval)
+            samples, timed_out = _watch(worker, timeout, sample_interval)
         finally:
             GUARD.idle()
             end_adopted(before)
+        peak, _ = peaks(samples)
         if timed_out:
             return CellRun(None, peak, status.timeout(timeout))
         if worker.returncode < 0:
@@ -119,28 +140,32 @@ def run_cell(
             measurement = Measurement.from_json(result_path.read_text())
         except ValueError as exc:
             return CellRun(None, peak, status.error(str(exc)))
-        return CellRun(measurement, peak)
+        peak, session_peak = peaks(samples, measurement.session_pids)
+        return CellRun(measurement, peak, session_peak_memory=session_peak)
 
 
-def _watch(worker: subprocess.Popen[bytes], timeout: float, interval: float) -> tuple[int, bool]:
-    """Sample the worker tree's memory until it exits or the deadline passes; always leaves
-    the worker reaped and its tree killed. Returns the peak and whether it timed out."""
+def _watch(
+    worker: subprocess.Popen[bytes], timeout: float, interval: float
+) -> tuple[MemorySamples, bool]:
+    """Sample the memory of the worker tree's processes until it exits or the deadline passes;
+    always leaves the worker reaped and its tree killed. Returns the samples and whether it
+    timed out."""
     seen: dict[int, psutil.Process] = {}
-    peak = 0
+    samples: MemorySamples = []
     deadline = clock() + timeout
     exited = _ExitWaiter(worker)
     try:
         root = psutil.Process(worker.pid)
         while True:
             if exited(min(interval, max(deadline - clock(), 0.001))):
-                return peak, False
+                return samples, False
             processes = tree(root)
             seen.update((p.pid, p) for p in processes)
-            peak = max(peak, tree_memory_bytes(processes))
+            samples.append(memory_by_process(processes))
             if clock() >= deadline:
                 kill_tree(worker.pid, [*processes, *seen.values()])
                 worker.wait()
-                return peak, True
+                return samples, True
     finally:
         exited.close()
         if worker.poll() is None:

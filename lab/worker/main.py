@@ -18,11 +18,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import psutil
+
 from lab.host.manager import PluginOptions
 from lab.host.registry import load_catalog
 from lab.jobs import describe_exception, make_jobs
 from lab.results.files import write_atomically
 from lab.results.metadata import gil_enabled
+from lab.run.process_tree import tree
 from lab.runner import INLINE, Layout, RunContext, Runner, Workers
 from lab.sessions import InlineSession
 from lab.task import SYNC, WARM_UP_CALLS
@@ -43,7 +46,7 @@ def run_spec(spec: CellSpec) -> Measurement:
     options = PluginOptions(blocked=spec.blocked, modules=spec.modules, autoload=spec.autoload)
     try:
         catalog, _, _ = load_catalog(options)
-        task = catalog.tasks.get(spec.task)
+        task = catalog.tasks.get(spec.task).with_options(spec.task_options)
         runner: Runner = (
             _InlineRunner() if spec.runner is None else catalog.runners.get(spec.runner)
         )
@@ -58,6 +61,8 @@ def run_spec(spec: CellSpec) -> Measurement:
             return Measurement(
                 error=f"task {task.name!r} could not start: {describe_exception(exc)}"
             )
+        # What the session started (a server) is the task's, not the runner's: kept apart.
+        apart = [p.pid for p in tree(psutil.Process())[1:]] if task.session is not None else []
         trace = task.trace_words if spec.trace else None
         jobs = make_jobs(task.forms[form], argument, spec.jobs, trace)
         warm_up = task.warm_up_jobs()
@@ -67,7 +72,7 @@ def run_spec(spec: CellSpec) -> Measurement:
         # The lab's own objects need no collecting: keep them out of the jobs' GC passes.
         gc.freeze()
         context = RunContext.for_jobs(spec.start_method, jobs, warm_up, spec.runner_options)
-        measurement = measure(runner, layout, context, jobs)
+        measurement = measure(runner, layout, context, jobs, apart=apart)
         failed_job = any(r.error for r in measurement.records)  # its own error says more
         if task.settle is not None and measurement.error is None and not failed_job:
             measurement = dataclasses.replace(

@@ -13,7 +13,7 @@ from lab.timing import clock
 from lab.worker.protocol import Measurement
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Collection, Sequence
 
     from lab.jobs import Job
     from lab.runner import Layout, RunContext, Runner, Session
@@ -24,13 +24,15 @@ def measure(
     layout: Layout,
     context: RunContext,
     jobs: Sequence[Job],
-    cpu_reading: Callable[[bool], CpuReading] = tree_cpu,
+    cpu_reading: Callable[[bool, Collection[int]], CpuReading] = tree_cpu,
+    apart: Collection[int] = (),
 ) -> Measurement:
     """Start ``runner``, run ``jobs`` on it and close it, timing each phase.
 
     The CPU time is that of the whole process tree during the run phase only, with how far it
-    may be off. A runner that
-    raises anything (``SystemExit`` included) yields a measurement with ``error`` set.
+    may be off; the processes of ``apart`` (the task's server) are counted on their own. A
+    runner that raises anything (``SystemExit`` included) yields a measurement with ``error``
+    set.
     """
     t0 = clock()
     try:
@@ -46,18 +48,18 @@ def measure(
     outside_tree = bool(getattr(session, "outside_tree", False))
     error = None
     records: list[JobRecord] = []
-    cpu0 = cpu_reading(True)
+    cpu0 = cpu_reading(True, apart)
     run_start = clock()
     try:
         returned = session.run(jobs)
         run_end = clock()
-        cpu = cpu_reading(False) - cpu0
+        cpu = cpu_reading(False, apart) - cpu0
         records, error = _as_records(returned)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:
         run_end = clock()
-        cpu = cpu_reading(False) - cpu0
+        cpu = cpu_reading(False, apart) - cpu0
         error = f"{_named(runner, context)} failed: {describe_exception(exc)}"
     t1 = clock()
     try:
@@ -79,6 +81,8 @@ def measure(
         outside_tree=outside_tree,
         host=host,
         clock_offset=offset,
+        session_pids=list(apart),
+        session_cpu=cpu.apart if apart else None,
     )
 
 

@@ -30,6 +30,8 @@ class CellSpec:
     sys_path: tuple[str, ...] = ()
     #: The runner's values from ``--runner-option``.
     runner_options: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: The task's values from ``--task-option``.
+    task_options: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -64,6 +66,10 @@ class Measurement:
     #: The measuring process's host and clock offset (see :class:`lab.jobs.JobRecord`).
     host: str = ""
     clock_offset: float = 0.0
+    #: The processes the task's session started (its server), measured apart from the cell's,
+    #: and the CPU they used in the run.
+    session_pids: list[int] = field(default_factory=list)
+    session_cpu: float | None = None
 
     def to_json(self) -> str:
         """JSON with each record as a list of its fields, in :data:`RECORD_FIELDS` order."""
@@ -125,6 +131,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "host": (str,),
     "clock_offset": _NUMBER,
     "operations": (list, type(None)),
+    "session_pids": (list,),
+    "session_cpu": (*_NUMBER, type(None)),
 }
 
 
