@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
     from conftest import LabProcess
 
+    from lab.results.analysis import CellAnalysis
     from lab_plugins.http_task import Endpoint
 
 #: The job forms as they are run: the sync function called, the coroutines on their loops.
@@ -212,21 +213,27 @@ def test_the_matrix_runs_both_tasks_on_threads_processes_and_loops(
     }
     for analysed in cells:  # files' jobs are too short to time well here: unstable
         assert analysed.status.kind in HEALTHY, (analysed.cell.task, analysed.status)
-        found = analysed.figures
-        assert found is not None and len(found.latencies) == 4
-        assert found.latencies == tuple(sorted(found.latencies))
-        assert found.operations_per_second is not None and found.operations_per_second > 0
-        per_job = REQUESTS if analysed.cell.task == "http" else FILES
-        timed = [len(r.operations or ()) for s in analysed.cell.samples for r in s.records]
-        assert set(timed) == {per_job}
+        assert_timed(analysed, REQUESTS if analysed.cell.task == "http" else FILES)
     assert lab_process.leftovers() == []
     assert not list(lab_process.tmp.glob(f"{files_task.PREFIX}*"))
 
 
-def test_the_sweep_takes_http(lab_process: LabProcess) -> None:
+def assert_timed(analysed: CellAnalysis, per_job: int) -> None:
+    """The cell's figures have the latency percentiles and rate of operations its every job
+    timed ``per_job`` of."""
+    found = analysed.figures
+    assert found is not None and len(found.latencies) == 4
+    assert found.latencies == tuple(sorted(found.latencies))
+    assert found.operations_per_second is not None and found.operations_per_second > 0
+    timed = [len(r.operations or ()) for s in analysed.cell.samples for r in s.records]
+    assert set(timed) == {per_job}
+
+
+@pytest.mark.parametrize("task", ["http", "http-classic"])
+def test_the_sweep_takes_http(task: str, lab_process: LabProcess) -> None:
     path = lab_process.folder / "sweep.json"
     result = lab_process.run(
-        "sweep", "--task", "http", "--runners", "asyncio,threads", "--levels", "1,4",
+        "sweep", "--task", task, "--runners", "asyncio,threads", "--levels", "1,4",
         "--repeat", "1", "--size", str(DELAY), "-q", "--json", str(path),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

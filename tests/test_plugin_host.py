@@ -34,6 +34,7 @@ BUILTIN_PLUGINS = {
     "thread-per-job",
     "tcp",
     "http",
+    "http-classic",
     "files",
     "processes",
     "threads-in-processes",
