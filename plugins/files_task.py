@@ -209,12 +209,13 @@ def files_task(write: bool = False) -> Task:
         # A file each running job holds open: a descriptor, counted against RLIMIT_NOFILE as a
         # socket is (and what lets lab sweep take a task that moves data).
         sockets_per_job=1,
-        # Each waiting job holds a file's bytes, and copies it out of the page cache on a CPU.
-        sweep_limit_per_cpu=500,
+        # Each waiting job holds a file's bytes (4 MiB by default), and copies it out of the
+        # page cache on a CPU.
+        sweep_limit_per_cpu=100,
         forms={"sync": sync_write_read, "asyncio": asyncio_write_read, "anyio": anyio_write_read}
         if write
         else {"sync": sync_read, "asyncio": asyncio_read, "anyio": anyio_read},
-        size=Size(name="bytes a file", kind=int, default=2**20, soft_limit=16 * 2**20),
+        size=Size(name="bytes a file", kind=int, default=4 * 2**20, soft_limit=64 * 2**20),
         trace_words=("Start writing...", "Finished writing...")
         if write
         else ("Start reading...", "Finished reading..."),

@@ -249,7 +249,12 @@ def test_the_sweep_refuses_more_descriptors_than_the_limit(
     task: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(lab.plan.limits, "descriptor_limit", lambda: 1024)
-    assert main(["sweep", "--task", task, "--levels", "1,1000", "--runners", "asyncio"]) == 2
+    assert (
+        main(
+            ["sweep", "--task", task, "--levels", "1,1000", "--runners", "asyncio", "--allow-large"]
+        )
+        == 2
+    )
     assert "needs 1,000 sockets" in capsys.readouterr().err
 
 

@@ -181,7 +181,7 @@ def _wide_columns(
 
 def _operation_columns(operation: str, figures: list[Figures | None], wide: bool) -> list[Column]:
     """The latency of the operations the jobs timed, p50 and p99 (every percentile when
-    ``wide``), and their rate; the compact table drops p99 and then the rate last."""
+    ``wide``), and their rate; the compact table drops the rate, then p99, last of all."""
     shown = (0, 1, 2, 3) if wide else (0, 2)
     names = ("p50", "p90", "p99", "max")
     columns = [
@@ -189,12 +189,12 @@ def _operation_columns(operation: str, figures: list[Figures | None], wide: bool
             f"{operation} p50 ms" if number == 0 else names[number],
             [_latency(f, number) for f in figures],
             numeric=True,
-            drop=None if wide or number == 0 else 5,
+            drop=None if wide or number == 0 else 6,
         )
         for number in shown
     ]
     rates = [_figure(f, lambda f: per_second(f.operations_per_second)) for f in figures]
-    columns.append(Column(f"{operation}s/s", rates, numeric=True, drop=None if wide else 6))
+    columns.append(Column(f"{operation}s/s", rates, numeric=True, drop=None if wide else 5))
     return columns
 
 
