@@ -109,6 +109,10 @@ class Task:
     :param configure: makes the task with the given options (a subset of ``option_help``'s
         keys, as text) in force; raises ``ValueError`` saying what is wrong with a value.
         Called in the lab before anything runs, and in each cell's worker.
+    :param options: the options in force, every key of ``option_help`` with its value written
+        one way (``"1024"``, ``"no"``): the defaults for the task as registered, the given
+        values for one ``configure`` made. The run keeps them, and runs with other values did
+        other work.
     :param sweep_limit_per_cpu: for a task whose waiting jobs cost the machine more than a
         wait (a server answering each of them): the most jobs at once per usable CPU that
         ``lab sweep`` runs without ``--allow-large``; 0 for the sweep's own limits only.
@@ -137,6 +141,7 @@ class Task:
     session_name: str = "session"
     option_help: Mapping[str, str] = field(default_factory=dict)
     configure: Callable[[Mapping[str, str]], Task] | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
 
     def jobs_session(
         self, size: int | float, isolation: str | None = None
