@@ -5,7 +5,9 @@ responses and check) with the clients people classically pair with each model:
 aiohttp runs on asyncio only: the task has no ``anyio`` form (``http`` runs httpx on anyio's
 backends). Its clients have the settings of ``http``'s: one connection a job, kept alive across
 its requests, nothing taken from the environment. Like ``http``, this module imports none of the
-libraries when the plugins load; the session checks them and says how to install them.
+libraries when the plugins load; the session checks them and says how to install them. It
+shares ``http``'s server, check and task through :mod:`lab_plugins.http_common`, not
+:mod:`lab_plugins.http_task`: a process pool's worker of this task never imports httpx.
 """
 
 from __future__ import annotations
@@ -17,8 +19,18 @@ from typing import TYPE_CHECKING, Any
 from lab import Task, Timed, hookimpl
 from lab.timing import clock
 
-from . import http_task
-from .http_task import HOST, INSTALL, RESPONSE_BYTES, Endpoint, uvicorn_server
+from .http_common import (
+    HOST,
+    INSTALL,
+    RESPONSE_BYTES,
+    SERVER_LIBRARIES,
+    Endpoint,
+    http_task_of,
+    in_a_pool_worker,
+    missing_libraries,
+    responses_summary,
+    uvicorn_server,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -37,8 +49,7 @@ MISSING_FORM_REASON = "aiohttp runs on asyncio only; the http task runs httpx on
 def check_libraries() -> None:
     """Raise a ``RuntimeError`` that names every library the task needs and is missing, and says
     how to install them, before anything starts."""
-    needed = CLASSIC_LIBRARIES + http_task.SERVER_LIBRARIES
-    missing = http_task.missing_libraries(needed)
+    missing = missing_libraries(CLASSIC_LIBRARIES + SERVER_LIBRARIES)
     if missing:
         raise RuntimeError(f"the {NAME} task needs {', '.join(missing)}: {INSTALL}")
 
@@ -55,7 +66,7 @@ def warm_up(endpoint: Endpoint) -> None:
 def classic_server(
     size: int | float, *, served_bytes: int = RESPONSE_BYTES, host: str = HOST
 ) -> Iterator[Endpoint]:
-    """The task's session: ``http``'s server (:func:`lab_plugins.http_task.uvicorn_server`),
+    """The task's session: ``http``'s server (:func:`lab_plugins.http_common.uvicorn_server`),
     with the libraries of this task's clients checked first and warmed before the jobs run
     (httpx is not loaded: the cell's process holds only this task's clients)."""
     check_libraries()
@@ -86,9 +97,9 @@ def prepare_requests() -> None:
 
 
 def requests_get(endpoint: Endpoint) -> Timed:
-    """``requests.Session``, for threads and processes: how many responses had status 200 and
-    the bytes of every body, with each request's time (sent to whole body read)."""
-    good = received = 0
+    """``requests.Session``, for threads and processes: every response's status and body
+    length, summarised, with each request's time (sent to whole body read)."""
+    responses = []
     latencies = []
     with requests_session() as session:
         for _ in range(endpoint.requests):
@@ -96,9 +107,8 @@ def requests_get(endpoint: Endpoint) -> Timed:
             response = session.get(endpoint.url, timeout=endpoint.timeout)
             body = response.content
             latencies.append(clock() - sent)
-            good += response.status_code == 200
-            received += len(body)
-    return Timed(http_task.responses_summary(good, received), latencies)
+            responses.append((response.status_code, len(body)))
+    return Timed(responses_summary(responses), latencies)
 
 
 async def aiohttp_get(endpoint: Endpoint) -> Timed:
@@ -107,7 +117,7 @@ async def aiohttp_get(endpoint: Endpoint) -> Timed:
     timeout (as httpx's timeout does)."""
     import aiohttp
 
-    good = received = 0
+    responses = []
     latencies = []
     timeout = aiohttp.ClientTimeout(
         total=None, sock_connect=endpoint.timeout, sock_read=endpoint.timeout
@@ -121,9 +131,8 @@ async def aiohttp_get(endpoint: Endpoint) -> Timed:
             async with session.get(endpoint.url) as response:
                 body = await response.read()
             latencies.append(clock() - sent)
-            good += response.status == 200
-            received += len(body)
-    return Timed(http_task.responses_summary(good, received), latencies)
+            responses.append((response.status, len(body)))
+    return Timed(responses_summary(responses), latencies)
 
 
 #: What the ``http-classic`` task's jobs request with, in each form.
@@ -136,20 +145,20 @@ CLASSIC_FORMS: dict[str, Callable[[Endpoint], Any]] = {
 def classic_task(name: str = NAME, *, served_bytes: int | None = None) -> Task:
     """The task, or a variant whose server answers ``served_bytes`` instead of what the check
     expects; its session is :func:`classic_server`, with any ``--task-option`` too."""
-    return http_task.http_task(
+    return http_task_of(
         name,
-        served_bytes=served_bytes,
         forms=CLASSIC_FORMS,
         clients=CLASSIC_CLIENTS,
-        missing_form_reason=MISSING_FORM_REASON,
         server=classic_server,
+        served_bytes=served_bytes,
+        missing_form_reason=MISSING_FORM_REASON,
     )
 
 
 HTTP_CLASSIC = classic_task()
 
 
-if http_task.in_a_pool_worker():
+if in_a_pool_worker():
     # A pool's worker imports this module while it starts (the jobs' module is its preload)
     # and runs nothing but jobs: prepare requests then, or each worker's first job pays for it.
     # aiohttp runs only on the event loops of the cell's own process, which the session warms.

@@ -27,7 +27,7 @@ from lab_plugins.http_classic import (
     classic_task,
     requests_get,
 )
-from lab_plugins.http_task import REQUESTS, RESPONSE_BYTES
+from lab_plugins.http_common import REQUESTS, RESPONSE_BYTES, responses_summary
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -36,12 +36,14 @@ if TYPE_CHECKING:
 
     from lab import Timed
     from lab.host.registry import Catalog
-    from lab_plugins.http_task import Endpoint
+    from lab_plugins.http_common import Endpoint
 
 #: The job forms as they are run: requests called, aiohttp's coroutine on each kind of loop.
 FORMS = ("sync", "asyncio", "uvloop")
 SHORT_BY = 8
-EVERY_RESPONSE = f"{REQUESTS} ok, {REQUESTS * RESPONSE_BYTES:,} bytes"
+EVERY_RESPONSE = f"{REQUESTS} of status 200, {REQUESTS} bodies of {RESPONSE_BYTES:,} bytes"
+#: What the clients of http load, which no process of this task needs.
+HTTPX_LIBRARIES = ("httpx", "httpcore", "trio")
 
 
 def run_form(form: str, endpoint: Endpoint) -> Timed:
@@ -98,11 +100,13 @@ def test_a_short_response_fails_the_check(form: str) -> None:
     assert set(short.forms) == set(HTTP_CLASSIC.forms)
     with short.jobs_session(DELAY) as found:
         (result, latencies), took = timed_run(form, found)
-    assert result == f"{REQUESTS} ok, {REQUESTS * (RESPONSE_BYTES - SHORT_BY):,} bytes"
+    assert result == responses_summary([(200, RESPONSE_BYTES - SHORT_BY)] * REQUESTS)
+    assert result == "10 of status 200, 10 bodies of 1,016 bytes"
     assert len(latencies) == REQUESTS
-    problem = short.check(record(result, took), DELAY)
-    assert problem is not None
-    assert "expected 10 responses of status 200 with 1,024 bytes each" in problem
+    assert short.check(record(result, took), DELAY) == (
+        "expected 10 responses of status 200 with 1,024 bytes each"
+        f" ({EVERY_RESPONSE}), got {result!r}"
+    )
 
 
 def test_an_option_keeps_the_clients_and_their_session() -> None:
@@ -113,7 +117,7 @@ def test_an_option_keeps_the_clients_and_their_session() -> None:
     with configured.jobs_session(DELAY) as found:
         for form in ("sync", "asyncio"):
             (result, _), took = timed_run(form, found)
-            assert result == f"{REQUESTS} ok, {REQUESTS * 2048:,} bytes"
+            assert result == f"{REQUESTS} of status 200, {REQUESTS} bodies of 2,048 bytes"
             assert configured.check(record(result, took), DELAY) is None
 
 
@@ -129,8 +133,29 @@ def test_the_task_is_http_with_no_anyio_form(catalog: Catalog) -> None:
     assert "less than the server's 0.2 s" in str(
         HTTP_CLASSIC.check(record(EVERY_RESPONSE, 0.1), 0.2)
     )
+    assert HTTP_CLASSIC.options == {"bytes": "1024"}
     assert catalog.tasks.get("http-classic") is HTTP_CLASSIC
     assert catalog.tasks.owners["http-classic"].startswith("plugin 'http-classic' ")
+
+
+def test_the_check_wants_every_response_not_their_sum() -> None:
+    made_up = [(200, RESPONSE_BYTES - 8), (200, RESPONSE_BYTES + 8)]
+    made_up += [(200, RESPONSE_BYTES)] * (REQUESTS - 2)
+    failed = [(200, RESPONSE_BYTES)] * (REQUESTS - 1) + [(503, RESPONSE_BYTES)]
+    for responses in (made_up, failed):
+        problem = HTTP_CLASSIC.check(record(responses_summary(responses)), 0.2)
+        assert problem is not None and problem.startswith(
+            "expected 10 responses of status 200 with 1,024 bytes each"
+        )
+
+
+def test_an_option_keeps_a_short_variant_short() -> None:
+    short = classic_task("http-classic-short", served_bytes=RESPONSE_BYTES - SHORT_BY)
+    configured = short.with_options({"bytes": "2048"})
+    assert configured.options == {"bytes": "2048"}
+    assert getattr(configured.session, "func", None) is classic_server
+    assert getattr(configured.session, "keywords", None) == {"served_bytes": 2048 - SHORT_BY}
+    assert short.with_options({"bytes": " 01024"}).options == short.options == {"bytes": "1024"}
 
 
 def test_missing_libraries_are_named_with_the_extra_to_install(
@@ -158,15 +183,18 @@ def test_the_plugin_imports_no_client_where_it_loads() -> None:
     assert out.stdout.split() == ["False", "False"], out.stderr
 
 
-def test_a_pool_worker_prepares_requests_but_not_aiohttp() -> None:
+def test_a_pool_worker_prepares_requests_but_not_aiohttp_nor_httpx() -> None:
+    libraries = ("requests", "aiohttp", *HTTPX_LIBRARIES)
     context = multiprocessing.get_context("spawn")
     with context.Pool(
         1, initializer=importlib.import_module, initargs=("lab_plugins.http_classic",)
     ) as pool:
         found = pool.apply_async(
-            eval, ("[n in __import__('sys').modules for n in ('requests', 'aiohttp')]",)
+            eval, (f"[n in __import__('sys').modules for n in {libraries!r}]",)
         ).get(timeout=60)
-    assert found == [True, False]
+    assert dict(zip(libraries, found, strict=True)) == {
+        "requests": True, "aiohttp": False, "httpx": False, "httpcore": False, "trio": False,
+    }  # fmt: skip
 
 
 def test_the_matrix_runs_on_threads_processes_and_loops_not_on_anyio(

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import os
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -14,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import psutil
 import pytest
-from lab_http_short import SHORT_BY
+import uvicorn
+from lab_http_short import HTTP_SHORT, SHORT_BY
 
 import lab.plan.limits
 from lab import JobRecord
@@ -22,7 +25,7 @@ from lab.cli import main
 from lab.results.analysis import analyse
 from lab.results.journal import load
 from lab.results.status import Kind
-from lab_plugins import files_task, http_task, tcp_echo
+from lab_plugins import files_task, http_common, http_task, tcp_echo
 from lab_plugins.files_task import (
     FILES,
     FILES_TASK,
@@ -32,14 +35,8 @@ from lab_plugins.files_task import (
     remove_leftovers,
     sync_read,
 )
-from lab_plugins.http_task import (
-    HTTP,
-    REQUESTS,
-    RESPONSE_BYTES,
-    async_get,
-    http_server,
-    sync_get,
-)
+from lab_plugins.http_common import HOST, REQUESTS, RESPONSE_BYTES, responses_summary
+from lab_plugins.http_task import HTTP, async_get, http_server, sync_get
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -47,13 +44,15 @@ if TYPE_CHECKING:
     from conftest import LabProcess
 
     from lab.results.analysis import CellAnalysis
-    from lab_plugins.http_task import Endpoint
+    from lab_plugins.http_common import Endpoint
 
 #: The job forms as they are run: the sync function called, the coroutines on their loops.
 FORMS = ("sync", "asyncio", "anyio-asyncio", "anyio-trio")
 #: Seconds of server-side delay a job (1 ms a request): the tests time nothing.
 DELAY = 0.01
 HEALTHY = (Kind.OK, Kind.UNSTABLE)
+#: What a job of http returns when every response is right.
+EVERY_RESPONSE = f"{REQUESTS} of status 200, {REQUESTS} bodies of {RESPONSE_BYTES:,} bytes"
 GONE_TIMEOUT = 5.0
 
 
@@ -112,7 +111,7 @@ def test_each_http_form_gets_every_response(endpoint: Endpoint, form: str) -> No
     start = time.perf_counter()
     result, latencies = run_form(form, sync_get, async_get, endpoint)
     took = time.perf_counter() - start
-    assert result == f"{REQUESTS} ok, {REQUESTS * RESPONSE_BYTES:,} bytes"
+    assert result == EVERY_RESPONSE
     assert HTTP.check(record(result, took), DELAY) is None
     # Each request waited out the server's delay, and the requests fit in the job's time.
     assert len(latencies) == REQUESTS
@@ -125,7 +124,8 @@ def test_the_server_runs_in_its_own_process_and_is_gone_after_the_session() -> N
         server = children() - before
         assert len(server) == 1 and os.getpid() not in server
         assert found.url.startswith("http://127.0.0.1:") and found.requests == REQUESTS
-        assert sync_get(found._replace(requests=1)).result == f"1 ok, {RESPONSE_BYTES:,} bytes"
+        one = sync_get(found._replace(requests=1)).result
+        assert one == f"1 of status 200, 1 body of {RESPONSE_BYTES:,} bytes"
     assert gone(server, timeout=0)
 
 
@@ -170,13 +170,85 @@ def test_missing_libraries_are_named_with_the_extra_to_install(
 def test_the_http_check_wants_every_status_every_byte_and_the_delays() -> None:
     assert HTTP.bound == "io" and HTTP.sockets_per_job == 1
     assert set(HTTP.forms) == {"sync", "asyncio", "anyio"}
-    right = f"{REQUESTS} ok, {REQUESTS * RESPONSE_BYTES:,} bytes"
+    right = responses_summary([(200, RESPONSE_BYTES)] * REQUESTS)
+    assert right == EVERY_RESPONSE
     assert HTTP.check(record(right), 0.2) is None
-    short = f"{REQUESTS} ok, {REQUESTS * RESPONSE_BYTES - 10:,} bytes"
+    short = responses_summary([(200, RESPONSE_BYTES - 1)] * REQUESTS)
     assert "expected 10 responses of status 200" in str(HTTP.check(record(short), 0.2))
-    failed = f"{REQUESTS - 1} ok, {REQUESTS * RESPONSE_BYTES:,} bytes"
-    assert HTTP.check(record(failed), 0.2) is not None
+    fewer = responses_summary([(200, RESPONSE_BYTES)] * (REQUESTS - 1))
+    assert HTTP.check(record(fewer), 0.2) is not None
+    assert HTTP.check(record(None), 0.2) is not None
     assert "less than the server's 0.2 s" in str(HTTP.check(record(right, 0.1), 0.2))
+
+
+def test_bodies_whose_lengths_make_up_for_each_other_fail_the_check() -> None:
+    responses = [(200, RESPONSE_BYTES - 8), (200, RESPONSE_BYTES + 8)]
+    responses += [(200, RESPONSE_BYTES)] * (REQUESTS - 2)
+    found = responses_summary(responses)
+    assert found == (
+        "10 of status 200; 8 bodies of 1,024 bytes, 1 of 1,016 bytes, 1 of 1,032 bytes"
+    )
+    assert HTTP.check(record(found), 0.2) == (
+        "expected 10 responses of status 200 with 1,024 bytes each"
+        f" ({EVERY_RESPONSE}), got {found!r}"
+    )
+
+
+def test_a_response_of_another_status_fails_the_check_whatever_its_body() -> None:
+    responses = [(200, RESPONSE_BYTES)] * (REQUESTS - 1) + [(500, RESPONSE_BYTES)]
+    found = responses_summary(responses)
+    assert found == "9 of status 200, 1 of status 500; 10 bodies of 1,024 bytes"
+    problem = HTTP.check(record(found), 0.2)
+    assert problem is not None and "expected 10 responses of status 200" in problem
+    assert "1 of status 500" in problem
+    everything_else = responses_summary([(404, RESPONSE_BYTES)] * REQUESTS)
+    assert everything_else == "10 of status 404, 10 bodies of 1,024 bytes"
+    assert HTTP.check(record(everything_else), 0.2) is not None
+
+
+def test_the_summary_shows_a_range_of_many_lengths() -> None:
+    responses = [(200, RESPONSE_BYTES + n) for n in range(REQUESTS)]
+    assert responses_summary(responses) == "10 of status 200; 10 bodies of 1,024 to 1,033 bytes"
+    assert responses_summary([]) == "no responses"
+
+
+@pytest.mark.parametrize("given", [{}, {"bytes": "1024"}, {"bytes": "01024"}, {"bytes": " 1024"}])
+def test_the_bytes_option_is_written_one_way(given: dict[str, str]) -> None:
+    assert HTTP.options == {"bytes": "1024"}
+    assert HTTP.configure is not None
+    assert HTTP.configure(given).options == {"bytes": "1024"}
+    assert HTTP.with_options({"bytes": "2048"}).options == {"bytes": "2048"}
+
+
+def test_an_option_keeps_a_variant_serving_other_bytes() -> None:
+    assert getattr(HTTP_SHORT.session, "keywords", None) == {
+        "served_bytes": RESPONSE_BYTES - SHORT_BY
+    }
+    configured = HTTP_SHORT.with_options({"bytes": "2048"})
+    assert configured.options == {"bytes": "2048"}
+    assert getattr(configured.session, "keywords", None) == {"served_bytes": 2048 - SHORT_BY}
+    assert "expected 10 responses of status 200 with 2,048 bytes each" in str(
+        configured.check(record(responses_summary([(200, 2048 - SHORT_BY)] * REQUESTS)), 0.2)
+    )
+    assert getattr(HTTP.with_options({"bytes": "0"}).session, "keywords", None) == {
+        "served_bytes": 0
+    }
+
+
+def test_a_server_that_fails_before_it_starts_closes_its_socket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    given: list[socket.socket] = []
+
+    async def failing(self: uvicorn.Server, sockets: list[socket.socket]) -> None:
+        given.extend(sockets)
+        raise OSError("no serving today")
+
+    monkeypatch.setattr(uvicorn.Server, "serve", failing)
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    with receiver, sender, pytest.raises(OSError, match="no serving today"):
+        asyncio.run(http_common._serve(sender, os.getpid(), HOST, 0.0, 0))
+    assert len(given) == 1 and given[0].fileno() == -1
 
 
 def matrix(lab: LabProcess, *args: str) -> list[Any]:
@@ -192,7 +264,7 @@ def test_a_short_response_makes_an_error_cell(lab_process: LabProcess) -> None:
         "--workers", "2", "--jobs", "2", "--size", f"http-short={DELAY}",
     )  # fmt: skip
     assert [a.cell.runner for a in cells] == ["single", "threads"]
-    expected = f"{REQUESTS * (RESPONSE_BYTES - SHORT_BY):,} bytes"
+    expected = f"{REQUESTS} bodies of {RESPONSE_BYTES - SHORT_BY:,} bytes"
     for analysed in cells:
         assert analysed.status.kind is Kind.ERROR, analysed.status
         assert "expected 10 responses of status 200 with 1,024 bytes each" in str(analysed.status)

@@ -25,7 +25,8 @@ from lab_plugins.files_task import (
     sync_write_read,
     writes_folder,
 )
-from lab_plugins.http_task import HTTP, REQUESTS
+from lab_plugins.http_common import REQUESTS, responses_summary
+from lab_plugins.http_task import HTTP
 
 
 @pytest.mark.parametrize(
@@ -52,7 +53,7 @@ def test_bad_task_options_are_one_line_before_anything_runs(
 def test_an_option_makes_the_task_it_names() -> None:
     bigger = HTTP.with_options({"bytes": "65536"})
     assert bigger.name == "http" and "answers 65,536 bytes" in bigger.description
-    right = f"{REQUESTS} ok, {REQUESTS * 65536:,} bytes"
+    right = responses_summary([(200, 65536)] * REQUESTS)
     assert bigger.check(record(right), 0.2) is None
     assert HTTP.check(record(right), 0.2) is not None
     assert HTTP.with_options({}) is HTTP
@@ -89,7 +90,9 @@ def test_options_reach_every_cell_and_stay_with_the_run(lab_process: LabProcess)
         assert found.failure is None or found.failure.kind is Kind.UNSTABLE, found.failure
         results_ = [r.result for s in found.samples for r in s.records]
         expected = (
-            f"{REQUESTS} ok, {REQUESTS * 70000:,} bytes" if found.task == "http" else 16 * 4096
+            f"{REQUESTS} of status 200, {REQUESTS} bodies of 70,000 bytes"
+            if found.task == "http"
+            else 16 * 4096
         )
         assert set(results_) == {expected}
     assert lab_process.leftovers() == []
@@ -104,3 +107,9 @@ def test_runs_with_other_options_are_compared_as_different_work() -> None:
     assert found.different[0].differences == [("options", "none", "bytes=65536")]
     same = compare_runs(other, "b.json", other, "b.json")
     assert len(same.matches) == 1
+
+
+def test_options_are_kept_written_one_way_with_the_defaults() -> None:
+    assert FILES_TASK.options == {"write": "no"}
+    assert FILES_TASK.with_options({"write": " YES"}).options == {"write": "yes"}
+    assert FILES_TASK.with_options({"write": "no"}).options == FILES_TASK.options

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lab import Task, hookimpl
-from lab_plugins.http_task import RESPONSE_BYTES, http_task
+from lab_plugins.http_common import RESPONSE_BYTES
+from lab_plugins.http_task import httpx_task
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 SHORT_BY = 24
-HTTP_SHORT = http_task("http-short", served_bytes=RESPONSE_BYTES - SHORT_BY)
+HTTP_SHORT = httpx_task("http-short", served_bytes=RESPONSE_BYTES - SHORT_BY)
 
 
 @hookimpl
