@@ -224,13 +224,14 @@ def files_task(write: bool = False) -> Task:
         operation="file" if write else "read",
         option_help={"write": "yes: each job writes its files and reads them back (default: no)"},
         configure=_configure,
+        options={"write": "yes" if write else "no"},
     )
 
 
 def _configure(options: Mapping[str, str]) -> Task:
-    write = options.get("write", "no").lower()
+    write = options.get("write", "no").strip().lower()
     if write not in ("yes", "no"):
-        raise ValueError(f"write must be yes or no, not {write!r}")
+        raise ValueError(f"write must be yes or no, not {options.get('write')!r}")
     return files_task(write == "yes")
 
 

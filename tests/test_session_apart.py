@@ -85,3 +85,20 @@ def test_only_a_session_that_starts_processes_is_reported_apart(
         assert all(s.session_peak_memory is None and s.session_cpu is None for s in samples)
         assert "kept out of the figures above" not in result.stdout
     assert lab_process.leftovers() == []
+
+
+def test_a_sessions_processes_are_those_it_started_but_the_resource_tracker() -> None:
+    from multiprocessing import resource_tracker
+
+    from lab.worker.main import session_processes
+
+    resource_tracker.ensure_running()
+    tracker = resource_tracker._resource_tracker._pid
+    before = session_processes(set())
+    assert tracker is not None and tracker not in before
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert session_processes(set(before)) == [child.pid]
+    finally:
+        child.kill()
+        child.wait(timeout=10)

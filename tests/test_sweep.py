@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -13,10 +14,12 @@ from hypothesis import strategies as st
 
 from lab.cli import main
 from lab.errors import UsageError
+from lab.jobs import JobRecord
 from lab.plan.limits import descriptor_limit
 from lab.plan.sweep import DEFAULT_LEVELS, levels_for
-from lab.results.analysis import analyse, percentile
+from lab.results.analysis import analyse, most_at_once, percentile
 from lab.results.journal import load
+from lab.results.model import Results
 from lab.results.status import Kind
 from lab_plugins.http_task import HTTP
 from lab_plugins.tasks import IO
@@ -129,26 +132,80 @@ def test_sockets_beyond_the_descriptor_limit_are_refused(
 
 
 def test_a_sweep_says_which_runner_served_best_and_where_threads_fell_behind() -> None:
-    from lab_builders import cell, results
-
     from lab.report.sweep_table import sweep_evidence
-    from lab.runner import EVENT_LOOP, THREADS, Layout
 
-    io = {"task": "io", "bound": "io", "size": 0.2}
-    cells = []
-    for level, threads_time in ((1, 0.2), (10, 0.21), (100, 0.4)):
-        cells.append(cell("threads", Layout(threads=level), [threads_time] * 2, jobs=level,
-                          kind=THREADS, **io))  # fmt: skip
-        cells.append(cell("uvloop", Layout(tasks=level), [0.2] * 2, jobs=level,
-                          kind=EVENT_LOOP, **io))  # fmt: skip
-    run = results(cells, repeat=2)
-    run.settings.update(kind="sweep", levels=[1, 10, 100])
+    run = swept({"threads": (0.2, 0.21, 0.4), "uvloop": (0.2, 0.2, 0.2)})
     found = sweep_evidence(analyse(run), "io")
     assert found[0].startswith("served best at 100 waiting jobs: uvloop (0.200 s")
     assert found[1] == (
         "threads stopped keeping up at 100 waiting jobs: 0.400 s on threads against 0.200 s"
         " on uvloop"
     )
+
+
+def swept(times: dict[str, tuple[float, ...]], held: dict[str, int] | None = None) -> Results:
+    """A sweep of ``io`` at levels 1, 10 and 100: each runner's jobs time per level, every
+    level's jobs running at once (or at most ``held[runner]`` of them)."""
+    from lab_builders import cell, results
+
+    from lab.runner import EVENT_LOOP, THREADS, Layout
+
+    cells = []
+    for number, level in enumerate((1, 10, 100)):
+        for runner, spans in times.items():
+            loop = runner != "threads"
+            layout = Layout(tasks=level) if loop else Layout(threads=level)
+            made = cell(runner, layout, [spans[number]] * 2, jobs=level, task="io", bound="io",
+                        size=0.2, kind=EVENT_LOOP if loop else THREADS)  # fmt: skip
+            at_once = min(level, (held or {}).get(runner, level))
+            for sample in made.samples:  # jobs in waves of at_once, filling the span
+                wave = sample.job_span / math.ceil(level / at_once)
+                sample.records = [
+                    JobRecord(i, 1, "p", "t", i, (i // at_once) * wave, (i // at_once + 1) * wave,
+                              None)
+                    for i in range(level)
+                ]  # fmt: skip
+            cells.append(made)
+    run = results(cells, repeat=2)
+    run.settings.update(kind="sweep", levels=[1, 10, 100])
+    return run
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 10, allow_nan=False), st.floats(0, 10, allow_nan=False)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_the_most_jobs_at_once_is_the_most_records_around_any_start(
+    spans: list[tuple[float, float]],
+) -> None:
+    records = [
+        JobRecord(i, 1, "p", "t", i, min(a, b), max(a, b), None) for i, (a, b) in enumerate(spans)
+    ]
+    brute = max(sum(r.start <= s.start < r.end for r in records) for s in records)
+    assert most_at_once(records) == max(brute, 1 if records else 0)
+
+
+def test_a_runner_short_of_its_level_is_shown_with_the_jobs_it_held() -> None:
+    from lab.report.sweep_table import render_sweep, sweep_evidence
+
+    run = swept({"threads": (0.2, 0.21, 0.6), "uvloop": (0.2, 0.2, 0.2)}, held={"threads": 25})
+    analysis = analyse(run)
+    threads_100 = next(
+        a for a in analysis.cells if a.cell.runner == "threads" and a.cell.jobs == 100
+    )
+    assert threads_100.figures is not None and threads_100.figures.most_at_once == 25
+    found = sweep_evidence(analysis, "io")
+    assert found[1] == (
+        "threads stopped keeping up at 100 waiting jobs: 0.600 s on threads (25 at once at most)"
+        " against 0.200 s on uvloop"
+    )
+    table = render_sweep(analysis, "simple", None, wide=True)
+    assert re.search(r"runner\s+at once", table) and "held fewer than its level" in table
+    held = render_sweep(analyse(swept({"threads": (0.2,) * 3, "uvloop": (0.2,) * 3})), "simple")
+    assert not re.search(r"runner\s+at once", held) and "held fewer than its level" not in held
 
 
 @given(

@@ -347,7 +347,7 @@ def _sizes(request: Request) -> tuple[dict[str, int | float], list[TaskInfo]]:
                 how=how,
                 shares_state=bool(task.shared),
                 operation=task.operation,
-                options=dict(request.measuring.settings.task_options.get(task.name, {})),
+                options=dict(task.options),
                 session_name=task.session_name if task.session is not None else "",
             )
         )

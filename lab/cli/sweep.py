@@ -139,7 +139,7 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> i
                     size=size,
                     size_text=task.size.format(size),
                     operation=task.operation,
-                    options=dict(task_options.get(task.name, {})),
+                    options=dict(task.options),
                     session_name=task.session_name if task.session is not None else "",
                 )
             ],

@@ -51,12 +51,28 @@ OPERATIONS_LEGEND = """\
 of the wake-up · {op}s/s: the {op}s a run's jobs made / the jobs' time, median of the runs"""
 
 
-def legend(operations: list[str], sessions: list[str] | None = None) -> str:
-    """The sweep's legend, with a line for each kind of operation its tasks time and for each
-    name of their own processes."""
+#: Said when a runner held fewer jobs at once than a level asked for.
+AT_ONCE_LEGEND = """\
+at once: the most jobs running at one time in a run, from the records, shown where a runner
+held fewer than its level (it handed jobs out slower than they finished); + per waiter is per
+job it held"""
+#: A runner held a level when it had this share of its jobs running at once.
+HELD = 0.9
+
+
+def legend(operations: list[str], sessions: list[str] | None = None, short: bool = False) -> str:
+    """The sweep's legend, with a line for each kind of operation its tasks time, for each
+    name of their own processes, and for runners ``short`` of their level."""
     lines = [LEGEND, *(OPERATIONS_LEGEND.format(op=op) for op in operations)]
     lines += [SESSION_LEGEND.format(name=name) for name in sessions or ()]
+    lines += [AT_ONCE_LEGEND] if short else []
     return "\n".join(lines)
+
+
+def short_of_level(analysed: CellAnalysis) -> bool:
+    """Whether the cell's runner held fewer than :data:`HELD` of its level's jobs at once."""
+    found = analysed.figures
+    return found is not None and found.most_at_once < HELD * analysed.cell.jobs
 
 
 def headers(operation: str) -> tuple[str, ...]:
@@ -97,7 +113,8 @@ def render_sweep(
         parts.append(f"{title}\n{table}" + (f"\n{found}" if found else ""))
     operations = sorted({t.operation for t in analysis.results.tasks if t.operation})
     sessions = session_names(analysis.results)
-    shown = legend(operations, sessions if wide else [])
+    short = any(short_of_level(a) for a in analysis.cells)
+    shown = legend(operations, sessions if wide else [], short)
     return "\n\n".join([*parts, wrap_lines(shown, width)])
 
 
@@ -115,6 +132,9 @@ def render_sweep_task(
                drop=DROP_ORDER.get(header), wrap=header == "status")
         for number, header in enumerate(headers(operation))
     ]  # fmt: skip
+    if any(short_of_level(a) for a in measured):
+        held = [f"{a.figures.most_at_once:,}" if a.figures else "" for a in measured]
+        columns.insert(2, Column("at once", held, numeric=True, drop=len(DROP_ORDER) + 1))
     session = analysis.results.task(task).session_name
     if wide and session:
         columns[-1:-1] = session_columns(session, [a.figures for a in measured])
@@ -148,10 +168,15 @@ def sweep_evidence(analysis: Analysis, task: str) -> list[str]:
         on = f" on {label}" if label else ""
         top = max(a.cell.jobs for a in here)
         best = min((a for a in here if a.cell.jobs == top), key=_jobs_time)
-        lines.append(
-            f"served best at {top:,} waiting jobs{on}: {best.cell.runner}"
-            f" ({_jobs_time(best):.3f} s{_rates(best, operation)})"
-        )
+        runners = {a.cell.runner for a in here if a.cell.jobs == top}
+        if len(runners) < 2:
+            lines.append(f"only {best.cell.runner} was measured at {top:,} waiting jobs{on}")
+        else:
+            lines.append(
+                f"served best at {top:,} waiting jobs{on}: {best.cell.runner}"
+                f" ({_jobs_time(best):.3f} s{_rates(best, operation)}"
+                + (f", {_held(best)})" if _held(best) else ")")
+            )
         behind = _threads_behind(here)
         if behind is not None:
             lines.append(behind + on)
@@ -173,9 +198,18 @@ def _rates(analysed: CellAnalysis, operation: str) -> str:
     return shown
 
 
+def _held(analysed: CellAnalysis) -> str:
+    """``N at once at most`` where the runner held fewer jobs at once than its level."""
+    found = analysed.figures
+    if found is None or not short_of_level(analysed):
+        return ""
+    return f"{found.most_at_once:,} at once at most"
+
+
 def _threads_behind(cells: list[CellAnalysis]) -> str | None:
     levels = sorted({a.cell.jobs for a in cells})
     threads_seen = loops_seen = False
+    held = ""
     for level in levels:
         threads = [a for a in cells if a.cell.jobs == level and a.cell.kind == THREADS]
         loops = [a for a in cells if a.cell.jobs == level and a.cell.kind == EVENT_LOOP]
@@ -184,14 +218,18 @@ def _threads_behind(cells: list[CellAnalysis]) -> str | None:
         threads_seen = loops_seen = True
         fastest_threads = min(threads, key=_jobs_time)
         fastest_loop = min(loops, key=_jobs_time)
+        held = _held(fastest_threads)
         if _jobs_time(fastest_threads) > _jobs_time(fastest_loop) * (1 + KEEPING_UP):
             return (
                 f"threads stopped keeping up at {level:,} waiting jobs:"
-                f" {_jobs_time(fastest_threads):.3f} s on {fastest_threads.cell.runner} against"
-                f" {_jobs_time(fastest_loop):.3f} s on {fastest_loop.cell.runner}"
+                f" {_jobs_time(fastest_threads):.3f} s on {fastest_threads.cell.runner}"
+                + (f" ({_held(fastest_threads)})" if _held(fastest_threads) else "")
+                + f" against {_jobs_time(fastest_loop):.3f} s on {fastest_loop.cell.runner}"
             )
     if threads_seen and loops_seen:
-        return f"threads kept up with the event loops to {levels[-1]:,} waiting jobs"
+        return f"threads kept up with the event loops to {levels[-1]:,} waiting jobs" + (
+            f" ({held} on {level:,})" if held else ""
+        )
     return None
 
 

@@ -239,9 +239,9 @@ def session_lines(analysis: Analysis, task: str) -> list[str]:
     busiest = max(found, key=lambda item: item[1] or 0.0)
     largest = max(found, key=lambda item: item[2] or 0)
     return [
-        f"{name}: its own process, kept out of the figures above; at most {busiest[1]:.2f} s of"
-        f" CPU a run ({_where(busiest[0])}) and {(largest[2] or 0) / MIB:.1f} MiB peak"
-        f" ({_where(largest[0])})"
+        f"{name}: its own process, kept out of the figures above; up to {busiest[1]:.2f} s of"
+        f" CPU a run ({_where(busiest[0])}, the median of its runs) and"
+        f" {(largest[2] or 0) / MIB:.1f} MiB peak ({_where(largest[0])})"
     ]
 
 

@@ -52,7 +52,7 @@ def milliseconds(seconds: float) -> str:
     request's 21.2, a cached file read's 0.0172."""
     value = seconds * 1000
     if value >= 100 or value <= 0:
-        return f"{value:.0f}"
+        return f"{value:,.0f}"
     return f"{value:.{2 - math.floor(math.log10(value))}f}"
 
 

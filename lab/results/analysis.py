@@ -14,13 +14,15 @@ import statistics
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from lab.results.model import SWEEP
 from lab.results.stats import Interval, Summary, ratio_of_medians, summarise
 from lab.results.status import Kind, Status
 from lab.runner import INLINE, INTERPRETERS
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
+    from lab.jobs import JobRecord
     from lab.results.model import Cell, Results, Sample
 
 #: Above this standard deviation relative to the mean, a cell is flagged unstable.
@@ -94,6 +96,9 @@ class Figures:
     vs_reference: float | None = None
     latencies: tuple[float, ...] = ()
     operations_per_second: float | None = None
+    #: The most jobs that ran at once in any run, from the records (at most the layout's
+    #: concurrency): where a pool hands jobs out slower than they finish, below it.
+    most_at_once: int = 0
     #: The processes the task's session started (its server), apart from ``cpu`` and
     #: ``peak_memory``: their CPU in a run (median) and their peak memory.
     session_cpu: float | None = None
@@ -161,7 +166,9 @@ def analyse(results: Results) -> Analysis:
                 c for c in cells if c.runner == cell.runner and c.interpreter == cell.interpreter
             ]
             baseline = baselines[cell.interpreter]
-            figures = cell_figures(cell, baseline, cpus, siblings, resolution, gil)
+            figures = cell_figures(
+                cell, baseline, cpus, siblings, resolution, gil, results.kind == SWEEP
+            )
             if figures is not None and reference_median is not None and cell.bound != "transfer":
                 figures = replace(figures, vs_reference=reference_median / figures.jobs.median)
             reasons = () if figures is None else tuple(unstable_reasons(figures, cpus))
@@ -310,13 +317,45 @@ def peak_spread(cell: Cell) -> int:
     return max(peaks) - min(peaks)
 
 
+def most_at_once(records: Sequence[JobRecord]) -> int:
+    """The most jobs that ran at one instant, from their records (on the wall clock when they
+    come from several hosts); a job that ends as another starts is not beside it."""
+    shift = len({r.host for r in records}) > 1
+    events = sorted(
+        event
+        for r in records
+        for event in (
+            (r.start + (r.clock_offset if shift else 0.0), 1),
+            (r.end + (r.clock_offset if shift else 0.0), -1),
+        )
+    )
+    running = most = 0
+    for _, step in events:  # at one instant, -1 sorts before +1
+        running += step
+        most = max(most, running)
+    return max(most, 1) if records else 0  # a job of no length ran too
+
+
+def reached(cell: Cell) -> int:
+    """The most jobs the cell had running at once in any of its runs, at most its layout's
+    concurrency: what a sweep's level really held."""
+    found = max((most_at_once(s.records) for s in cell.samples if s.records), default=0)
+    return min(found, cell.layout.concurrency) if found else cell.layout.concurrency
+
+
 def memory_per_worker(
-    cell: Cell, baseline: Cell | None, siblings: Sequence[Cell], resolution: int
+    cell: Cell,
+    baseline: Cell | None,
+    siblings: Sequence[Cell],
+    resolution: int,
+    concurrency: Callable[[Cell], int] | None = None,
 ) -> Estimate | None:
     """What one more unit of concurrency costs: the slope of peak memory from the runner's
     smallest measured setting to this one; for that smallest setting, or with one setting
     only, the rise above the baseline's peak spread over the concurrency. Its resolution is
-    the spread of the peaks on both sides plus the metric's own step, per unit."""
+    the spread of the peaks on both sides plus the metric's own step, per unit. A cell's
+    concurrency is its layout's, or what ``concurrency`` says it reached."""
+    units_of = concurrency or (lambda c: c.layout.concurrency)
     peak = max(s.peak_memory for s in cell.samples)
     smaller = [
         c
@@ -325,11 +364,13 @@ def memory_per_worker(
     ]
     if smaller:
         reference = min(smaller, key=lambda c: c.layout.concurrency)
-        units = cell.layout.concurrency - reference.layout.concurrency
+        units = units_of(cell) - units_of(reference)
     elif baseline is not None and baseline is not cell and cell.layout.concurrency > 0:
         reference = baseline
-        units = cell.layout.concurrency
+        units = units_of(cell)
     else:
+        return None
+    if units <= 0:
         return None
     rise = peak - max(s.peak_memory for s in reference.samples)
     noise = peak_spread(cell) + peak_spread(reference) + resolution
@@ -343,9 +384,11 @@ def cell_figures(
     siblings: Sequence[Cell],
     memory_resolution: int,
     gil_default: bool = True,
+    sweep: bool = False,
 ) -> Figures | None:
     """The cell's figures, or ``None`` when it has no trustworthy samples. ``siblings`` are
-    the cells of the same task and runner."""
+    the cells of the same task and runner; in a ``sweep``, memory per worker is per job the
+    runner really had running at once."""
     if not measured(cell):
         return None
     samples = cell.samples
@@ -397,7 +440,10 @@ def cell_figures(
         peak_memory=max(s.peak_memory for s in samples),
         memory_per_worker=None
         if outside
-        else memory_per_worker(cell, baseline, siblings, memory_resolution),
+        else memory_per_worker(
+            cell, baseline, siblings, memory_resolution, reached if sweep else None
+        ),
+        most_at_once=reached(cell),
         ideal_job_time=ideal_time,
         overhead=None if ideal_time is None else jobs.median - ideal_time,
         wake_ups=tuple(percentile(delays, p) for p in WAKE_UP_PERCENTILES) if delays else (),

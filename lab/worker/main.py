@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,7 @@ def run_spec(spec: CellSpec) -> Measurement:
     except Exception as exc:
         return Measurement(error=f"the cell could not be set up: {describe_exception(exc)}")
     with contextlib.ExitStack() as stack:
+        before = {p.pid for p in tree(psutil.Process())[1:]}
         try:
             argument = stack.enter_context(task.jobs_session(spec.size, runner.isolation))
         except Exception as exc:
@@ -62,7 +64,7 @@ def run_spec(spec: CellSpec) -> Measurement:
                 error=f"task {task.name!r} could not start: {describe_exception(exc)}"
             )
         # What the session started (a server) is the task's, not the runner's: kept apart.
-        apart = [p.pid for p in tree(psutil.Process())[1:]] if task.session is not None else []
+        apart = session_processes(before) if task.session is not None else []
         trace = task.trace_words if spec.trace else None
         jobs = make_jobs(task.forms[form], argument, spec.jobs, trace)
         warm_up = task.warm_up_jobs()
@@ -79,6 +81,14 @@ def run_spec(spec: CellSpec) -> Measurement:
                 measurement, error=_settled(task, argument, spec.jobs, spec.size)
             )
     return dataclasses.replace(measurement, gil_enabled=gil_enabled())
+
+
+def session_processes(before: set[int]) -> list[int]:
+    """The processes a task's session started: this process's descendants now but those of
+    ``before``, and but multiprocessing's resource tracker, which starting the first process
+    with spawn starts and which every later pool of this process uses too."""
+    tracker = getattr(getattr(resource_tracker, "_resource_tracker", None), "_pid", None)
+    return [p.pid for p in tree(psutil.Process())[1:] if p.pid not in before and p.pid != tracker]
 
 
 def _settled(task: Task, argument: object, jobs: int, size: int | float) -> str | None:
