@@ -204,6 +204,8 @@ def test_a_runner_short_of_its_level_is_shown_with_the_jobs_it_held() -> None:
     )
     table = render_sweep(analysis, "simple", None, wide=True)
     assert re.search(r"runner\s+at once", table) and "held fewer than its level" in table
+    narrow = render_sweep(analysis, "simple", 60)
+    assert re.search(r"runner\s+at once", narrow), narrow  # the last column to give way
     held = render_sweep(analyse(swept({"threads": (0.2,) * 3, "uvloop": (0.2,) * 3})), "simple")
     assert not re.search(r"runner\s+at once", held) and "held fewer than its level" not in held
 

@@ -134,7 +134,7 @@ def render_sweep_task(
     ]  # fmt: skip
     if any(short_of_level(a) for a in measured):
         held = [f"{a.figures.most_at_once:,}" if a.figures else "" for a in measured]
-        columns.insert(2, Column("at once", held, numeric=True, drop=len(DROP_ORDER) + 1))
+        columns.insert(2, Column("at once", held, numeric=True))  # never dropped: it qualifies
     session = analysis.results.task(task).session_name
     if wide and session:
         columns[-1:-1] = session_columns(session, [a.figures for a in measured])
