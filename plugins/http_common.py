@@ -24,7 +24,7 @@ from lab import JobRecord, Size, Task
 from .asyncio_loops import uvloop_factory
 from .tasks import SLEEP_TOLERANCE
 from .tcp_echo import START_TIMEOUT as START_TIMEOUT
-from .tcp_echo import raise_open_files_limit, server_port, stop_server
+from .tcp_echo import raise_open_files_limit, server_process
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, MutableMapping
@@ -150,24 +150,8 @@ def uvicorn_server(
     (:data:`SERVER_LIBRARIES`), which the caller checks."""
     raise_open_files_limit()
     delay = float(size) / REQUESTS
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(
-        target=serve,
-        args=(sender, os.getpid(), host, delay, served_bytes),
-        name=SERVER_NAME,
-        daemon=True,
-    )
-    with receiver:
-        try:
-            process.start()
-        finally:
-            sender.close()
-        try:
-            port = server_port(receiver, process, "HTTP server")
-            yield Endpoint(f"http://{host}:{port}/", REQUESTS, delay + IDLE_TIMEOUT)
-        finally:
-            stop_server(process)
+    with server_process(serve, (host, delay, served_bytes), SERVER_NAME, "HTTP server") as port:
+        yield Endpoint(f"http://{host}:{port}/", REQUESTS, delay + IDLE_TIMEOUT)
 
 
 def in_a_pool_worker() -> bool:

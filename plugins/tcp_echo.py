@@ -113,13 +113,15 @@ def stop_server(process: BaseProcess) -> None:
 
 
 @contextlib.contextmanager
-def echo_server(size: int | float) -> Iterator[Address]:
-    """The task's session: an echo server process on loopback, yielding ``(host, port, size)``."""
-    raise_open_files_limit()
+def server_process(
+    target: Callable[..., None], args: tuple[object, ...], name: str, server: str
+) -> Iterator[int]:
+    """A server started with spawn in a process of its own, as ``target(reporter, parent,
+    *args)``, yielding the port it reports (see :func:`server_port`); always ended on exit."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
-        target=serve, args=(sender, os.getpid()), name="tcp-echo-server", daemon=True
+        target=target, args=(sender, os.getpid(), *args), name=name, daemon=True
     )
     with receiver:
         try:
@@ -127,9 +129,17 @@ def echo_server(size: int | float) -> Iterator[Address]:
         finally:
             sender.close()
         try:
-            yield (HOST, server_port(receiver, process, "echo server"), int(size))
+            yield server_port(receiver, process, server)
         finally:
             stop_server(process)
+
+
+@contextlib.contextmanager
+def echo_server(size: int | float) -> Iterator[Address]:
+    """The task's session: an echo server process on loopback, yielding ``(host, port, size)``."""
+    raise_open_files_limit()
+    with server_process(serve, (), "tcp-echo-server", "echo server") as port:
+        yield (HOST, port, int(size))
 
 
 # The jobs: one client each, in three forms.
