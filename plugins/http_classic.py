@@ -26,8 +26,8 @@ from .http_common import (
     SERVER_LIBRARIES,
     Endpoint,
     http_task_of,
-    in_a_pool_worker,
     missing_libraries,
+    prepare_pool_worker,
     responses_summary,
     uvicorn_server,
 )
@@ -158,13 +158,9 @@ def classic_task(name: str = NAME, *, served_bytes: int | None = None) -> Task:
 HTTP_CLASSIC = classic_task()
 
 
-if in_a_pool_worker():
-    # A pool's worker imports this module while it starts (the jobs' module is its preload)
-    # and runs nothing but jobs: prepare requests then, or each worker's first job pays for it.
-    # aiohttp runs only on the event loops of the cell's own process, which the session warms.
-    # Where the libraries are missing, the session has already said so.
-    with contextlib.suppress(ImportError):
-        prepare_requests()
+# requests only: aiohttp runs on the event loops of the cell's own process, which the session
+# warms.
+prepare_pool_worker(prepare_requests)
 
 
 @hookimpl

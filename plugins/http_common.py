@@ -161,6 +161,15 @@ def in_a_pool_worker() -> bool:
     return parent is not None and multiprocessing.current_process().name != SERVER_NAME
 
 
+def prepare_pool_worker(prepare: Callable[[], None]) -> None:
+    """In a pool's worker, which imports the jobs' module while it starts (its preload) and
+    runs nothing but jobs: ``prepare`` the clients then, or each worker's first job pays for
+    their imports. Where the libraries are missing, the session has already said so."""
+    if in_a_pool_worker():
+        with contextlib.suppress(ImportError):
+            prepare()
+
+
 # What a job returns, and its check.
 
 

@@ -28,8 +28,8 @@ from .http_common import START_TIMEOUT as START_TIMEOUT
 from .http_common import Endpoint as Endpoint
 from .http_common import (
     http_task_of,
-    in_a_pool_worker,
     missing_libraries,
+    prepare_pool_worker,
     responses_summary,
     uvicorn_server,
 )
@@ -170,13 +170,8 @@ def httpx_task(
 HTTP = httpx_task()
 
 
-if in_a_pool_worker():
-    # A pool's worker imports this module while it starts (the jobs' module is its preload)
-    # and runs nothing but jobs: prepare the client then, or each worker's first job pays for
-    # it (95 ms here: httpx, httpcore, trio). Where the libraries are missing, the session has
-    # already said so.
-    with contextlib.suppress(ImportError):
-        prepare_client()
+# httpx, httpcore and trio: 95 ms of imports here.
+prepare_pool_worker(prepare_client)
 
 
 @hookimpl
