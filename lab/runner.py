@@ -177,6 +177,9 @@ class Runner(ABC):
     #: The options ``--runner-option NAME.KEY=VALUE`` may give it, each with one line of help;
     #: the host refuses other keys, and hands the values to ``start`` as ``context.options``.
     option_help: Mapping[str, str] = MappingProxyType({})
+    #: The most jobs at once ``lab sweep`` gives it without ``--allow-large`` (``None``: the
+    #: sweep's own limits only); its cells at higher levels are ``n/a``, saying so.
+    sweep_limit: int | None = None
 
     def check_options(self, options: Mapping[str, str]) -> str | None:
         """Why these option values are wrong (``None`` when they are right); every key is one

@@ -16,13 +16,15 @@ from lab.cli import main
 from lab.errors import UsageError
 from lab.jobs import JobRecord
 from lab.plan.limits import descriptor_limit
-from lab.plan.sweep import DEFAULT_LEVELS, levels_for
+from lab.plan.sweep import DEFAULT_LEVELS, levels_for, plan
 from lab.results.analysis import analyse, most_at_once, percentile
 from lab.results.journal import load
 from lab.results.model import Results
 from lab.results.status import Kind
+from lab_plugins.dask_runner import DaskRunner
 from lab_plugins.http_task import HTTP
 from lab_plugins.tasks import IO
+from lab_plugins.threads import ThreadsRunner
 
 RUNNERS = "asyncio,uvloop,anyio-trio,thread-per-job,threads,threads-in-processes"
 
@@ -231,3 +233,16 @@ def test_the_http_sweep_stops_at_1000_on_2_cpus_and_asks_for_allow_large_past_it
     with pytest.raises(UsageError, match=r"http at 2,000 jobs at once is above its soft limit"):
         levels_for(HTTP, "1,2000", 2, allow_large=False)
     assert levels_for(HTTP, "1,2000", 2, allow_large=True) == [1, 2000]
+
+
+def test_a_runner_is_swept_up_to_its_own_limit_unless_large_is_allowed() -> None:
+    runners = [DaskRunner(), ThreadsRunner()]
+    cells = plan(IO, runners, [1000, 10_000], 0.2, 2)
+    reasons = {(c.runner, c.jobs): c.not_applicable for c in cells}
+    assert reasons[("dask", 10_000)] == (
+        "dask is swept up to 1,000 jobs at once; pass --allow-large to run it at more"
+    )
+    assert reasons[("dask", 1000)] in (None, DaskRunner().unavailable())
+    assert reasons[("threads", 10_000)] is None
+    large = plan(IO, runners, [10_000], 0.2, 2, allow_large=True)
+    assert all(c.not_applicable in (None, DaskRunner().unavailable()) for c in large)

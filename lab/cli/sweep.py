@@ -98,7 +98,8 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> i
     repeat = options.positive_int(args.repeat, "--repeat")
     warmups = options.positive_int(args.warmups, "--warmups", minimum=0)
     timeout = options.positive_float(args.timeout, "--timeout")
-    sweep.check(sweep.plan(task, runners, levels, size, cpus), task, args.allow_large)
+    planned = sweep.plan(task, runners, levels, size, cpus, allow_large=args.allow_large)
+    sweep.check(planned, task, args.allow_large)
     interpreters, worker_pythons = pythons.resolve(args.python, args.quiet)
     labels = [i.label for i in interpreters] or [""]
     rounds = (warmups, repeat, timeout)
@@ -113,7 +114,9 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> i
         runner_options=runner_options,
         task_options=task_options,
     )
-    cells = sweep.plan(task, runners, levels, size, cpus, labels, availability(settings))
+    cells = sweep.plan(
+        task, runners, levels, size, cpus, labels, availability(settings), args.allow_large
+    )
     measuring = session.Measuring(
         settings=settings, outputs=outputs, tablefmt=tablefmt, quiet=args.quiet, wide=args.wide
     )

@@ -47,16 +47,24 @@ def plan(
     cpus: int,
     interpreters: Sequence[str] = ("",),
     unavailable: Mapping[str, Mapping[str, str | None]] | None = None,
+    allow_large: bool = False,
 ) -> list[Cell]:
-    """A cell per interpreter, level and runner: ``level`` jobs, all at once."""
-    return [
-        new_cell(
-            task, runner, workers_at(runner, level, cpus), level, size, interpreter, unavailable
-        )
-        for interpreter in interpreters
-        for level in levels
-        for runner in runners
-    ]
+    """A cell per interpreter, level and runner: ``level`` jobs, all at once; ``n/a`` above a
+    runner's own sweep limit unless ``allow_large``."""
+    cells = []
+    for interpreter in interpreters:
+        for level in levels:
+            for runner in runners:
+                workers = workers_at(runner, level, cpus)
+                cell = new_cell(task, runner, workers, level, size, interpreter, unavailable)
+                limit = runner.sweep_limit
+                if cell.not_applicable is None and limit and level > limit and not allow_large:
+                    cell.not_applicable = (
+                        f"{runner.name} is swept up to {limit:,} jobs at once; pass"
+                        " --allow-large to run it at more"
+                    )
+                cells.append(cell)
+    return cells
 
 
 def task_limit(task: Task, cpus: int) -> int | None:
