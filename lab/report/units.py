@@ -50,17 +50,18 @@ def blank(value: float | None, spec: str) -> str:
 def milliseconds(seconds: float) -> str:
     """Seconds as milliseconds to three significant digits, never in exponent form: a
     request's 21.2, a cached file read's 0.0172."""
-    value = seconds * 1000
-    if value >= 100 or value <= 0:
-        return f"{value:,.0f}"
-    return f"{value:.{2 - math.floor(math.log10(value))}f}"
+    return significant(seconds * 1000)
 
 
 def per_second(value: float | None) -> str:
     """A rate: whole numbers from 100 up (``2,079``), three significant digits below (``47.3``,
     ``0.250``); nothing for ``None``."""
-    if value is None:
-        return ""
+    return "" if value is None else significant(value)
+
+
+def significant(value: float) -> str:
+    """Three significant digits below 100, never in exponent form; whole numbers with
+    thousands separators from 100 up."""
     if value >= 100 or value <= 0:
         return f"{value:,.0f}"
     return f"{value:.{2 - math.floor(math.log10(value))}f}"

@@ -281,8 +281,15 @@ def ideal_job_time(cell: Cell) -> float | None:
 
 def percentile(values: Sequence[float], fraction: float) -> float:
     """The nearest-rank percentile."""
+    return percentiles(values, (fraction,))[0]
+
+
+def percentiles(values: Sequence[float], fractions: Sequence[float]) -> tuple[float, ...]:
+    """The nearest-rank percentiles of ``values``, sorted once; none without values."""
     ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+    if not ordered:
+        return ()
+    return tuple(ordered[max(0, math.ceil(f * len(ordered)) - 1)] for f in fractions)
 
 
 def wake_up_delays(cell: Cell) -> list[float]:
@@ -421,8 +428,7 @@ def cell_figures(
         efficiency = ideal_time / jobs.median
     elif ideal is not None and speedup is not None:
         efficiency = speedup / ideal
-    delays = wake_up_delays(cell)
-    latencies = operation_latencies(cell)
+    held = reached(cell)
     return Figures(
         samples=len(samples),
         jobs=jobs,
@@ -441,15 +447,19 @@ def cell_figures(
         memory_per_worker=None
         if outside
         else memory_per_worker(
-            cell, baseline, siblings, memory_resolution, reached if sweep else None
+            cell,
+            baseline,
+            siblings,
+            memory_resolution,
+            (lambda c: held if c is cell else reached(c)) if sweep else None,
         ),
-        most_at_once=reached(cell),
+        most_at_once=held,
         ideal_job_time=ideal_time,
         overhead=None if ideal_time is None else jobs.median - ideal_time,
-        wake_ups=tuple(percentile(delays, p) for p in WAKE_UP_PERCENTILES) if delays else (),
+        wake_ups=percentiles(wake_up_delays(cell), WAKE_UP_PERCENTILES),
         jobs_per_second=cell.jobs / run if run > 0 else None,
         job_latency=run * cell.layout.concurrency / max(cell.jobs, 1),
-        latencies=tuple(percentile(latencies, p) for p in LATENCY_PERCENTILES) if latencies else (),
+        latencies=percentiles(operation_latencies(cell), LATENCY_PERCENTILES),
         operations_per_second=operations_per_second(cell),
         session_cpu=_median_of([s.session_cpu for s in samples]),
         session_peak_memory=max(

@@ -142,22 +142,15 @@ def git_commit() -> str:
     source = Path(__file__).resolve().parent.parent.parent
     if not (source / ".git").exists():
         return ""
-    git = ["git", "-C", str(source)]
+
+    def git(*args: str) -> str:
+        command = ["git", "-C", str(source), *args]
+        found = subprocess.run(command, capture_output=True, text=True, timeout=5, check=True)
+        return found.stdout.strip()
+
     with contextlib.suppress(OSError, subprocess.SubprocessError):
-        head = subprocess.run(
-            [*git, "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        changed = subprocess.run(
-            [*git, "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
+        head = git("rev-parse", "--short", "HEAD")
+        changed = git("status", "--porcelain", "--untracked-files=no")
         return f"{head}-dirty" if changed else head
     return ""
 

@@ -56,7 +56,9 @@ def run_spec(spec: CellSpec) -> Measurement:
     except Exception as exc:
         return Measurement(error=f"the cell could not be set up: {describe_exception(exc)}")
     with contextlib.ExitStack() as stack:
-        before = {p.pid for p in tree(psutil.Process())[1:]}
+        # Only a task with a session may start processes of its own: only then walk the tree.
+        has_session = task.session is not None
+        before = {p.pid for p in tree(psutil.Process())[1:]} if has_session else set()
         try:
             argument = stack.enter_context(task.jobs_session(spec.size, runner.isolation))
         except Exception as exc:
@@ -64,7 +66,7 @@ def run_spec(spec: CellSpec) -> Measurement:
                 error=f"task {task.name!r} could not start: {describe_exception(exc)}"
             )
         # What the session started (a server) is the task's, not the runner's: kept apart.
-        apart = session_processes(before) if task.session is not None else []
+        apart = session_processes(before) if has_session else []
         trace = task.trace_words if spec.trace else None
         jobs = make_jobs(task.forms[form], argument, spec.jobs, trace)
         warm_up = task.warm_up_jobs()
