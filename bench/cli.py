@@ -13,8 +13,8 @@ from bench.overhead import bookkeeping
 from bench.report import COST_LEGEND, LEGEND, cost_table, ratio_table
 from bench.sides import Case
 from lab.host.registry import load_catalog
-from lab.results.metadata import python_description, usable_cpus
-from lab.run.rounds import Settings
+from lab.machine.metadata import python_description, usable_cpus
+from lab.run.rounds import Rounds
 
 if TYPE_CHECKING:
     from lab.host.registry import Catalog
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     catalog = load_catalog()[0]
     check_same_code(catalog)
     cpu = catalog.tasks.get("cpu")
-    settings = Settings(repeat=1, timeout=args.timeout, start_method=START_METHOD)
+    settings = Rounds(repeat=1, timeout=args.timeout, start_method=START_METHOD)
     comparisons = [Comparison(case) for case in cases(count)]
     run_rounds(comparisons, args.rounds, settings, catalog)
     print("\n" + ratio_table(comparisons, args.tablefmt))

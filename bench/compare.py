@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from lab.host.registry import Catalog
-    from lab.run.rounds import Settings
+    from lab.run.rounds import Rounds
 
 
 @dataclass
@@ -47,7 +47,7 @@ def median(timings: list[Timing], name: str) -> float:
 
 
 def run_rounds(
-    comparisons: list[Comparison], rounds: int, settings: Settings, catalog: Catalog
+    comparisons: list[Comparison], rounds: int, settings: Rounds, catalog: Catalog
 ) -> None:
     """Each round runs every case on both sides, lab first in even rounds, hand-written first
     in odd ones; a case that fails is not run again."""
@@ -58,7 +58,7 @@ def run_rounds(
                 _progress(comparison, number, rounds)
 
 
-def _one_round(comparison: Comparison, number: int, settings: Settings, catalog: Catalog) -> None:
+def _one_round(comparison: Comparison, number: int, settings: Rounds, catalog: Catalog) -> None:
     case = comparison.case
     sides: list[tuple[list[Timing], Callable[[], Timing]]] = [
         (comparison.lab, lambda: run_lab(case, settings, catalog)),

@@ -5,20 +5,20 @@ own build, or the free-threaded one with ``PYTHON_GIL=1``) they do not."""
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
 from bench.core import BenchError, job_time
 from lab.envs.environments import prepare
-from lab.envs.interpreters import GIL_SUFFIX, find, running
+from lab.envs.interpreters import GIL_SUFFIX, find, own, running
 from lab.errors import UsageError
-from lab.results.metadata import usable_cpus
-from lab.run.supervisor import WorkerPython, run_cell
+from lab.machine.metadata import usable_cpus
+from lab.run.supervisor import run_cell
 
 if TYPE_CHECKING:
-    from lab.run.rounds import Settings
+    from lab.run.rounds import Rounds
 
 FREE_THREADED = "3.13t"
 #: Two threads against one, on 2 jobs each: at least this without the GIL, at most with it.
@@ -60,23 +60,24 @@ def skipped() -> str | None:
     return None
 
 
-def measure(count: int, rounds: int, settings: Settings) -> list[Scaling]:
+def measure(count: int, rounds: int, settings: Rounds) -> list[Scaling]:
     """The lab's own interpreter, the free-threaded build, and that build with the GIL on."""
     free = find(FREE_THREADED)
     forced = find(FREE_THREADED + GIL_SUFFIX)
-    own = running()
+    lab_own = running()
     variants = [
-        (own.label, WorkerPython(), not own.free_threaded),
-        (free.label, WorkerPython(prepare(free, quiet=True), free.environ), False),
-        (forced.label, WorkerPython(prepare(forced, quiet=True), forced.environ), True),
+        (lab_own.label, own(), not lab_own.free_threaded),
+        (free.label, prepare(free, quiet=True), False),
+        (forced.label, prepare(forced, quiet=True), True),
     ]
     found = []
-    for label, python, gil in variants:
+    for label, interpreter, gil in variants:
+        on = replace(settings, interpreters=(interpreter,))
         times: dict[str, list[float]] = {"single": [], "threads": []}
         for _ in range(rounds):
             for runner, workers in (("single", "1"), ("threads", str(WORKERS))):
-                spec = settings.spec("cpu", runner, workers, JOBS, count)
-                outcome = run_cell(spec, settings.timeout, python=python)
+                spec = on.spec("cpu", runner, workers, JOBS, count, interpreter.label)
+                outcome = run_cell(spec, settings.timeout)
                 measurement = outcome.measurement
                 if outcome.failure is not None or measurement is None or measurement.error:
                     detail = outcome.failure or (measurement.error if measurement else "")

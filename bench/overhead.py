@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 
 from bench.core import BenchError
 from bench.jobs import anoop, noop
-from lab.jobs import Job, make_jobs
+from lab.boundary.measurement import Measurement
+from lab.jobs import Job
 from lab.run.validate import problems
 from lab.runner import Layout
 from lab.timing import clock, thread_cpu
-from lab.worker.protocol import Measurement
+from lab.worker.measure import make_jobs
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine

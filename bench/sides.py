@@ -12,9 +12,9 @@ from lab.run.supervisor import run_cell
 from lab.runner import Workers
 
 if TYPE_CHECKING:
+    from lab.boundary.measurement import Measurement
     from lab.host.registry import Catalog
-    from lab.run.rounds import Settings
-    from lab.worker.protocol import Measurement
+    from lab.run.rounds import Rounds
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Case:
     goal: float
 
 
-def run_lab(case: Case, settings: Settings, catalog: Catalog) -> Timing:
+def run_lab(case: Case, settings: Rounds, catalog: Catalog) -> Timing:
     """The lab's cell, measured and validated by the lab."""
     spec = settings.spec(case.task, case.runner, str(case.workers), case.jobs, case.size)
     outcome = run_cell(spec, settings.timeout)

@@ -17,9 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from lab.timing import clock, thread_cpu
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
-
-JsonScalar = int | float | str | bool | None
+    from collections.abc import Callable
 
 
 @dataclass(slots=True)
@@ -162,7 +160,7 @@ class Job:
 
 def _write_trace(words: str) -> None:
     # One write a line: lines from several processes must not interleave.
-    sys.stdout.write(trace_line(words) + "\n")
+    sys.stdout.write(_trace_line(words) + "\n")
     sys.stdout.flush()
 
 
@@ -220,7 +218,7 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
     os.register_at_fork(after_in_child=_forget_identity)
 
 
-def trace_line(words: str) -> str:
+def _trace_line(words: str) -> str:
     """One line of the classic demo's live trace, for the calling process and thread."""
     now = time.time()
     stamp = time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
@@ -235,15 +233,6 @@ def describe_exception(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
-def portable(value: Any) -> JsonScalar:
-    """A JSON scalar for a result: the value itself, the size of bytes, or the ``repr``."""
-    if value is None or isinstance(value, int | float | str | bool):
-        return value
-    if isinstance(value, bytes | bytearray | memoryview):
-        return f"<{len(value)} bytes>"
-    return repr(value)
-
-
 def _is_cancellation(exc: BaseException) -> bool:
     import asyncio
 
@@ -255,22 +244,3 @@ def _is_cancellation(exc: BaseException) -> bool:
         return isinstance(exc, anyio.get_cancelled_exc_class())
     except Exception:
         return False
-
-
-def span(records: Sequence[JobRecord]) -> float:
-    """From the first job's start to the last job's end (0 without records): on the records'
-    own clock when they come from one host, on the wall clock when from several."""
-    if not records:
-        return 0.0
-    if len({r.host for r in records}) == 1:
-        return max(r.end for r in records) - min(r.start for r in records)
-    return max(r.end + r.clock_offset for r in records) - min(
-        r.start + r.clock_offset for r in records
-    )
-
-
-def make_jobs(
-    func: Callable[[Any], Any], size: Any, count: int, trace: tuple[str, str] | None
-) -> list[Job]:
-    """``count`` jobs calling ``func(size)``, indexed from 0."""
-    return [Job(index=i, func=func, size=size, trace=trace) for i in range(count)]

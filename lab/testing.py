@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, ClassVar, NoReturn
 
 import psutil
 
+from lab.boundary.requests import WorkerOptions
 from lab.errors import LabError
-from lab.host.manager import PluginOptions
+from lab.host.manager import PluginSelection
 from lab.host.registry import load_catalog
 from lab.markers import hookimpl
 from lab.results.status import Kind
 from lab.run import validate
-from lab.run.rounds import Settings
+from lab.run.rounds import Rounds
 from lab.run.supervisor import run_cell
 from lab.runner import Workers
 from lab.task import WARM_UP_CALLS, Task
@@ -37,12 +38,12 @@ from lab.timing import clock
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from lab.boundary.measurement import Measurement
     from lab.host.manager import LoadReport
     from lab.host.registry import Catalog
     from lab.jobs import JobRecord
     from lab.run.supervisor import CellRun
     from lab.runner import Layout, Runner
-    from lab.worker.protocol import Measurement
 
 TASKS_MODULE = "lab.testing_tasks"
 #: This module, a plugin too: it registers the task that tells when each worker was ready.
@@ -81,8 +82,8 @@ class RunnerConformance:
         catalog, report, _ = load_catalog(self.plugin_options())
         return catalog, report
 
-    def plugin_options(self) -> PluginOptions:
-        return PluginOptions(
+    def plugin_options(self) -> PluginSelection:
+        return PluginSelection(
             blocked=self.blocked, modules=(*self.plugins, TASKS_MODULE, KIT_MODULE)
         )
 
@@ -111,17 +112,14 @@ class RunnerConformance:
         self, task: str, jobs: int, size: float = 0.05, timeout: float | None = None
     ) -> CellRun:
         """One run of the runner on a kit task, in a worker process, as ``lab matrix`` does."""
-        options = self.plugin_options()
-        settings = Settings(
+        rounds = Rounds(
             repeat=1,
             timeout=timeout or self.timeout,
             start_method=self.start_method,
-            blocked=options.blocked,
-            modules=options.modules,
-            autoload=options.should_autoload(),
+            worker=WorkerOptions.of_lab(self.plugin_options()),
         )
-        spec = settings.spec(f"conformance-{task}", self.runner, self.workers, jobs, size)
-        return run_cell(spec, settings.timeout)
+        spec = rounds.spec(f"conformance-{task}", self.runner, self.workers, jobs, size)
+        return run_cell(spec, rounds.timeout)
 
     def measured(self, task: str, jobs: int, size: float = 0.05) -> Measurement:
         """A run that must have worked; for :data:`CHECKED_TASKS`, its records checked as the

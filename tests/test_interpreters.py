@@ -14,6 +14,7 @@ from conftest import LabProcess
 from lab_builders import cell, results
 from test_python_versions import built_free_threaded
 
+from lab.boundary.requests import portable_sys_path
 from lab.cli import main
 from lab.envs import interpreters
 from lab.envs.environments import EnvironmentSetupError, installed, reason, run_uv, source
@@ -21,8 +22,6 @@ from lab.results.analysis import analyse
 from lab.results.comparison import compare_runs
 from lab.results.journal import load
 from lab.results.status import Kind
-from lab.run.rounds import portable_sys_path
-from lab.run.supervisor import WorkerPython
 from lab.runner import Layout
 
 RUNNING = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -156,9 +155,9 @@ def test_a_gil_build_s_workers_never_get_python_gil(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("PYTHON_GIL", "0")
     gil_build = interpreters.Interpreter("3.13", "/x/python3", "3.13.15", False, None, "CPython")
     free = interpreters.Interpreter("3.13t", "/x/python3", "3.13.15", True, "1", "CPython")
-    environ = WorkerPython("/x/python3", gil_build.environ, gil_build.unset).process_environ()
+    environ = gil_build.process_environ()
     assert environ is not None and "PYTHON_GIL" not in environ
-    environ = WorkerPython("/x/python3", free.environ, free.unset).process_environ()
+    environ = free.process_environ()
     assert environ is not None and environ["PYTHON_GIL"] == "1"
 
 

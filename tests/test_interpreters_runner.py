@@ -45,7 +45,7 @@ def lab_on_313() -> str:
     python = built_313()
     if python is None:
         pytest.skip("no CPython 3.13 built here: make pythons builds one")
-    return prepare(interpreters.find(python), quiet=True)
+    return prepare(interpreters.find(python), quiet=True).worker_executable
 
 
 def run_lab(python: str, lab_process: LabProcess, *args: str) -> subprocess.CompletedProcess[str]:
@@ -174,10 +174,13 @@ def checks_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 #: when the run began and when each job's interpreter imported the task's module.
 READY_SCRIPT = """
 import json
-from lab.run.rounds import Settings
+from lab.boundary.requests import WorkerOptions
+from lab.host.manager import PluginSelection
+from lab.run.rounds import Rounds
 from lab.run.supervisor import run_cell
 
-settings = Settings(repeat=1, timeout=60, start_method="spawn", modules=("{plugin}",))
+worker = WorkerOptions.of_lab(PluginSelection(modules=("{plugin}",)))
+settings = Rounds(repeat=1, timeout=60, start_method="spawn", worker=worker)
 outcome = run_cell(settings.spec("ready-at", "interpreters", "2", 8, 0.01), 60)
 measurement = outcome.measurement
 print(json.dumps([measurement.run_start, [r.result for r in measurement.records]]))

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from lab.boundary.measurement import Measurement
 from lab.jobs import Job, JobRecord
 from lab.run.validate import problems
 from lab.runner import Layout
 from lab.task import Size, Task
-from lab.worker.protocol import Measurement
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection

@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 from lab_builders import cell, results
 
 from lab import JobRecord, Layout, Size, Task, Timed
+from lab.boundary.measurement import Measurement
 from lab.report.exports import to_csv
 from lab.report.sweep_table import render_sweep
 from lab.report.table import render_task
 from lab.results.analysis import analyse, percentile
 from lab.results.model import Results, Sample
 from lab.run.validate import problems
-from lab.worker.protocol import Measurement
 
 DURATIONS = st.lists(st.floats(min_value=0, max_value=10, allow_nan=False), min_size=1, max_size=50)
 

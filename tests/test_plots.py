@@ -16,7 +16,7 @@ from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
 
 import lab.report
-from lab.jobs import JobRecord, span
+from lab.jobs import JobRecord
 from lab.report import plots
 from lab.report.plots import (
     IDEAL_LABEL,
@@ -44,7 +44,7 @@ from lab.report.plots import (
 )
 from lab.results import status
 from lab.results.analysis import IDEAL_TOLERANCE, analyse
-from lab.results.model import SWEEP, Cell, Results
+from lab.results.model import SWEEP, Cell, Results, span
 from lab.results.stats import Interval
 from lab.runner import INLINE, PROCESSES_THREADS, Layout
 

@@ -15,7 +15,7 @@ import pytest
 import lab
 from lab.cli import main
 from lab.errors import PluginError
-from lab.host.manager import AUTOLOAD_ENV, TRACE_ENV, PluginOptions, get_plugin_manager
+from lab.host.manager import AUTOLOAD_ENV, TRACE_ENV, PluginSelection, get_plugin_manager
 from lab.host.registry import load_catalog
 from lab.runner import Layout, RunContext, Runner, Workers
 from lab.sessions import InlineSession
@@ -131,7 +131,7 @@ def test_no_loading_at_import_time() -> None:
 
 
 def test_blocked_names_are_not_loaded() -> None:
-    catalog, _, pm = load_catalog(PluginOptions.from_args(["no:threads", "no:anyio"]))
+    catalog, _, pm = load_catalog(PluginSelection.from_args(["no:threads", "no:anyio"]))
     assert not pm.has_plugin("threads")
     assert "threads" not in catalog.runners.items
     assert "anyio-trio" not in catalog.runners.items
@@ -148,12 +148,12 @@ def test_autoload_off_skips_third_party_plugins_only(
     install("lab-extra", "extra", RUNNER_SOURCE.format(name="extra"))
     assert "extra" in load_catalog()[0].runners.items
     monkeypatch.setenv(AUTOLOAD_ENV, "1")
-    catalog, _, pm = load_catalog(PluginOptions.from_args(["no:threads", "lab_shadow_threads"]))
+    catalog, _, pm = load_catalog(PluginSelection.from_args(["no:threads", "lab_shadow_threads"]))
     assert not pm.has_plugin("extra") and "extra" not in catalog.runners.items
     assert {name for name, _ in pm.list_name_plugin()} >= BUILTIN_PLUGINS - {"threads"}
     assert catalog.runners.get("threads").description.startswith("threads, from a plugin")
-    assert load_catalog(PluginOptions(autoload=False))[0].runners.names() == (
-        load_catalog(PluginOptions(autoload=True, blocked=("extra",)))[0].runners.names()
+    assert load_catalog(PluginSelection(autoload=False))[0].runners.names() == (
+        load_catalog(PluginSelection(autoload=True, blocked=("extra",)))[0].runners.names()
     )
     assert main(["list"]) == 0
     runners = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.strip()]
@@ -207,7 +207,7 @@ def test_a_plugin_that_fails_to_import_is_named_and_skipped(
     assert warning.startswith("plugin 'broken' (lab-broken 1.2.3) failed to import: " + error)
     assert warning.endswith("skipped it")
     with pytest.raises(PluginError, match=r"plugin .broken. .lab-broken 1.2.3. failed to import"):
-        load_catalog(PluginOptions(strict=True))
+        load_catalog(PluginSelection(strict=True))
 
 
 def test_a_misspelt_hook_is_named_and_the_plugin_not_half_registered(
@@ -228,7 +228,7 @@ def test_a_misspelt_hook_is_named_and_the_plugin_not_half_registered(
     assert not pm.has_plugin("typo")
     assert all(impl.plugin_name != "typo" for impl in pm.hook.lab_register_tasks.get_hookimpls())
     with pytest.raises(PluginError, match="lab_register_runner"):
-        load_catalog(PluginOptions(strict=True))
+        load_catalog(PluginSelection(strict=True))
 
 
 def test_a_hook_with_unknown_arguments_is_named(install: Callable[..., None]) -> None:
@@ -272,7 +272,7 @@ def test_a_duplicate_runner_name_names_both_plugins(
     for command in (["matrix", "--runners", "processes"], ["sweep"]):
         assert main(command) == 2
         assert capsys.readouterr().err == f"lab: error: {message}\n"
-    catalog, _, _ = load_catalog(PluginOptions.from_args(["no:evil"]))
+    catalog, _, _ = load_catalog(PluginSelection.from_args(["no:evil"]))
     assert catalog.conflicts() == []
     assert catalog.runners.get("threads").description != "an extra runner"
 
@@ -346,7 +346,7 @@ def test_hook_lab_register_runners() -> None:
         def lab_register_runners(self, register: Callable[[Runner], None]) -> None:
             register(_Inline())
 
-    catalog, report, _ = load_catalog(PluginOptions(autoload=False, builtins=False), [Plugin()])
+    catalog, report, _ = load_catalog(PluginSelection(autoload=False, builtins=False), [Plugin()])
     assert catalog.runners.names() == ["inline-by-hook"]
     assert catalog.tasks.names() == []
     assert report.warnings == []
@@ -367,7 +367,7 @@ def test_hook_lab_register_tasks() -> None:
         def lab_register_tasks(self, register: Callable[[lab.Task], None]) -> None:
             register(task)
 
-    catalog, report, _ = load_catalog(PluginOptions(autoload=False, builtins=False), [Plugin()])
+    catalog, report, _ = load_catalog(PluginSelection(autoload=False, builtins=False), [Plugin()])
     assert catalog.tasks.items == {"by-hook": task}
     assert catalog.runners.names() == []
     assert report.warnings == []

@@ -11,15 +11,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lab.boundary.measurement import Measurement
+from lab.boundary.requests import CellSpec, WorkerOptions, read_request
 from lab.errors import UsageError
-from lab.jobs import JobRecord, span
-from lab.results.model import Cell
+from lab.host.manager import PluginSelection
+from lab.jobs import JobRecord
+from lab.results.model import Cell, span
 from lab.results.stats import ratio_of_medians, summarise
 from lab.run import rounds as matrix
 from lab.run import validate
-from lab.run.rounds import Settings
+from lab.run.rounds import Rounds
 from lab.runner import Layout, Workers
-from lab.worker.protocol import CellSpec, Measurement
 from lab_plugins.tasks import CPU, IO
 
 finite = st.floats(min_value=1e-6, max_value=1e6, allow_nan=False)
@@ -83,11 +85,11 @@ def test_interleaving_visits_every_cell_once_per_round(
     ]
     visits: list[tuple[int, bool]] = []
 
-    def fake_measure(cell: Cell, settings: Settings, task: object, keep: bool = True) -> None:
+    def fake_measure(cell: Cell, settings: Rounds, task: object, keep: bool = True) -> None:
         visits.append((next(i for i, c in enumerate(cells) if c is cell), keep))
 
     runnable = [i for i in range(cell_count) if i not in not_applicable]
-    settings = Settings(repeat=repeat, timeout=1, start_method="spawn", warmups=warmups)
+    settings = Rounds(repeat=repeat, timeout=1, start_method="spawn", warmups=warmups)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(matrix, "measure_once", fake_measure)
         matrix.run(cells, settings, {"io": IO})
@@ -196,8 +198,10 @@ def test_sizes_parse_or_refuse_cleanly(text: str) -> None:
 
 
 def test_cell_specs_and_measurements_cross_as_json() -> None:
-    spec = CellSpec("io", "threads", "2x2", 4, 0.2, "spawn", True, ("x",), ("m",), False, ("/p",))
-    assert CellSpec.from_json(spec.to_json()) == spec
+    plugins = PluginSelection(blocked=("x",), modules=("m",), autoload=False)
+    worker = WorkerOptions(plugins, {"threads": {"k": "v"}}, {"io": {"o": "1"}}, sys_path=("/p",))
+    spec = CellSpec("io", "threads", "2x2", 4, 0.2, "spawn", True, worker)
+    assert read_request(spec.to_json()) == spec
     measurement = measured([record(0), record(1)])
     assert Measurement.from_json(measurement.to_json()) == measurement
     data = json.loads(measurement.to_json())

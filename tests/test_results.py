@@ -16,11 +16,11 @@ from conftest import LabProcess
 from lab_builders import cell as built_cell
 from lab_builders import results as built_results
 
+from lab.boundary.files import current_umask
 from lab.cli import main
 from lab.report.compare import compare
 from lab.report.exports import to_csv, to_markdown
 from lab.results.comparison import Judgement, compare_runs
-from lab.results.files import current_umask
 from lab.results.journal import load
 from lab.results.model import ResultsError
 from lab.runner import Layout

@@ -12,7 +12,7 @@ from conftest import LabProcess
 
 from lab.cli import main
 from lab.errors import UsageError
-from lab.host.manager import PluginOptions, plugin_reference
+from lab.host.manager import PluginSelection, plugin_reference
 from lab.host.registry import load_catalog
 from lab.plan import sweep
 from lab.plan.profiles import in_table_order
@@ -26,7 +26,7 @@ HEALTHY = (Kind.OK, Kind.UNSTABLE)
 
 @pytest.fixture(scope="module")
 def catalog():  # type: ignore[no-untyped-def]
-    return load_catalog(PluginOptions(modules=("lab_third_party",)))[0]
+    return load_catalog(PluginSelection(modules=("lab_third_party",)))[0]
 
 
 def test_every_builtin_runner_declares_a_known_kind(catalog) -> None:  # type: ignore[no-untyped-def]
@@ -38,7 +38,7 @@ def test_every_builtin_runner_declares_a_known_kind(catalog) -> None:  # type: i
 def test_a_third_party_processes_threads_runner_is_spread_over_the_cpus(catalog) -> None:  # type: ignore[no-untyped-def]
     grid = catalog.runners.get("grid")
     assert grid.kind == PROCESSES_THREADS
-    cells = sweep.plan(catalog.tasks.get("io"), [grid], [1, 10, 1000], 0.1, cpus=2)
+    cells = sweep.SweepPlan(catalog.tasks.get("io"), [grid], [1, 10, 1000], 0.1, cpus=2).cells()
     assert [c.workers for c in cells] == ["1x1", "2x5", "2x500"]
     assert "grid" in sweep.default_runners(catalog)
     assert "my-loop" in sweep.default_runners(catalog)

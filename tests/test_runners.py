@@ -10,15 +10,14 @@ import statistics
 
 import pytest
 
+from lab.boundary.measurement import Measurement
 from lab.host.registry import Catalog, load_catalog
-from lab.jobs import make_jobs
 from lab.run import validate
-from lab.run.rounds import Settings
+from lab.run.rounds import Rounds
 from lab.run.supervisor import run_cell
 from lab.runner import Layout, RunContext, Runner, Workers
 from lab.testing import most_at_once
-from lab.worker.measure import measure
-from lab.worker.protocol import Measurement
+from lab.worker.measure import make_jobs, measure
 
 CATALOG = load_catalog()[0]
 RUNNERS = [r for r in CATALOG.runners.items.values() if r.unavailable() is None]
@@ -92,7 +91,7 @@ def test_jobs_run_warm_from_the_first_one_in_every_process() -> None:
     """CPython 3.11 runs a function's first 7 calls up to 1.5 times slower than the next ones.
     Every process that runs jobs is warmed up first, so the jobs' CPU times do not step within
     a cell, and the pool's fresh processes are as warm as the cell's own (``single``)."""
-    settings = Settings(repeat=1, timeout=120, start_method="spawn")
+    settings = Rounds(repeat=1, timeout=120, start_method="spawn")
     per_job: dict[str, list[float]] = {}
     for runner, workers in (("single", "1"), ("processes", "2")):
         outcome = run_cell(settings.spec("cpu", runner, workers, 12, 400_000), settings.timeout)

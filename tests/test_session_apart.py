@@ -11,9 +11,9 @@ from conftest import LabProcess
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lab.machine.process_tree import clock_tick, tree_cpu
 from lab.results.analysis import analyse
 from lab.results.journal import load
-from lab.run.process_tree import clock_tick, tree_cpu
 from lab.run.supervisor import peaks
 
 #: A child that burns this much CPU, then waits to be ended.

@@ -16,7 +16,7 @@ from lab.cli import main
 from lab.errors import UsageError
 from lab.jobs import JobRecord
 from lab.plan.limits import descriptor_limit
-from lab.plan.sweep import DEFAULT_LEVELS, levels_for, plan
+from lab.plan.sweep import DEFAULT_LEVELS, SweepPlan, levels_for
 from lab.results.analysis import analyse, most_at_once, percentile
 from lab.results.journal import load
 from lab.results.model import Results
@@ -237,12 +237,12 @@ def test_the_http_sweep_stops_at_1000_on_2_cpus_and_asks_for_allow_large_past_it
 
 def test_a_runner_is_swept_up_to_its_own_limit_unless_large_is_allowed() -> None:
     runners = [DaskRunner(), ThreadsRunner()]
-    cells = plan(IO, runners, [1000, 10_000], 0.2, 2)
+    cells = SweepPlan(IO, runners, [1000, 10_000], 0.2, 2).cells()
     reasons = {(c.runner, c.jobs): c.not_applicable for c in cells}
     assert reasons[("dask", 10_000)] == (
         "dask is swept up to 1,000 jobs at once; pass --allow-large to run it at more"
     )
     assert reasons[("dask", 1000)] in (None, DaskRunner().unavailable())
     assert reasons[("threads", 10_000)] is None
-    large = plan(IO, runners, [10_000], 0.2, 2, allow_large=True)
+    large = SweepPlan(IO, runners, [10_000], 0.2, 2, allow_large=True).cells()
     assert all(c.not_applicable in (None, DaskRunner().unavailable()) for c in large)

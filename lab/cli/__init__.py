@@ -8,17 +8,15 @@ import signal
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
-from lab.cli import matrix as matrix_command
+from lab.cli import matrix_command, saved, sweep_command
 from lab.cli import options as cli_options
-from lab.cli import saved
-from lab.cli import sweep as sweep_command
+from lab.cli.listing import catalog_listing, plugin_listing
 from lab.errors import LabError, Terminated, UsageError, exit_code_of
-from lab.host.listing import catalog_listing, plugin_listing
-from lab.host.manager import PluginOptions, plugin_reference
+from lab.host.manager import PluginSelection, plugin_reference
 from lab.host.registry import load_catalog
+from lab.machine import metadata
 from lab.plan.profiles import DEFAULT_PROFILE, PROFILES
 from lab.report.fit import terminal_width, wrap_lines
-from lab.results import metadata
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -144,12 +142,14 @@ def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> i
         return 2
     try:
         if args.command == "report":
-            return saved.report(args)
+            return saved.report_command(args)
         if args.command == "compare":
-            return saved.compare_runs(args)
+            return saved.compare_command(args)
         references = [plugin_reference(p) for p in plugins]
-        options = PluginOptions.from_args([*args.plugins, *references], strict=args.strict_plugins)
-        catalog, report, pm = load_catalog(options)
+        selection = PluginSelection.from_args(
+            [*args.plugins, *references], strict=args.strict_plugins
+        )
+        catalog, report, pm = load_catalog(selection)
         for warning in report.warnings:
             print(f"lab: warning: {warning}", file=sys.stderr)
         if args.command not in ("list", "plugins"):
@@ -163,11 +163,11 @@ def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> i
             print("\n" + wrap_lines(f"lab matrix runs {default.summary()}", width))
             return 0
         if args.command == "sweep":
-            return sweep_command.run(args, catalog, options)
+            return sweep_command.run(args, catalog, selection)
         if args.command == "plugins":
             print(plugin_listing(pm, report, catalog, everything=args.all))
             return 0
-        return matrix_command.run(matrix_command.resolve(args, catalog, options))
+        return matrix_command.run(args, catalog, selection)
     except LabError as exc:
         return _fail(exc)
     except KeyboardInterrupt as stop:  # while an interpreter's environment was being set up

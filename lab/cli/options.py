@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import tabulate
 
+from lab.cli import pythons
 from lab.errors import UsageError
 
 if TYPE_CHECKING:
@@ -19,6 +20,23 @@ if TYPE_CHECKING:
 
 DEFAULT_START_METHOD = "spawn"
 DEFAULT_TABLEFMT = "simple"
+
+
+def add_measuring_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options ``lab matrix`` and ``lab sweep`` share: how their cells run and show."""
+    pythons.add_argument(parser)
+    add_start_method_argument(parser)
+    add_tablefmt_argument(parser)
+    add_wide_argument(parser)
+    add_runner_option_argument(parser)
+    add_task_option_argument(parser)
+
+
+def add_saving_arguments(parser: argparse.ArgumentParser, save_help: str) -> None:
+    """The files a measuring command writes, ``--save``'s folder, and ``--quiet``."""
+    add_output_arguments(parser)
+    parser.add_argument("--save", metavar="DIR", help=save_help)
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,17 +87,20 @@ def add_task_option_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def task_options(items: list[str], tasks: list[Task]) -> dict[str, dict[str, str]]:
-    """``--task-option`` values by task, each key known to its task and the values accepted
-    by it; anything else is a :class:`UsageError` naming the item."""
-    by_name = {t.name: t for t in tasks}
+def task_options(
+    items: list[str], tasks: list[Task]
+) -> tuple[dict[str, dict[str, str]], list[Task]]:
+    """``--task-option`` values by task, each key known to its task, and the tasks with them
+    in force (each configured once, here); a value its task refuses, or anything else, is a
+    :class:`UsageError` naming the item."""
     found = _options("--task-option", "task", items, {t.name: t.option_help for t in tasks})
-    for name, values in found.items():
+    configured = []
+    for task in tasks:
         try:
-            by_name[name].with_options(values)
+            configured.append(task.with_options(found.get(task.name, {})))
         except ValueError as exc:
-            raise UsageError(f"--task-option for {name}: {exc}") from None
-    return found
+            raise UsageError(f"--task-option for {task.name}: {exc}") from None
+    return found, configured
 
 
 def _options(

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from lab.envs.environments import prepare
 from lab.envs.interpreters import find_all
-from lab.run.supervisor import WorkerPython
 
 if TYPE_CHECKING:
     import argparse
@@ -24,11 +23,9 @@ def add_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def resolve(text: str | None, quiet: bool) -> tuple[list[Interpreter], dict[str, WorkerPython]]:
-    """The interpreters ``--python`` names and the Python of each one's cells (its cached
+def resolve(text: str | None, quiet: bool) -> tuple[Interpreter, ...]:
+    """The interpreters ``--python`` names, each with the Python of its cells (its cached
     environment, made now if need be); none for the lab's own."""
     if text is None:
-        return [], {}
-    found = find_all(text)
-    pythons = {i.label: WorkerPython(prepare(i, quiet), i.environ, i.unset) for i in found}
-    return found, pythons
+        return ()
+    return tuple(prepare(interpreter, quiet) for interpreter in find_all(text))

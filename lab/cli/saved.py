@@ -24,7 +24,7 @@ EXIT_NOTHING_COMPARED = 1
 EXIT_SLOWER = 1
 
 
-def report(args: argparse.Namespace) -> int:
+def report_command(args: argparse.Namespace) -> int:
     options.check_tablefmt(args.tablefmt)
     results = load(Path(args.results))
     outputs = Outputs.from_args(args)
@@ -37,7 +37,7 @@ def report(args: argparse.Namespace) -> int:
     return 1 if written.errors else 0
 
 
-def compare_runs(args: argparse.Namespace) -> int:
+def compare_command(args: argparse.Namespace) -> int:
     """``lab compare``: the report, the files asked for, and exit 1 when a later run had
     nothing to compare or, with ``--fail-slower``, a cell slower than the threshold."""
     options.check_tablefmt(args.tablefmt)

@@ -9,20 +9,20 @@ from typing import TYPE_CHECKING
 
 from lab.cli.progress import Progress
 from lab.errors import exit_code_of
+from lab.machine import metadata
 from lab.report.fit import terminal_width, wrap_lines
 from lab.report.text import header_lines, render_body, run_lines, warning_lines
-from lab.results import metadata
 from lab.run.lock import machine_lock
 from lab.run.rounds import run
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from lab.machine.metadata import Metadata
     from lab.report.outputs import Outputs
     from lab.results.journal import Journal
-    from lab.results.metadata import Metadata
     from lab.results.model import Cell, Results, Sample
-    from lab.run.rounds import Settings
+    from lab.run.rounds import Rounds
     from lab.task import Task
 
 #: A cell failed, or a file of the run could not be written.
@@ -30,11 +30,11 @@ EXIT_FAILED = 1
 
 
 @dataclass(frozen=True)
-class Measuring:
-    """A measuring command, every option checked: how to run its cells, where to write the
-    run, how to show it, and what to warn about once the machine's facts are known."""
+class MeasuringCommand:
+    """A measuring command, every option checked: how its cells are measured, where to write
+    the run, and how to show it."""
 
-    settings: Settings
+    rounds: Rounds
     outputs: Outputs
     tablefmt: str
     quiet: bool = False
@@ -42,7 +42,7 @@ class Measuring:
 
 
 def measure(
-    command: Measuring,
+    command: MeasuringCommand,
     plan: Callable[[Metadata], tuple[Results, Mapping[str, Task]]],
     warnings: Callable[[Metadata], list[str]] = lambda facts: [],
 ) -> int:
@@ -52,7 +52,7 @@ def measure(
     with machine_lock():
         journal = command.outputs.journal()  # a file that cannot be written fails before the run
         try:
-            facts = metadata.collect(command.settings.start_method)
+            facts = metadata.collect(command.rounds.start_method)
             said = [*metadata.warnings(facts), *warnings(facts)]
             lines = [*header_lines(facts, width), *warning_lines(said)]
             print(wrap_lines("\n".join(lines), width), flush=True)
@@ -65,7 +65,7 @@ def measure(
             return exit_code_of(stop)
         try:
             print(wrap_lines("\n".join(run_lines(results)), width), flush=True)
-            interrupted = measure_rounds(results, command.settings, tasks, journal, command.quiet)
+            interrupted = measure_rounds(results, command.rounds, tasks, journal, command.quiet)
         finally:
             if journal is not None:
                 journal.close()
@@ -96,7 +96,7 @@ def measure(
 
 def measure_rounds(
     results: Results,
-    settings: Settings,
+    rounds: Rounds,
     tasks: Mapping[str, Task],
     journal: Journal | None,
     quiet: bool,
@@ -108,7 +108,7 @@ def measure_rounds(
         journal.begin(results)
         if journal.error is not None:
             print(f"lab: error: {journal.error}", file=sys.stderr, flush=True)
-    progress = Progress(results, settings.warmups + settings.repeat, quiet)
+    progress = Progress(results, rounds.warmups + rounds.repeat, quiet)
 
     def on_run(cell: Cell, sample: Sample | None) -> None:
         if journal is not None and journal.error is None:
@@ -119,7 +119,7 @@ def measure_rounds(
 
     interrupted: KeyboardInterrupt | None = None
     try:
-        run(cells, settings, tasks, on_run=on_run, on_start=progress.starting)
+        run(cells, rounds, tasks, on_run=on_run, on_start=progress.starting)
     except KeyboardInterrupt as stop:
         interrupted = stop
     finally:

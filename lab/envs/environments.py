@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
@@ -125,10 +126,14 @@ def folder_for(interpreter: Interpreter, wanted: list[list[str]]) -> Path:
     return cache_folder() / f"{interpreter.version}{build}-{digest}"
 
 
-def prepare(interpreter: Interpreter, quiet: bool = False) -> str:
-    """The Python that runs ``interpreter``'s cells: the lab's own when it is the same
+def prepare(interpreter: Interpreter, quiet: bool = False) -> Interpreter:
+    """``interpreter`` with the Python that runs its cells: the lab's own when it is the same
     interpreter, else its cached environment's, made first if need be. A plugin that does not
     install there is left out with a warning: its runners' cells there say they are unknown."""
+    return replace(interpreter, cell_python=_environment_python(interpreter, quiet))
+
+
+def _environment_python(interpreter: Interpreter, quiet: bool) -> str:
     if is_running(interpreter):
         return sys.executable
     wanted = requirements()

@@ -15,7 +15,7 @@ import platform
 import subprocess
 import sys
 import sysconfig
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lab.errors import UsageError
@@ -50,6 +50,10 @@ class Interpreter:
     :param gil: ``PYTHON_GIL`` for its processes: ``"0"`` or ``"1"`` on a free-threaded
         build, ``None`` elsewhere.
     :param description: ``CPython 3.13.15 (free-threaded GCC 12.2.0)``, as the header says it.
+    :param cell_python: the Python its cells' worker processes run: its environment's, once
+        :func:`lab.envs.environments.prepare` made it (empty: ``executable`` itself).
+    :param own: the lab's own interpreter, unnamed: its cells run with the lab's environment
+        as it is.
     """
 
     label: str
@@ -58,6 +62,13 @@ class Interpreter:
     free_threaded: bool
     gil: str | None
     description: str
+    cell_python: str = ""
+    own: bool = False
+
+    @property
+    def worker_executable(self) -> str:
+        """What a cell's worker process is started with."""
+        return self.cell_python or self.executable
 
     @property
     def environ(self) -> dict[str, str]:
@@ -70,7 +81,16 @@ class Interpreter:
         GIL, which refuses to start when asked to run without it."""
         return () if self.free_threaded else ("PYTHON_GIL",)
 
+    def process_environ(self) -> dict[str, str] | None:
+        """A worker's environment: the lab's, changed as this Python needs (``None``: the
+        lab's as it is)."""
+        if self.own or (not self.environ and not any(n in os.environ for n in self.unset)):
+            return None
+        merged = {k: v for k, v in os.environ.items() if k not in self.unset}
+        return {**merged, **self.environ}
+
     def to_data(self) -> dict[str, object]:
+        """How a results file names it."""
         return {
             "label": self.label,
             "executable": self.executable,
@@ -168,6 +188,12 @@ def running() -> Interpreter:
     }
     label = f"{facts['version']}{'t' if facts['free_threaded'] else ''}"
     return _interpreter(label, facts, None)
+
+
+def own() -> Interpreter:
+    """The lab's own interpreter, as the cells of a run without ``--python`` run on it: no
+    label, the lab's environment as it is."""
+    return replace(running(), label="", cell_python=sys.executable, own=True)
 
 
 def find_all(text: str) -> list[Interpreter]:

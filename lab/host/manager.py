@@ -35,7 +35,7 @@ TRACE_ENV = "LAB_TRACE_PLUGINS"
 
 
 @dataclass(frozen=True)
-class PluginOptions:
+class PluginSelection:
     """How to load plugins: what the CLI's ``-p`` and ``--strict-plugins`` said.
 
     :param blocked: plugin names not to load (``-p no:NAME``).
@@ -54,7 +54,7 @@ class PluginOptions:
     builtins: bool = True
 
     @classmethod
-    def from_args(cls, plugin_args: Iterable[str], strict: bool = False) -> PluginOptions:
+    def from_args(cls, plugin_args: Iterable[str], strict: bool = False) -> PluginSelection:
         """The options ``-p`` gave; an empty name is a :class:`UsageError`."""
         plugin_args = list(plugin_args)
         for argument in plugin_args:
@@ -84,7 +84,7 @@ class LoadReport:
 
 
 def get_plugin_manager(
-    options: PluginOptions | None = None, plugins: Iterable[object] = ()
+    options: PluginSelection | None = None, plugins: Iterable[object] = ()
 ) -> tuple[pluggy.PluginManager, LoadReport]:
     """A manager with the lab's hookspecs and every plugin loaded, plus what loading said.
 
@@ -93,7 +93,7 @@ def get_plugin_manager(
     check for hooks that no spec knows. A plugin that fails is skipped with a warning, or
     raises :class:`PluginError` when strict.
     """
-    options = options or PluginOptions()
+    options = options or PluginSelection()
     pm = pluggy.PluginManager(PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     if os.environ.get(TRACE_ENV):
@@ -164,7 +164,7 @@ def plugin_reference(plugin: object) -> str:
 def _load(
     pm: pluggy.PluginManager,
     report: LoadReport,
-    options: PluginOptions,
+    options: PluginSelection,
     name: str,
     load: object,
 ) -> None:
@@ -180,7 +180,7 @@ def _load(
 def _register(
     pm: pluggy.PluginManager,
     report: LoadReport,
-    options: PluginOptions,
+    options: PluginSelection,
     plugin: object,
     name: str | None,
 ) -> None:
@@ -192,7 +192,7 @@ def _register(
 
 
 def _drop_plugins_with_unknown_hooks(
-    pm: pluggy.PluginManager, report: LoadReport, options: PluginOptions
+    pm: pluggy.PluginManager, report: LoadReport, options: PluginSelection
 ) -> None:
     """Unregister every plugin that implements a hook no spec declares (a misspelt hook)."""
     while True:
@@ -205,7 +205,7 @@ def _drop_plugins_with_unknown_hooks(
             _fail(report, options, f"{report.origin(name)} is invalid: {_first_line(exc)}")
 
 
-def _fail(report: LoadReport, options: PluginOptions, message: str) -> None:
+def _fail(report: LoadReport, options: PluginSelection, message: str) -> None:
     if options.strict:
         raise PluginError(message)
     report.warnings.append(f"{message}; skipped it")

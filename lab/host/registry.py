@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from lab.errors import PluginError, UsageError
-from lab.host.manager import PluginOptions, get_plugin_manager
+from lab.host.manager import PluginSelection, get_plugin_manager
 from lab.jobs import describe_exception
 from lab.runner import Runner
 from lab.task import Task
@@ -146,9 +146,9 @@ def _call_per_plugin(
 
 
 def load_catalog(
-    options: PluginOptions | None = None, plugins: Iterable[object] = ()
+    options: PluginSelection | None = None, plugins: Iterable[object] = ()
 ) -> tuple[Catalog, LoadReport, pluggy.PluginManager]:
     """Load the plugins and collect their runners and tasks."""
-    options = options or PluginOptions()
+    options = options or PluginSelection()
     pm, report = get_plugin_manager(options, plugins)
     return collect(pm, report, strict=options.strict), report, pm

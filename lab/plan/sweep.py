@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lab.errors import UsageError
 from lab.plan import limits
-from lab.plan.matrix import new_cell
+from lab.plan.matrix import new_cell, not_applicable
+from lab.plan.runs import availability, new_results, task_info
+from lab.results.model import SWEEP
 from lab.runner import EVENT_LOOP, PROCESSES_THREADS, THREADS, Workers
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from lab.host.registry import Catalog
-    from lab.results.model import Cell
+    from lab.machine.metadata import Metadata
+    from lab.results.model import Cell, Results
+    from lab.run.rounds import Rounds
     from lab.runner import Runner
     from lab.task import Task
 
@@ -39,32 +44,66 @@ def workers_at(runner: Runner, level: int, cpus: int) -> Workers:
     return Workers(processes, math.ceil(level / processes))
 
 
-def plan(
-    task: Task,
-    runners: list[Runner],
-    levels: list[int],
-    size: int | float,
-    cpus: int,
-    interpreters: Sequence[str] = ("",),
-    unavailable: Mapping[str, Mapping[str, str | None]] | None = None,
-    allow_large: bool = False,
-) -> list[Cell]:
-    """A cell per interpreter, level and runner: ``level`` jobs, all at once; ``n/a`` above a
-    runner's own sweep limit unless ``allow_large``."""
-    cells = []
-    for interpreter in interpreters:
-        for level in levels:
-            for runner in runners:
-                workers = workers_at(runner, level, cpus)
-                cell = new_cell(task, runner, workers, level, size, interpreter, unavailable)
-                limit = runner.sweep_limit
-                if cell.not_applicable is None and limit and level > limit and not allow_large:
-                    cell.not_applicable = (
-                        f"{runner.name} is swept up to {limit:,} jobs at once; pass"
-                        " --allow-large to run it at more"
+@dataclass(frozen=True)
+class SweepPlan:
+    """A sweep as asked for: ``task`` at ``size`` on each runner at each level, every level's
+    jobs all at once; ``allow_large`` goes past the soft limits."""
+
+    task: Task
+    runners: list[Runner]
+    levels: list[int]
+    size: int | float
+    cpus: int
+    allow_large: bool = False
+
+    def above_limit(self, runner: Runner, level: int) -> str | None:
+        """Why ``runner`` is not swept at ``level``: above its own sweep limit."""
+        limit = runner.sweep_limit
+        if not limit or level <= limit or self.allow_large:
+            return None
+        return (
+            f"{runner.name} is swept up to {limit:,} jobs at once; pass --allow-large to run"
+            " it at more"
+        )
+
+    def check(self) -> None:
+        """Every level a runner is swept at, checked against the machine's limits before
+        anything starts (or is set up)."""
+        for level in self.levels:
+            for runner in self.runners:
+                if not_applicable(self.task, runner) or self.above_limit(runner, level):
+                    continue
+                layout = runner.layout(workers_at(runner, level, self.cpus))
+                sockets = level * self.task.sockets_per_job
+                limits.check_sweep_cell(runner.name, level, layout, sockets, self.allow_large)
+
+    def cells(
+        self,
+        interpreters: Sequence[str] = ("",),
+        unavailable: Mapping[str, Mapping[str, str | None]] | None = None,
+    ) -> list[Cell]:
+        """A cell per interpreter, level and runner: ``level`` jobs, all at once; ``n/a``
+        above a runner's own sweep limit."""
+        cells = []
+        for interpreter in interpreters:
+            for level in self.levels:
+                for runner in self.runners:
+                    workers = workers_at(runner, level, self.cpus)
+                    cell = new_cell(
+                        self.task, runner, workers, level, self.size, interpreter, unavailable
                     )
-                cells.append(cell)
-    return cells
+                    cell.not_applicable = cell.not_applicable or self.above_limit(runner, level)
+                    cells.append(cell)
+        return cells
+
+    def results(self, facts: Metadata, rounds: Rounds) -> Results:
+        """Every cell planned, n/a where its interpreter says its runner cannot run."""
+        labels = [i.label for i in rounds.interpreters] or [""]
+        cells = self.cells(labels, availability(rounds))
+        info = task_info(self.task, self.size)
+        return new_results(
+            SWEEP, facts, rounds, [info], cells, jobs=max(self.levels), levels=self.levels
+        )
 
 
 def task_limit(task: Task, cpus: int) -> int | None:
@@ -99,11 +138,3 @@ def parse_levels(text: str) -> list[int]:
             raise UsageError(f"levels must be at least 1, not {level}")
         levels.append(level)
     return sorted(set(levels))
-
-
-def check(cells: list[Cell], task: Task, allow_large: bool) -> None:
-    """Every level checked against the machine's limits before anything starts."""
-    for cell in cells:
-        if cell.not_applicable is None:
-            sockets = cell.jobs * task.sockets_per_job
-            limits.check_sweep_cell(cell.runner, cell.jobs, cell.layout, sockets, allow_large)

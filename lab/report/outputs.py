@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lab.boundary.files import write_atomically
 from lab.errors import UsageError
-from lab.results.files import write_atomically
 from lab.results.journal import Journal
 from lab.results.model import ResultsError
 

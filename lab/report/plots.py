@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lab.errors import LabError
-from lab.jobs import span
+from lab.machine import metadata
 from lab.report.table import workers_text
-from lab.results import metadata
 from lab.results.analysis import IDEAL_TOLERANCE, analyse
-from lab.results.model import SWEEP
+from lab.results.model import SWEEP, span
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence

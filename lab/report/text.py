@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lab.machine import metadata
 from lab.report.classic import render_classic
 from lab.report.fit import join_fitting, wrap_lines
 from lab.report.sweep_table import render_sweep
@@ -16,12 +17,11 @@ from lab.report.table import (
     session_names,
 )
 from lab.report.verdict import render_verdict
-from lab.results import metadata
 from lab.results.analysis import analyse
 from lab.results.model import SWEEP
 
 if TYPE_CHECKING:
-    from lab.results.metadata import Metadata
+    from lab.machine.metadata import Metadata
     from lab.results.model import Results
 
 

@@ -14,7 +14,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any, TextIO
 
-from lab.results.files import write_atomically
+from lab.boundary.files import write_atomically
 from lab.results.model import (
     BadResultsFile,
     Results,

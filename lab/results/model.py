@@ -9,15 +9,18 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from lab.boundary.measurement import RECORD_FIELDS
 from lab.errors import LabError
 from lab.jobs import JobRecord
-from lab.results.metadata import Metadata
+from lab.machine.metadata import Metadata
 from lab.results.schema import RESULTS, SchemaError, validate
 from lab.results.status import Status
 from lab.runner import Layout
-from lab.worker.protocol import RECORD_FIELDS
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 SCHEMA = "concurrency-lab/results"
 SCHEMA_VERSION = 2
@@ -63,6 +66,18 @@ class Sample:
     #: server), which ``cpu`` and ``peak_memory`` leave out; ``None`` when it started none.
     session_cpu: float | None = None
     session_peak_memory: int | None = None
+
+
+def span(records: Sequence[JobRecord]) -> float:
+    """From the first job's start to the last job's end (0 without records): on the records'
+    own clock when they come from one host, on the wall clock when from several."""
+    if not records:
+        return 0.0
+    if len({r.host for r in records}) == 1:
+        return max(r.end for r in records) - min(r.start for r in records)
+    return max(r.end + r.clock_offset for r in records) - min(
+        r.start + r.clock_offset for r in records
+    )
 
 
 @dataclass

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
 
+from lab.boundary.measurement import RECORD_FIELDS
 from lab.results.status import Kind
-from lab.worker.protocol import RECORD_FIELDS
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -10,7 +10,7 @@ from lab.errors import LabError
 from lab.run.supervisor import run_cell
 
 if TYPE_CHECKING:
-    from lab.run.rounds import Settings
+    from lab.run.rounds import Rounds
     from lab.task import Task
 
 #: The first size tried, and how long a probe job must take before its time is trusted.
@@ -24,21 +24,22 @@ class CalibrationError(LabError):
     exit_code = 1
 
 
-def calibrate(task: Task, target: float, settings: Settings) -> int:
+def calibrate(task: Task, target: float, rounds: Rounds) -> int:
     """The size at which one job of ``task`` takes ``target`` seconds, measured in a worker
     process (jobs inline in its main thread), assuming time grows linearly with size."""
     size = FIRST_PROBE
     for _ in range(MAX_PROBES):
-        seconds = _probe(task, size, settings)
+        seconds = _probe(task, size, rounds)
         if seconds >= TRUSTED_PROBE_SECONDS:
             return max(1, round(size * target / seconds))
         size = round(size * 2 * TRUSTED_PROBE_SECONDS / max(seconds, 1e-6))
     raise CalibrationError(f"could not calibrate task {task.name!r}: its jobs stay too short")
 
 
-def _probe(task: Task, size: int, settings: Settings) -> float:
-    spec = replace(settings, trace=False).spec(task.name, None, "1", PROBE_JOBS, size)
-    outcome = run_cell(spec, settings.timeout, python=settings.python(settings.reference))
+def _probe(task: Task, size: int, rounds: Rounds) -> float:
+    untraced = replace(rounds, trace=False)
+    spec = untraced.spec(task.name, None, "1", PROBE_JOBS, size, rounds.reference)
+    outcome = run_cell(spec, rounds.timeout)
     measurement = outcome.measurement
     failure = str(outcome.failure) if outcome.failure is not None else None
     error = failure or (measurement.error if measurement else "no measurement")

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import psutil
 
-from lab.run.process_tree import KILL_WAIT, tree
+from lab.machine.process_tree import KILL_WAIT, tree
 
 #: prctl(2)'s option that makes orphaned descendants come to this process.
 PR_SET_CHILD_SUBREAPER = 36

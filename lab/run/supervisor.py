@@ -1,4 +1,5 @@
-"""Running one measurement in a fresh worker process that the lab can always kill.
+"""Running a worker process (one measurement, or a question to its interpreter) that the lab
+can always kill.
 
 The worker gets its own session (process group), so a timeout, Ctrl-C or a leak is ended by
 killing the group and every descendant seen; its memory is sampled from outside while it runs.
@@ -11,7 +12,6 @@ import os
 import select
 import signal
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,35 +19,19 @@ from typing import TYPE_CHECKING
 
 import psutil
 
+from lab.boundary.measurement import Measurement
+from lab.machine.process_tree import kill_tree, memory_by_process, tree
 from lab.results import status
 from lab.run.guard import CELL_FOLDER, GUARD, become_subreaper, end_adopted
-from lab.run.process_tree import kill_tree, memory_by_process, tree
 from lab.timing import clock
-from lab.worker.protocol import CellSpec, Measurement
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Mapping
+    from collections.abc import Collection
+
+    from lab.boundary.requests import CellSpec, RunnersQuestion
 
 #: Seconds between two samples of the worker tree's memory.
 SAMPLE_INTERVAL = 0.1
-
-
-@dataclass(frozen=True)
-class WorkerPython:
-    """The Python a cell's worker runs on, and what its environment needs besides the lab's
-    (``PYTHON_GIL`` for a free-threaded build)."""
-
-    executable: str = sys.executable
-    environ: Mapping[str, str] = field(default_factory=dict)
-    unset: tuple[str, ...] = ()
-
-    def process_environ(self) -> dict[str, str] | None:
-        """The worker's environment: the lab's, changed as this Python needs (``None``: the
-        lab's as it is)."""
-        if not self.environ and not any(name in os.environ for name in self.unset):
-            return None
-        merged = {k: v for k, v in os.environ.items() if k not in self.unset}
-        return {**merged, **self.environ}
 
 
 @dataclass(frozen=True)
@@ -80,68 +64,85 @@ def peaks(samples: MemorySamples, apart: Collection[int] = ()) -> tuple[int, int
     return peak, theirs
 
 
-def run_cell(
-    spec: CellSpec,
+@dataclass(frozen=True)
+class WorkerRun:
+    """A worker process as the lab saw it end: its answer (``None`` when it gave none), the
+    memory of its tree's processes at each sample, and why it failed, if it did."""
+
+    answer: str | None
+    samples: MemorySamples = field(default_factory=list)
+    failure: status.Status | None = None
+
+
+def run_worker(
+    request: CellSpec | RunnersQuestion,
     timeout: float,
     sample_interval: float = SAMPLE_INTERVAL,
-    python: WorkerPython | None = None,
-) -> CellRun:
-    """Measure ``spec`` in a worker process on ``python`` (the lab's own by default), killing
-    its whole tree after ``timeout`` seconds."""
-    python = python or WorkerPython()
+    show_output: bool = False,
+) -> WorkerRun:
+    """Answer ``request`` in a fresh worker process on the interpreter its options name, in a
+    session of its own, killing its whole tree after ``timeout`` seconds; its output goes to
+    the lab's only with ``show_output`` (a live trace), its errors never."""
+    interpreter = request.worker.interpreter
     become_subreaper()
     GUARD.start()
     before = {p.pid for p in psutil.Process().children()}
     try:
         cell_folder = tempfile.TemporaryDirectory(prefix=f"{CELL_FOLDER}{os.getpid()}-")
     except OSError as exc:
-        return CellRun(None, 0, status.error(f"cannot make the cell's folder: {exc.strerror}"))
+        return WorkerRun(
+            None, failure=status.error(f"cannot make the cell's folder: {exc.strerror}")
+        )
     with cell_folder as folder:
-        spec_path, result_path = Path(folder, "spec.json"), Path(folder, "result.json")
+        request_path, answer_path = Path(folder, "request.json"), Path(folder, "answer.json")
         log_path = Path(folder, "worker.log")
         try:
-            spec_path.write_text(spec.to_json())
+            request_path.write_text(request.to_json())
             log = log_path.open("wb")
         except OSError as exc:
-            return CellRun(
-                None, 0, status.error(f"cannot write the cell's files in {folder}: {exc.strerror}")
-            )
+            why = f"cannot write the cell's files in {folder}: {exc.strerror}"
+            return WorkerRun(None, failure=status.error(why))
         with log:
             worker = subprocess.Popen(
                 # -P: the user's current folder must not shadow the lab's own modules
-                [python.executable, "-P", "-m", "lab.worker", str(spec_path), str(result_path)],
-                env=python.process_environ(),
+                [interpreter.worker_executable, "-P", "-m", "lab.worker", str(request_path),
+                 str(answer_path)],
+                env=interpreter.process_environ(),
                 stdin=subprocess.DEVNULL,
-                stdout=None if spec.trace else log,
+                stdout=None if show_output else log,
                 stderr=log,
                 start_new_session=True,
-            )
+            )  # fmt: skip
         GUARD.running(worker.pid, folder)
         try:
             samples, timed_out = _watch(worker, timeout, sample_interval)
         finally:
             GUARD.idle()
             end_adopted(before)
-        peak, _ = peaks(samples)
         if timed_out:
-            return CellRun(None, peak, status.timeout(timeout))
+            return WorkerRun(None, samples, status.timeout(timeout))
         if worker.returncode < 0:
-            return CellRun(
-                None, peak, status.crashed(f"killed by {_signal_name(-worker.returncode)}")
-            )
-        if not result_path.exists():
-            detail = _last_line(log_path)
-            return CellRun(
-                None,
-                peak,
-                status.crashed(f"the worker exited with code {worker.returncode}{detail}"),
-            )
-        try:
-            measurement = Measurement.from_json(result_path.read_text())
-        except ValueError as exc:
-            return CellRun(None, peak, status.error(str(exc)))
-        peak, session_peak = peaks(samples, measurement.session_pids)
-        return CellRun(measurement, peak, session_peak_memory=session_peak)
+            why = f"killed by {_signal_name(-worker.returncode)}"
+            return WorkerRun(None, samples, status.crashed(why))
+        if not answer_path.exists():
+            why = f"the worker exited with code {worker.returncode}{_last_line(log_path)}"
+            return WorkerRun(None, samples, status.crashed(why))
+        return WorkerRun(answer_path.read_text(), samples)
+
+
+def run_cell(spec: CellSpec, timeout: float, sample_interval: float = SAMPLE_INTERVAL) -> CellRun:
+    """Measure ``spec`` in a worker process on its interpreter, killing its whole tree after
+    ``timeout`` seconds."""
+    done = run_worker(spec, timeout, sample_interval, show_output=spec.trace)
+    peak, _ = peaks(done.samples)
+    if done.answer is None:
+        return CellRun(None, peak, done.failure)
+    try:
+        measurement = Measurement.from_json(done.answer)
+    except ValueError as exc:
+        return CellRun(None, peak, status.error(str(exc)))
+    peak, session_peak = peaks(done.samples, measurement.session_pids)
+    return CellRun(measurement, peak, session_peak_memory=session_peak)
 
 
 def _watch(

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from lab.boundary.measurement import Measurement
     from lab.jobs import JobRecord
     from lab.runner import Layout
     from lab.task import Task
-    from lab.worker.protocol import Measurement
 
 K = TypeVar("K")
 

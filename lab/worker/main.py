@@ -1,7 +1,9 @@
-"""A cell's worker process: ``python -m lab.worker SPEC.json RESULT.json``.
+"""A worker process: ``python -m lab.worker REQUEST.json ANSWER.json``, the one way the lab
+starts an interpreter.
 
-It loads the plugins afresh, runs one measurement and writes it as JSON (write, then rename),
-so each cell starts clean: no imported modules, warm pools or loop policies from other cells.
+It loads the plugins afresh and answers the request as JSON (write, then rename): one
+measurement of a cell, so each cell starts clean (no imported modules, warm pools or loop
+policies from other cells), or which runners can run on its interpreter.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import gc
+import json
 import os
 import signal
 import sys
@@ -21,17 +24,17 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
-from lab.host.manager import PluginOptions
+from lab.boundary.files import write_atomically
+from lab.boundary.measurement import Measurement
+from lab.boundary.requests import CellSpec, RunnersQuestion, read_request
 from lab.host.registry import load_catalog
-from lab.jobs import describe_exception, make_jobs
-from lab.results.files import write_atomically
-from lab.results.metadata import gil_enabled
-from lab.run.process_tree import tree
+from lab.jobs import describe_exception
+from lab.machine.metadata import gil_enabled
+from lab.machine.process_tree import tree
 from lab.runner import INLINE, Layout, RunContext, Runner, Workers
 from lab.sessions import InlineSession
 from lab.task import SYNC, WARM_UP_CALLS
-from lab.worker.measure import measure
-from lab.worker.protocol import CellSpec, Measurement
+from lab.worker.measure import make_jobs, measure
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -44,9 +47,8 @@ PARENT_CHECK_INTERVAL = 0.5
 
 def run_spec(spec: CellSpec) -> Measurement:
     """Load the plugins the spec names and measure the cell; errors become the measurement's."""
-    options = PluginOptions(blocked=spec.blocked, modules=spec.modules, autoload=spec.autoload)
     try:
-        catalog, _, _ = load_catalog(options)
+        catalog, _, _ = load_catalog(spec.worker.plugins)
         task = catalog.tasks.get(spec.task).with_options(spec.task_options)
         runner: Runner = (
             _InlineRunner() if spec.runner is None else catalog.runners.get(spec.runner)
@@ -83,6 +85,12 @@ def run_spec(spec: CellSpec) -> Measurement:
                 measurement, error=_settled(task, argument, spec.jobs, spec.size)
             )
     return dataclasses.replace(measurement, gil_enabled=gil_enabled())
+
+
+def answer_runners(question: RunnersQuestion) -> str:
+    """Each runner's ``unavailable()`` on this interpreter, as JSON."""
+    catalog, _, _ = load_catalog(question.worker.plugins)
+    return json.dumps({name: r.unavailable() for name, r in catalog.runners.items.items()})
 
 
 def session_processes(before: set[int]) -> list[int]:
@@ -164,12 +172,15 @@ def _exit_with_parent() -> None:
 
 
 def main(argv: list[str]) -> None:
-    spec_path, result_path = Path(argv[0]), Path(argv[1])
+    request_path, answer_path = Path(argv[0]), Path(argv[1])
     _exit_with_parent()
-    spec = CellSpec.from_json(spec_path.read_text())
-    sys.path[:0] = [p for p in spec.sys_path if p not in sys.path]
-    measurement = run_spec(spec)
-    write_atomically(result_path, measurement.to_json())
+    request = read_request(request_path.read_text())
+    sys.path[:0] = [p for p in request.worker.sys_path if p not in sys.path]
+    if isinstance(request, RunnersQuestion):
+        answer = answer_runners(request)
+    else:
+        answer = run_spec(request).to_json()
+    write_atomically(answer_path, answer)
     sys.stdout.flush()
     sys.stderr.flush()
     # Leaked non-daemon threads must not keep the cell alive; the lab reaps leaked processes.

@@ -5,18 +5,24 @@ This is host code that runs in the cell's worker process; the runner only suppli
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from lab.jobs import JobRecord, describe_exception, host_clock
-from lab.run.process_tree import CpuReading, tree_cpu
+from lab.boundary.measurement import Measurement
+from lab.jobs import Job, JobRecord, describe_exception, host_clock
+from lab.machine.process_tree import CpuReading, tree_cpu
 from lab.timing import clock
-from lab.worker.protocol import Measurement
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Sequence
 
-    from lab.jobs import Job
     from lab.runner import Layout, RunContext, Runner, Session
+
+
+def make_jobs(
+    func: Callable[[Any], Any], size: Any, count: int, trace: tuple[str, str] | None
+) -> list[Job]:
+    """``count`` jobs calling ``func(size)``, indexed from 0."""
+    return [Job(index=i, func=func, size=size, trace=trace) for i in range(count)]
 
 
 def measure(

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from lab.jobs import JobRecord
-from lab.results.metadata import Metadata
+from lab.machine.metadata import Metadata
 from lab.results.model import Cell, Results, Sample, TaskInfo
 from lab.runner import EVENT_LOOP, INLINE, PROCESSES, THREADS, Layout
 

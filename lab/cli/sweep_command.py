@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lab.boundary.requests import WorkerOptions
 from lab.cli import options, pythons, session
-from lab.cli.matrix import availability
 from lab.errors import UsageError
+from lab.machine import metadata
 from lab.plan import sweep
 from lab.report.outputs import Outputs
-from lab.results import metadata
-from lab.results.model import SWEEP, Results, TaskInfo
-from lab.run.rounds import Settings
+from lab.run.rounds import Rounds
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Mapping
 
-    from lab.host.manager import PluginOptions
+    from lab.host.manager import PluginSelection
     from lab.host.registry import Catalog
-    from lab.results.metadata import Metadata
+    from lab.machine.metadata import Metadata
+    from lab.results.model import Results
     from lab.task import Task
 
 DEFAULT_TASK = "io"
@@ -64,18 +64,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=str(DEFAULT_TIMEOUT),
         help=f"seconds one run may take (default: {DEFAULT_TIMEOUT:g})",
     )
-    pythons.add_argument(parser)
-    options.add_start_method_argument(parser)
-    options.add_tablefmt_argument(parser)
-    options.add_wide_argument(parser)
-    options.add_runner_option_argument(parser)
-    options.add_task_option_argument(parser)
-    options.add_output_arguments(parser)
-    parser.add_argument("--save", metavar="DIR", help="also write the run and its plots in DIR")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    options.add_measuring_arguments(parser)
+    options.add_saving_arguments(parser, "also write the run and its plots in DIR")
 
 
-def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> int:
+def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginSelection) -> int:
     """Check everything, then measure the sweep; the exit code."""
     task = catalog.tasks.get(args.task)
     if task.bound != "io" and not task.sockets_per_job and not args.allow_large:
@@ -98,58 +91,21 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginOptions) -> i
     repeat = options.positive_int(args.repeat, "--repeat")
     warmups = options.positive_int(args.warmups, "--warmups", minimum=0)
     timeout = options.positive_float(args.timeout, "--timeout")
-    planned = sweep.plan(task, runners, levels, size, cpus, allow_large=args.allow_large)
-    sweep.check(planned, task, args.allow_large)
-    interpreters, worker_pythons = pythons.resolve(args.python, args.quiet)
-    labels = [i.label for i in interpreters] or [""]
-    rounds = (warmups, repeat, timeout)
     runner_options = options.runner_options(args.runner_option, runners)
-    task_options = options.task_options(args.task_option, [task])
-    task = task.with_options(task_options.get(task.name, {}))
-    settings = Settings.of_command(
-        rounds,
-        start_method,
-        plugins,
-        worker_pythons,
-        runner_options=runner_options,
-        task_options=task_options,
+    task_options, (task,) = options.task_options(args.task_option, [task])
+    planned = sweep.SweepPlan(task, runners, levels, size, cpus, args.allow_large)
+    planned.check()
+    rounds = Rounds(
+        repeat=repeat,
+        timeout=timeout,
+        start_method=start_method,
+        warmups=warmups,
+        worker=WorkerOptions.of_lab(plugins, runner_options, task_options),
+        interpreters=pythons.resolve(args.python, args.quiet),
     )
-    cells = sweep.plan(
-        task, runners, levels, size, cpus, labels, availability(settings), args.allow_large
-    )
-    measuring = session.Measuring(
-        settings=settings, outputs=outputs, tablefmt=tablefmt, quiet=args.quiet, wide=args.wide
-    )
+    command = session.MeasuringCommand(rounds, outputs, tablefmt, args.quiet, args.wide)
 
     def plan(facts: Metadata) -> tuple[Results, Mapping[str, Task]]:
-        results = Results(
-            metadata=facts,
-            settings={
-                "kind": SWEEP,
-                "jobs": max(levels),
-                "levels": levels,
-                "warmups": settings.warmups,
-                "repeat": settings.repeat,
-                "timeout": settings.timeout,
-                "start_method": settings.start_method,
-            },
-            tasks=[
-                TaskInfo(
-                    name=task.name,
-                    description=task.description,
-                    bound=task.bound,
-                    size_name=task.size.name,
-                    size=size,
-                    size_text=task.size.format(size),
-                    operation=task.operation,
-                    options=dict(task.options),
-                    session_name=task.session_name if task.session is not None else "",
-                )
-            ],
-            cells=cells,
-            complete=False,
-            interpreters=[i.to_data() for i in interpreters],
-        )
-        return results, {task.name: task}
+        return planned.results(facts, rounds), {task.name: task}
 
-    return session.measure(measuring, plan)
+    return session.measure(command, plan)

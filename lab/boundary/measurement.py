@@ -1,5 +1,5 @@
-"""One measurement of one cell, as data: what the lab asks a worker process for, and what
-comes back. Both cross the process boundary as JSON, never pickle."""
+"""What a worker process answers for one cell: its measurement, each job's record as a list of
+:data:`RECORD_FIELDS`, every field's type checked when the lab reads it."""
 
 from __future__ import annotations
 
@@ -9,39 +9,9 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from lab.jobs import JobRecord, Timed, portable
+from lab.jobs import JobRecord, Timed
 
-
-@dataclass(frozen=True)
-class CellSpec:
-    """Run ``jobs`` jobs of ``task`` at ``size`` with ``runner`` (``None``: inline in the main
-    thread, for calibration) and ``workers``."""
-
-    task: str
-    runner: str | None
-    workers: str
-    jobs: int
-    size: int | float
-    start_method: str
-    trace: bool = False
-    blocked: tuple[str, ...] = ()
-    modules: tuple[str, ...] = ()
-    autoload: bool = True
-    sys_path: tuple[str, ...] = ()
-    #: The runner's values from ``--runner-option``.
-    runner_options: dict[str, str] = dataclasses.field(default_factory=dict)
-    #: The task's values from ``--task-option``.
-    task_options: dict[str, str] = dataclasses.field(default_factory=dict)
-
-    def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> CellSpec:
-        data = json.loads(text)
-        for key in ("blocked", "modules", "sys_path"):
-            data[key] = tuple(data[key])
-        return cls(**data)
+JsonScalar = int | float | str | bool | None
 
 
 @dataclass(frozen=True)
@@ -93,6 +63,15 @@ RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(JobRecord))
 _record_values = operator.attrgetter(*RECORD_FIELDS)
 _RESULT = RECORD_FIELDS.index("result")
 _OPERATIONS = RECORD_FIELDS.index("operations")
+
+
+def portable(value: Any) -> JsonScalar:
+    """A JSON scalar for a result: the value itself, the size of bytes, or the ``repr``."""
+    if value is None or isinstance(value, int | float | str | bool):
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"<{len(value)} bytes>"
+    return repr(value)
 
 
 def _portable_values(record: JobRecord) -> list[Any]:

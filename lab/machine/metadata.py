@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psutil
 
-from lab.run.process_tree import memory_metric, memory_resolution
+from lab.machine.process_tree import memory_metric, memory_resolution
 
 #: Distributions whose versions are recorded.
 LIBRARIES = ("concurrency-lab", "pluggy", "anyio", "uvloop", "trio", "tabulate", "psutil")

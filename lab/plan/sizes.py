@@ -1,0 +1,54 @@
+"""Each task's size for a matrix: given on the command line, preset by the profile, calibrated
+to a job time here, or the task's default, and how it was chosen."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lab.plan.runs import task_info
+from lab.run.calibrate import calibrate
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from lab.results.model import TaskInfo
+    from lab.run.rounds import Rounds
+    from lab.task import Task
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """How a matrix's sizes are chosen: the sizes the options gave, the profile's, and the
+    time one job of a calibrated task should take."""
+
+    job_time: float
+    given: Mapping[str, int | float] = field(default_factory=dict)
+    preset: Mapping[str, float] = field(default_factory=dict)
+
+    def choose(
+        self, tasks: Sequence[Task], rounds: Rounds, quiet: bool = False
+    ) -> tuple[dict[str, int | float], list[TaskInfo]]:
+        """Each task's size, calibrated now where neither given nor preset, and each task as
+        the run uses it."""
+        sizes: dict[str, int | float] = {}
+        infos = []
+        for task in tasks:
+            sizes[task.name], how = self._size(task, rounds, quiet)
+            infos.append(task_info(task, sizes[task.name], how))
+        return sizes, infos
+
+    def _size(self, task: Task, rounds: Rounds, quiet: bool) -> tuple[int | float, str]:
+        """The task's size, and how it was chosen when calibrated."""
+        if task.name in self.given:
+            return self.given[task.name], ""
+        if task.name in self.preset:
+            return task.size.kind(self.preset[task.name]), ""
+        if not task.calibrated:
+            return task.size.default, ""
+        if not quiet:
+            print(f"calibrating {task.name} to {self.job_time:g} s a job...", file=sys.stderr)
+        on = f" on {rounds.reference}" if len(rounds.interpreters) > 1 else ""
+        how = f" (calibrated to {self.job_time:g} s a job{on})"
+        return calibrate(task, self.job_time, rounds), how
