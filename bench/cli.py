@@ -7,10 +7,10 @@ from time import perf_counter
 from typing import TYPE_CHECKING
 
 from bench import free_threading
-from bench.compare import Comparison, run_rounds
 from bench.jobs import asyncio_sleep, countdown, same_code, sleep, warm_up
 from bench.overhead import bookkeeping
 from bench.report import COST_LEGEND, LEGEND, cost_table, ratio_table
+from bench.side_by_side import Comparison, run_rounds
 from bench.sides import Case
 from lab.host.registry import load_catalog
 from lab.machine.metadata import python_description, usable_cpus

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 import tabulate
 
-from bench.compare import median
 from bench.overhead import REPEAT
+from bench.side_by_side import median
 
 if TYPE_CHECKING:
-    from bench.compare import Comparison
     from bench.overhead import Cost
+    from bench.side_by_side import Comparison
 
 RATIO_HEADERS = [
     "lab cell",

@@ -1,11 +1,23 @@
 """concurrency-lab: threads, processes, threads inside processes or an event loop, measured.
 
-Plugin authors import from here: ``hookimpl`` and the types of the runner and task contracts.
+The public contract, everything a plugin imports, is three modules:
+
+- ``lab`` itself, the names of :data:`__all__`: ``hookimpl``, the runner and task contracts,
+  the ready-made sessions, the clock jobs time their operations with, and the exception
+  describer for errors a runner reports as data;
+- :mod:`lab.pools`, its ``__all__``: pools whose workers have all started and warmed up, for
+  runner plugins;
+- :mod:`lab.testing`, its ``__all__``: the conformance kit, for a plugin's tests.
+
+Everything else under ``lab`` (``lab.cli``, ``lab.plan``, ``lab.run``, ``lab.worker``,
+``lab.boundary``, ``lab.results``, ``lab.report``, ``lab.host``, ``lab.machine``, ``lab.envs``
+and the modules behind the names above) is the host's interior: it may change in any release,
+and the tests fail when a built-in plugin imports from it.
 """
 
 from __future__ import annotations
 
-from lab.jobs import Job, JobRecord, Timed
+from lab.jobs import Job, JobRecord, Timed, describe_exception
 from lab.markers import hookimpl
 from lab.runner import (
     EVENT_LOOP,
@@ -28,6 +40,7 @@ from lab.runner import (
 )
 from lab.sessions import ExecutorSession, InlineSession
 from lab.task import Size, Task
+from lab.timing import clock
 
 __all__ = [
     "EVENT_LOOP",
@@ -54,5 +67,7 @@ __all__ = [
     "Task",
     "Timed",
     "Workers",
+    "clock",
+    "describe_exception",
     "hookimpl",
 ]

@@ -19,6 +19,15 @@ if TYPE_CHECKING:
     from lab.jobs import Job
     from lab.runner import RunContext
 
+__all__ = [
+    "START_TIMEOUT",
+    "check_picklable",
+    "import_modules",
+    "prepare_worker",
+    "started_process_pool",
+    "started_thread_pool",
+]
+
 #: How long a starting worker waits for the others before giving up.
 START_TIMEOUT = 120.0
 

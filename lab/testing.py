@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from lab.run.supervisor import CellRun
     from lab.runner import Layout, Runner
 
+__all__ = ["RunnerConformance"]
+
 TASKS_MODULE = "lab.testing_tasks"
 #: This module, a plugin too: it registers the task that tells when each worker was ready.
 KIT_MODULE = __name__

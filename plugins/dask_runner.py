@@ -18,8 +18,17 @@ import threading
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from lab import PROCESSES_THREADS, Job, JobRecord, Layout, RunContext, Runner, Workers, hookimpl
-from lab.jobs import describe_exception
+from lab import (
+    PROCESSES_THREADS,
+    Job,
+    JobRecord,
+    Layout,
+    RunContext,
+    Runner,
+    Workers,
+    describe_exception,
+    hookimpl,
+)
 from lab.pools import check_picklable, import_modules, prepare_worker
 
 if TYPE_CHECKING:

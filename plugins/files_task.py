@@ -11,8 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from lab import JobRecord, Size, Task, Timed, hookimpl
-from lab.timing import clock
+from lab import JobRecord, Size, Task, Timed, clock, hookimpl
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping

@@ -16,8 +16,7 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from lab import Task, Timed, hookimpl
-from lab.timing import clock
+from lab import Task, Timed, clock, hookimpl
 
 from .http_common import (
     HOST,

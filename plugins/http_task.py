@@ -15,8 +15,7 @@ import contextlib
 import functools
 from typing import TYPE_CHECKING, Any
 
-from lab import Task, Timed, hookimpl
-from lab.timing import clock
+from lab import Task, Timed, clock, hookimpl
 
 from .http_common import HOST as HOST
 from .http_common import IDLE_TIMEOUT as IDLE_TIMEOUT

@@ -45,9 +45,9 @@ from lab import (
     RunContext,
     Runner,
     Workers,
+    describe_exception,
     hookimpl,
 )
-from lab.jobs import describe_exception
 from lab.pools import START_TIMEOUT, prepare_worker
 
 if TYPE_CHECKING:

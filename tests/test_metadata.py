@@ -5,7 +5,7 @@ from __future__ import annotations
 from lab_builders import fake_metadata
 
 from lab.machine import metadata
-from lab.report.text import header_lines
+from lab.report.terminal import header_lines
 
 
 def test_header_names_the_machine() -> None:

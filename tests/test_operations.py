@@ -14,7 +14,7 @@ from lab_builders import cell, results
 
 from lab import JobRecord, Layout, Size, Task, Timed
 from lab.boundary.measurement import Measurement
-from lab.report.exports import to_csv
+from lab.report.markdown_csv import to_csv
 from lab.report.sweep_table import render_sweep
 from lab.report.table import render_task
 from lab.results.analysis import analyse, percentile

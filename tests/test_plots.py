@@ -37,7 +37,6 @@ from lab.report.plots import (
     sweep_figure,
     sweep_points,
     timeline_cells,
-    timeline_figure,
     timeline_pages,
     timelines_figure,
     write_plots,
@@ -130,7 +129,7 @@ def test_timeline_has_a_lane_per_thread_and_a_bar_per_job_at_its_times(
     runner: str, layout: Layout, records: list[JobRecord], lanes: list[str]
 ) -> None:
     shuffled = [records[3], records[0], records[2], records[1]]
-    ax = only_axes(timeline_figure(cell_with_records(runner, layout, shuffled)))
+    ax = only_axes(timelines_figure([cell_with_records(runner, layout, shuffled)]))
     assert lane_labels(ax) == lanes
     drawn = bars(ax)
     assert len(drawn) == len(records)
@@ -150,7 +149,7 @@ def test_timeline_has_a_lane_per_thread_and_a_bar_per_job_at_its_times(
 def timeline(
     runner: str, layout: Layout, records: list[JobRecord], task: str = "cpu", bound: str = "cpu"
 ) -> Axes:
-    return only_axes(timeline_figure(cell_with_records(runner, layout, records, task, bound)))
+    return only_axes(timelines_figure([cell_with_records(runner, layout, records, task, bound)]))
 
 
 def test_threads_take_turns_while_processes_run_side_by_side() -> None:
@@ -165,8 +164,8 @@ def test_threads_take_turns_while_processes_run_side_by_side() -> None:
 
 def test_timelines_share_a_time_axis_when_asked() -> None:
     alone = cell_with_records("processes", Layout(processes=2), PROCESSES_ON_CPU)
-    assert only_axes(timeline_figure(alone)).get_xlim()[1] == pytest.approx(0.21 * 1.02)
-    assert only_axes(timeline_figure(alone, 0.41)).get_xlim()[1] == pytest.approx(0.41 * 1.02)
+    assert only_axes(timelines_figure([alone])).get_xlim()[1] == pytest.approx(0.21 * 1.02)
+    assert only_axes(timelines_figure([alone], 0.41)).get_xlim()[1] == pytest.approx(0.41 * 1.02)
 
 
 def test_jobs_overlapping_on_an_event_loop_are_stacked_in_one_lane() -> None:
@@ -624,7 +623,7 @@ def test_the_module_imports_without_matplotlib(monkeypatch: pytest.MonkeyPatch) 
     fresh = importlib.import_module("lab.report.plots")
     assert fresh is not plots
     with pytest.raises(fresh.PlotError):
-        fresh.timeline_figure(cell("single", Layout(), [0.1]))
+        fresh.timelines_figure([cell("single", Layout(), [0.1])])
 
 
 def test_a_sweep_of_timed_operations_plots_their_latency_per_level() -> None:

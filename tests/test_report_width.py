@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from lab_builders import cell, results
 
 from lab.report.fit import Column, fit_table
-from lab.report.text import render
+from lab.report.terminal import render
 from lab.results.model import Results
 from lab.results.status import Kind, Status
 from lab.runner import EVENT_LOOP, PROCESSES_THREADS, Layout

@@ -18,8 +18,8 @@ from lab_builders import results as built_results
 
 from lab.boundary.files import current_umask
 from lab.cli import main
-from lab.report.compare import compare
-from lab.report.exports import to_csv, to_markdown
+from lab.report.comparison_table import compare
+from lab.report.markdown_csv import to_csv, to_markdown
 from lab.results.comparison import Judgement, compare_runs
 from lab.results.journal import load
 from lab.results.model import ResultsError

@@ -13,7 +13,7 @@ from lab.plan import limits
 from lab.plan.matrix import MatrixPlan, default_runners, with_baseline
 from lab.plan.profiles import DEFAULT_PROFILE, PRESETS, PROFILES, Profile, get_profile
 from lab.plan.sizes import Sizing
-from lab.report.outputs import Outputs
+from lab.report.output_files import Outputs
 from lab.run.rounds import Rounds
 from lab.runner import Workers
 

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from lab.cli import options
 from lab.errors import UsageError
-from lab.report import compare
+from lab.report import comparison_table
 from lab.report.fit import terminal_width
-from lab.report.outputs import Outputs, check_file, write_file
-from lab.report.text import render
+from lab.report.output_files import Outputs, check_file, write_file
+from lab.report.terminal import render
 from lab.results.journal import load
 from lab.results.model import ResultsError
 
@@ -49,9 +49,9 @@ def compare_command(args: argparse.Namespace) -> int:
     exports = {
         option: (path, write)
         for option, path, write in (
-            ("--json", args.json, compare.to_json),
-            ("--csv", args.csv, compare.to_csv),
-            ("--markdown", args.markdown, compare.to_markdown),
+            ("--json", args.json, comparison_table.to_json),
+            ("--csv", args.csv, comparison_table.to_csv),
+            ("--markdown", args.markdown, comparison_table.to_markdown),
         )
         if path is not None
     }
@@ -59,8 +59,8 @@ def compare_command(args: argparse.Namespace) -> int:
         if not path:
             options.empty_path(option)
         check_file(Path(path), option)
-    compared = compare.compare_all([(name, load(Path(name))) for name in args.runs])
-    print(compare.render(compared, args.tablefmt, terminal_width()))
+    compared = comparison_table.compare_all([(name, load(Path(name))) for name in args.runs])
+    print(comparison_table.render(compared, args.tablefmt, terminal_width()))
     failed = False
     for path, write in exports.values():
         try:

@@ -11,7 +11,7 @@ from lab.cli.progress import Progress
 from lab.errors import exit_code_of
 from lab.machine import metadata
 from lab.report.fit import terminal_width, wrap_lines
-from lab.report.text import header_lines, render_body, run_lines, warning_lines
+from lab.report.terminal import header_lines, render_body, run_lines, warning_lines
 from lab.run.lock import machine_lock
 from lab.run.rounds import run
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from lab.machine.metadata import Metadata
-    from lab.report.outputs import Outputs
+    from lab.report.output_files import Outputs
     from lab.results.journal import Journal
     from lab.results.model import Cell, Results, Sample
     from lab.run.rounds import Rounds

@@ -9,7 +9,7 @@ from lab.cli import options, pythons, session
 from lab.errors import UsageError
 from lab.machine import metadata
 from lab.plan import sweep
-from lab.report.outputs import Outputs
+from lab.report.output_files import Outputs
 from lab.run.rounds import Rounds
 
 if TYPE_CHECKING:

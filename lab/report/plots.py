@@ -625,11 +625,6 @@ def timelines_figure(cells: Sequence[Cell], seconds: float | None = None) -> Fig
     return figure
 
 
-def timeline_figure(cell: Cell, seconds: float | None = None) -> Figure:
-    """The timeline of one cell (:func:`timelines_figure`)."""
-    return timelines_figure([cell], seconds)
-
-
 def draw_timeline(ax: Axes, cell: Cell, scale: Scale) -> None:
     """One cell's timeline: its lanes, titled with the cell and what its jobs did."""
     records = cell.samples[0].records

@@ -29,10 +29,6 @@ class Summary:
     count: int
 
     @property
-    def iqr(self) -> float:
-        return self.q3 - self.q1
-
-    @property
     def variation(self) -> float:
         """Standard deviation relative to the mean (0.05 = 5 %); 0 for a single sample."""
         return self.stdev / self.mean if self.mean else 0.0

@@ -22,7 +22,7 @@ import psutil
 from lab.boundary.measurement import Measurement
 from lab.machine.process_tree import kill_tree, memory_by_process, tree
 from lab.results import status
-from lab.run.guard import CELL_FOLDER, GUARD, become_subreaper, end_adopted
+from lab.run.reaping import CELL_FOLDER, GUARD, become_subreaper, end_adopted
 from lab.timing import clock
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 - The lab becomes a child subreaper (Linux): a process that double-forks out of a cell (a
   daemon, ``setsid -f``) is re-parented to the lab instead of init, and is ended with the cell.
-- A watcher process of the lab's own (:mod:`lab.run.watcher`) kills the running cell's process
+- A watcher process of the lab's own (:mod:`lab.run.lab_watch`) kills the running cell's process
   group if the lab dies without cleaning up; it runs none of the cell's code, so a job holding
   the GIL cannot delay it.
 
@@ -107,7 +107,7 @@ class Guard:
         remove_leftovers(Path(tempfile.gettempdir()))
         self.idle()
         self.watcher = subprocess.Popen(
-            [sys.executable, "-P", "-m", "lab.run.watcher", str(os.getpid()), str(self.state)],
+            [sys.executable, "-P", "-m", "lab.run.lab_watch", str(os.getpid()), str(self.state)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -76,7 +76,7 @@ class Outputs:
     def write(self, results: Results, with_json: bool = False) -> Written:
         """Write the CSV, Markdown and plots (and the JSON when ``with_json``: a measuring run's
         JSON is its journal's to write), each whatever became of the others."""
-        from lab.report.exports import to_csv, to_markdown
+        from lab.report.markdown_csv import to_csv, to_markdown
 
         written = Written()
         texts: list[tuple[Path, Callable[[], str]]] = [

@@ -1,4 +1,4 @@
-"""The cells' guard: ``python -m lab.run.watcher LAB_PID STATE.json``.
+"""The cells' guard: ``python -m lab.run.lab_watch LAB_PID STATE.json``.
 
 A process of its own, started once by the lab, that runs none of the cells' code. When the lab
 dies without cleaning up (SIGKILL, the OOM killer), it kills the process group of the cell that

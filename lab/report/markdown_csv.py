@@ -11,7 +11,7 @@ from lab.report.sweep_table import legend as sweep_legend
 from lab.report.sweep_table import render_sweep_task, sweep_evidence
 from lab.report.table import INTERPRETER_LEGEND, gil_state, render_task, session_names
 from lab.report.table import legend as matrix_legend
-from lab.report.text import render_header
+from lab.report.terminal import render_header
 from lab.report.verdict import render_verdict
 from lab.results.analysis import LATENCY_PERCENTILES, WAKE_UP_PERCENTILES, analyse
 from lab.results.model import SWEEP

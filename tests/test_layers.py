@@ -1,0 +1,65 @@
+"""The house as the README's Layout section draws it: every import inside the lab runs from a
+layer to its own or a lower one, never back up."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+LAB = Path(__file__).resolve().parent.parent / "lab"
+#: From the top down, as README.md's Layout section lists them; a module belongs to the first
+#: layer with a prefix of its name. The last is the plugin contract and what it stands on.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("lab.__main__", "lab.cli"),
+    ("lab.plan", "lab.testing"),
+    ("lab.run", "lab.report"),
+    ("lab.results", "lab.worker"),
+    ("lab.boundary",),
+    ("lab.host",),
+    ("lab",),
+)
+
+
+def layer_of(module: str) -> int:
+    """The layer ``module`` belongs to (0 the top)."""
+    for number, prefixes in enumerate(LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return number
+    raise ValueError(module)
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(LAB.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported(path: Path) -> list[str]:
+    """The lab modules ``path`` imports, type-only imports among them."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found += [node.module]
+    return [m for m in found if m == "lab" or m.startswith("lab.")]
+
+
+def upward(path: Path) -> list[str]:
+    """The imports of ``path`` that run back up a layer."""
+    own = layer_of(module_name(path))
+    return [m for m in imported(path) if layer_of(m) < own]
+
+
+@pytest.mark.parametrize("path", sorted(LAB.rglob("*.py")), ids=lambda p: module_name(p))
+def test_no_import_runs_back_up(path: Path) -> None:
+    assert upward(path) == []
+
+
+def test_an_import_back_up_is_found(tmp_path: Path) -> None:
+    folder = tmp_path / "lab" / "results"
+    folder.mkdir(parents=True)
+    (folder / "x.py").write_text("from lab.run.rounds import Rounds\nfrom lab.jobs import Job\n")
+    assert layer_of("lab.results.x") == 3
+    assert [m for m in imported(folder / "x.py") if layer_of(m) < 3] == ["lab.run.rounds"]
