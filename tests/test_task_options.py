@@ -113,3 +113,19 @@ def test_options_are_kept_written_one_way_with_the_defaults() -> None:
     assert FILES_TASK.options == {"write": "no"}
     assert FILES_TASK.with_options({"write": " YES"}).options == {"write": "yes"}
     assert FILES_TASK.with_options({"write": "no"}).options == FILES_TASK.options
+
+
+def test_an_option_is_applied_once_in_the_lab_and_once_in_each_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lab_counted_options
+
+    monkeypatch.setenv("LAB_LOCK", str(tmp_path / "lab.lock"))
+    lab_counted_options.APPLIED[0] = 0
+    args = ["matrix", "--tasks", "counted-options", "--runners", "single", "--fast", "-q"]
+    args += ["--task-option", "counted-options.mark=x", "--json", str(tmp_path / "run.json")]
+    assert main(args, plugins=[lab_counted_options]) == 0
+    assert lab_counted_options.APPLIED[0] == 1  # checked and applied at once, in the lab
+    cells = load(tmp_path / "run.json").cells
+    found = [r.result for c in cells for s in c.samples for r in s.records]
+    assert found and set(found) == {1}  # applied once in the cell's worker too
