@@ -16,11 +16,13 @@ from lab.report.table import (
 )
 from lab.report.units import MIB, blank, memory_estimate, milliseconds, per_second
 from lab.results.analysis import WAKE_UP_PERCENTILES
+from lab.results.selection import jobs_time
 from lab.results.status import Kind
-from lab.runner import EVENT_LOOP, THREADS
+from lab.results.sweep import short_of_level, sweep_findings
 
 if TYPE_CHECKING:
     from lab.results.analysis import Analysis, CellAnalysis
+    from lab.results.sweep import KeepingUp, SweepFinding
 
 HEADERS = (
     "level",
@@ -56,8 +58,6 @@ AT_ONCE_LEGEND = """\
 at once: the most jobs running at one time in a run, from the records, shown where a runner
 held fewer than its level (it handed jobs out slower than they finished); + per waiter is per
 job it held"""
-#: A runner held a level when it had this share of its jobs running at once.
-HELD = 0.9
 
 
 def legend(operations: list[str], sessions: list[str] | None = None, short: bool = False) -> str:
@@ -67,12 +67,6 @@ def legend(operations: list[str], sessions: list[str] | None = None, short: bool
     lines += [SESSION_LEGEND.format(name=name) for name in sessions or ()]
     lines += [AT_ONCE_LEGEND] if short else []
     return "\n".join(lines)
-
-
-def short_of_level(analysed: CellAnalysis) -> bool:
-    """Whether the cell's runner held fewer than :data:`HELD` of its level's jobs at once."""
-    found = analysed.figures
-    return found is not None and found.most_at_once < HELD * analysed.cell.jobs
 
 
 def headers(operation: str) -> tuple[str, ...]:
@@ -150,37 +144,43 @@ def render_sweep_task(
     return "\n".join(part for part in (table, below) if part)
 
 
-#: How far behind the best event loop (in job time) threads may be and still keep up.
-KEEPING_UP = 0.10
-
-
 def sweep_evidence(analysis: Analysis, task: str) -> list[str]:
-    """What a task's sweep showed: which runner served the most waiting jobs best, and the
-    level at which threads stopped keeping up with the best event loop, if they did (per
-    interpreter, by the runners' kinds)."""
-    lines = []
+    """What a task's sweep showed (:func:`lab.results.sweep.sweep_findings`), in words."""
     operation = analysis.results.task(task).operation
-    cells = [a for a in analysis.task(task) if a.figures is not None]
-    for label in analysis.results.interpreter_labels:
-        here = [a for a in cells if a.cell.interpreter == label]
-        if not here:
-            continue
-        on = f" on {label}" if label else ""
-        top = max(a.cell.jobs for a in here)
-        best = min((a for a in here if a.cell.jobs == top), key=_jobs_time)
-        runners = {a.cell.runner for a in here if a.cell.jobs == top}
-        if len(runners) < 2:
-            lines.append(f"only {best.cell.runner} was measured at {top:,} waiting jobs{on}")
-        else:
-            lines.append(
-                f"served best at {top:,} waiting jobs{on}: {best.cell.runner}"
-                f" ({_jobs_time(best):.3f} s{_rates(best, operation)}"
-                + (f", {_held(best)})" if _held(best) else ")")
-            )
-        behind = _threads_behind(here)
-        if behind is not None:
-            lines.append(behind + on)
+    lines = []
+    for found in sweep_findings(analysis, task):
+        on = f" on {found.interpreter}" if found.interpreter else ""
+        lines.append(_served(found, operation, on))
+        if found.threads is not None:
+            lines.append(_keeping_up(found.threads) + on)
     return lines
+
+
+def _served(found: SweepFinding, operation: str, on: str) -> str:
+    """Which runner served the most waiting jobs best."""
+    best, level = found.best, f"{found.level:,}"
+    if not found.contested:
+        return f"only {best.cell.runner} was measured at {level} waiting jobs{on}"
+    held = _held(best)
+    return (
+        f"served best at {level} waiting jobs{on}: {best.cell.runner}"
+        f" ({jobs_time(best):.3f} s{_rates(best, operation)}" + (f", {held})" if held else ")")
+    )
+
+
+def _keeping_up(found: KeepingUp) -> str:
+    """Where threads stopped keeping up with the event loops, or how far they kept up."""
+    held = _held(found.threads)
+    if found.kept_up:
+        return f"threads kept up with the event loops to {found.level:,} waiting jobs" + (
+            f" ({held} on {found.level:,})" if held else ""
+        )
+    return (
+        f"threads stopped keeping up at {found.level:,} waiting jobs:"
+        f" {jobs_time(found.threads):.3f} s on {found.threads.cell.runner}"
+        + (f" ({held})" if held else "")
+        + f" against {jobs_time(found.loop):.3f} s on {found.loop.cell.runner}"
+    )
 
 
 def _rates(analysed: CellAnalysis, operation: str) -> str:
@@ -204,37 +204,6 @@ def _held(analysed: CellAnalysis) -> str:
     if found is None or not short_of_level(analysed):
         return ""
     return f"{found.most_at_once:,} at once at most"
-
-
-def _threads_behind(cells: list[CellAnalysis]) -> str | None:
-    levels = sorted({a.cell.jobs for a in cells})
-    threads_seen = loops_seen = False
-    held = ""
-    for level in levels:
-        threads = [a for a in cells if a.cell.jobs == level and a.cell.kind == THREADS]
-        loops = [a for a in cells if a.cell.jobs == level and a.cell.kind == EVENT_LOOP]
-        if not threads or not loops:
-            continue
-        threads_seen = loops_seen = True
-        fastest_threads = min(threads, key=_jobs_time)
-        fastest_loop = min(loops, key=_jobs_time)
-        held = _held(fastest_threads)
-        if _jobs_time(fastest_threads) > _jobs_time(fastest_loop) * (1 + KEEPING_UP):
-            return (
-                f"threads stopped keeping up at {level:,} waiting jobs:"
-                f" {_jobs_time(fastest_threads):.3f} s on {fastest_threads.cell.runner}"
-                + (f" ({_held(fastest_threads)})" if _held(fastest_threads) else "")
-                + f" against {_jobs_time(fastest_loop):.3f} s on {fastest_loop.cell.runner}"
-            )
-    if threads_seen and loops_seen:
-        return f"threads kept up with the event loops to {levels[-1]:,} waiting jobs" + (
-            f" ({held} on {level:,})" if held else ""
-        )
-    return None
-
-
-def _jobs_time(analysed: CellAnalysis) -> float:
-    return analysed.figures.jobs.median if analysed.figures is not None else float("inf")
 
 
 def _row(analysed: CellAnalysis, operations: bool) -> list[str]:
