@@ -6,15 +6,12 @@ The conformance kit (``tests/test_conformance.py``) checks the rest, in worker p
 from __future__ import annotations
 
 import math
-import statistics
 
 import pytest
 
 from lab.boundary.measurement import Measurement
 from lab.host.registry import Catalog, load_catalog
 from lab.run import validate
-from lab.run.rounds import Rounds
-from lab.run.supervisor import run_cell
 from lab.runner import Layout, RunContext, Runner, Workers
 from lab.testing import most_at_once
 from lab.worker.measure import make_jobs, measure
@@ -85,21 +82,3 @@ def test_start_up_is_not_counted_as_run_time(runner: Runner) -> None:
     assert measurement.run_start is not None
     assert min(r.start for r in measurement.records) >= measurement.run_start
     assert measurement.wall >= ideal - 0.002
-
-
-def test_jobs_run_warm_from_the_first_one_in_every_process() -> None:
-    """CPython 3.11 runs a function's first 7 calls up to 1.5 times slower than the next ones.
-    Every process that runs jobs is warmed up first, so the jobs' CPU times do not step within
-    a cell, and the pool's fresh processes are as warm as the cell's own (``single``)."""
-    settings = Rounds(repeat=1, timeout=120, start_method="spawn")
-    per_job: dict[str, list[float]] = {}
-    for runner, workers in (("single", "1"), ("processes", "2")):
-        outcome = run_cell(settings.spec("cpu", runner, workers, 12, 400_000), settings.timeout)
-        assert outcome.measurement is not None and outcome.measurement.error is None
-        records = outcome.measurement.records
-        per_job[runner] = [r.cpu for r in records if r.cpu is not None]
-    single = per_job["single"]
-    first, later = statistics.median(single[:7]), statistics.median(single[7:])
-    assert first / later < 1.25, single  # cold, the first 7 ran 1.47 times as long here
-    pool = statistics.median(per_job["processes"])
-    assert pool / later < 1.25, (per_job["processes"], single)  # not colder than single
