@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
 import timeit
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.core import BenchError
 from bench.jobs import anoop, noop
 from lab.boundary.measurement import Measurement
+from lab.invocations import counters
 from lab.jobs import Job
 from lab.run.validate import problems
 from lab.runner import Layout
@@ -27,6 +30,9 @@ REPEAT = 5
 #: µs an event loop's job may spend in the lab, at most: on one thread, 10,000 jobs pay it
 #: 10,000 times in their run's span (5 ms, 2.5 % of a 0.2 s sleep, at 0.5 µs).
 AWAIT_GOAL = 0.5
+#: µs counting one call of a job may cost where it runs, at most: a plain increment in shared
+#: memory, no lock, no system call.
+COUNT_GOAL = 0.05
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,26 @@ def job_call() -> Cost:
         f" {cpu_clock:.2f} µs of it the 2 reads of the thread's CPU clock"
     )
     return Cost("Job.__call__ - direct call", wrapped - direct, how)
+
+
+def call_counted() -> Cost:
+    """Counting a job's call where it runs (what catches a runner that runs work no record
+    shows): the statements ``Job.__call__`` adds, timed alone (a call's own cost varies by
+    more than they take), against the same lookups on a job without counters."""
+    counting = (
+        "counters = job.counters\n"
+        "if counters is not None and (calls := counters.view) is not None:\n"
+        "    calls[job.index] += 1"
+    )
+    with tempfile.TemporaryDirectory() as folder, counters(Path(folder), 1) as counted:
+        with_counter = Job(index=0, func=noop, size=0, counters=counted)
+        without = Job(index=0, func=noop, size=0)
+        counted_micros = per_call(counting, {"job": with_counter})
+        plain_micros = per_call(counting, {"job": without})
+        if counted.counts() == [0]:
+            raise BenchError("the counter did not count")
+    how = f"{counted_micros * 1000:.0f} ns counted, {plain_micros * 1000:.0f} ns with no counters"
+    return Cost("counting a call", counted_micros, how, COUNT_GOAL)
 
 
 def job_await() -> Cost:
@@ -128,4 +154,4 @@ def bookkeeping(task: Task) -> list[Cost]:
     after = [validation(run, task), *json_round_trip(run)]
     total = call.micros + sum(cost.micros for cost in after)
     how = "a sync job's call, then its record checked and sent"
-    return [call, job_await(), *after, Cost("total", total, how)]
+    return [call, call_counted(), job_await(), *after, Cost("total", total, how)]

@@ -19,6 +19,8 @@ from lab.timing import clock, thread_cpu
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from lab.invocations import Counters
+
 
 @dataclass(slots=True)
 class JobRecord:
@@ -76,12 +78,15 @@ class Job:
     :param size: the function's argument: the task's size (a count, a number of seconds), or
         what the task made of it (a payload to send to the worker).
     :param trace: the start and finish words to print live, or ``None`` for no trace.
+    :param counters: where each call of the job is counted, in the process that makes it (the
+        lab compares the counts with the records that came back); ``None``: not counted.
     """
 
     index: int
     func: Callable[[Any], Any]
     size: Any
     trace: tuple[str, str] | None = None
+    counters: Counters | None = None
 
     def __call__(self) -> JobRecord:
         """Run the job in the calling thread and return its record; never raises for the job.
@@ -91,6 +96,9 @@ class Job:
         """
         # Everything between two jobs' clock reads counts in a run's span: keep it to locals.
         pid, process, thread, thread_id, host, offset = _this_thread.identity or _identity()
+        counters = self.counters
+        if counters is not None and (calls := counters.view) is not None:
+            calls[self.index] += 1
         trace = self.trace
         if trace is not None:
             _write_trace(trace[0])
@@ -121,6 +129,9 @@ class Job:
         nothing about this job: it is not read, and the record's ``cpu`` is ``None``.
         """
         pid, process, thread, thread_id, host, offset = _this_thread.identity or _identity()
+        counters = self.counters
+        if counters is not None and (calls := counters.view) is not None:
+            calls[self.index] += 1
         trace = self.trace
         if trace is not None:
             _write_trace(trace[0])

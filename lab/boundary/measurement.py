@@ -40,6 +40,13 @@ class Measurement:
     #: and the CPU they used in the run.
     session_pids: list[int] = field(default_factory=list)
     session_cpu: float | None = None
+    #: Each thread's CPU in the run, as ``[pid, native thread id, seconds]`` (threads that ran
+    #: through the whole run; the session's apart), each count to within ``cpu_tick`` seconds.
+    thread_cpu: list[list[float]] = field(default_factory=list)
+    cpu_tick: float = 0.0
+    #: How many times each job was called, by index, counted in the processes that called it
+    #: (``None``: not counted; calls on another host are not counted).
+    calls: list[int] | None = None
 
     def to_json(self) -> str:
         """JSON with each record as a list of its fields, in :data:`RECORD_FIELDS` order."""
@@ -112,6 +119,9 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "operations": (list, type(None)),
     "session_pids": (list,),
     "session_cpu": (*_NUMBER, type(None)),
+    "thread_cpu": (list,),
+    "cpu_tick": _NUMBER,
+    "calls": (list, type(None)),
 }
 
 
@@ -131,4 +141,13 @@ def _checked(value: Checked) -> Checked:
         type(seconds) in _NUMBER and seconds >= 0 for seconds in operations
     ):
         raise ValueError("malformed measurement: operations must be seconds, none negative")
+    calls = getattr(value, "calls", None)
+    if calls is not None and not all(type(count) is int and count >= 0 for count in calls):
+        raise ValueError("malformed measurement: calls must be counts, none negative")
+    thread_cpu = getattr(value, "thread_cpu", [])
+    if not all(
+        isinstance(item, list) and len(item) == 3 and all(type(v) in _NUMBER for v in item)
+        for item in thread_cpu
+    ):
+        raise ValueError("malformed measurement: thread_cpu must be [pid, thread, seconds]")
     return value

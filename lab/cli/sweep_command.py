@@ -102,6 +102,7 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginSelection) ->
         warmups=warmups,
         worker=WorkerOptions.of_lab(plugins, runner_options, task_options),
         interpreters=pythons.resolve(args.python, args.quiet),
+        uses_layout=False,
     )
     command = session.MeasuringCommand(rounds, outputs, tablefmt, args.quiet, args.wide)
 

@@ -7,7 +7,7 @@ import functools
 import os
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import psutil
@@ -37,14 +37,26 @@ class CpuReading:
     seconds: float
     resolution: float
     apart: float = 0.0
+    #: Each thread's user + system CPU, by (pid, native thread id), to the clock tick
+    #: (:attr:`tick` each count), for every process of the tree.
+    by_thread: dict[tuple[int, int], float] = field(default_factory=dict)
+    tick: float = 0.01
 
     def __sub__(self, earlier: CpuReading) -> CpuReading:
         """The CPU used between two readings: each count is cut to whole ticks both times, so
-        the difference is off by less than the larger reading's resolution."""
+        the difference is off by less than the larger reading's resolution. Each thread's
+        CPU is kept for the threads present at both readings (not one that ended and another
+        that took its number, which would show less CPU than before)."""
         return CpuReading(
             self.seconds - earlier.seconds,
             max(self.resolution, earlier.resolution),
             self.apart - earlier.apart,
+            {
+                thread: used - earlier.by_thread[thread]
+                for thread, used in self.by_thread.items()
+                if thread in earlier.by_thread and used >= earlier.by_thread[thread]
+            },
+            max(self.tick, earlier.tick),
         )
 
 
@@ -67,10 +79,14 @@ def tree_cpu(before: bool = True, apart: Collection[int] = ()) -> CpuReading:
     """
     if before:
         others = _others_cpu(apart)
-        return CpuReading(time.process_time() + others.seconds, others.resolution, others.apart)
+        return CpuReading(time.process_time() + others.seconds, *_rest(others))
     own = time.process_time()
     others = _others_cpu(apart)
-    return CpuReading(own + others.seconds, others.resolution, others.apart)
+    return CpuReading(own + others.seconds, *_rest(others))
+
+
+def _rest(others: CpuReading) -> tuple[float, float, dict[tuple[int, int], float], float]:
+    return others.resolution, others.apart, others.by_thread, others.tick
 
 
 def _others_cpu(apart: Collection[int]) -> CpuReading:
@@ -84,7 +100,9 @@ def _others_cpu(apart: Collection[int]) -> CpuReading:
         resolution += 2 * tick
     kept_apart = _with_descendants(apart)
     apart_seconds = 0.0
-    for process in tree(psutil.Process())[1:]:
+    by_thread: dict[tuple[int, int], float] = {}
+    processes = tree(psutil.Process())
+    for process in processes[1:]:
         with contextlib.suppress(psutil.Error):
             times = process.cpu_times()
             used = times.user + times.system + times.children_user + times.children_system
@@ -93,7 +111,12 @@ def _others_cpu(apart: Collection[int]) -> CpuReading:
             else:
                 seconds += used
                 resolution += 2 * tick
-    return CpuReading(seconds, resolution, apart_seconds)
+    for process in processes:
+        if process.pid not in kept_apart:
+            with contextlib.suppress(psutil.Error):
+                for thread in process.threads():
+                    by_thread[process.pid, thread.id] = thread.user_time + thread.system_time
+    return CpuReading(seconds, resolution, apart_seconds, by_thread, tick)
 
 
 def _with_descendants(pids: Collection[int]) -> set[int]:

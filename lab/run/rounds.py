@@ -32,6 +32,9 @@ class Rounds:
     trace: bool = False
     worker: WorkerOptions = field(default_factory=WorkerOptions)
     interpreters: tuple[Interpreter, ...] = ()
+    #: Whether a cell's jobs must use its whole layout (a matrix); in a sweep, how many of a
+    #: level's jobs ran at once is a finding, not a fault.
+    uses_layout: bool = True
 
     def interpreter(self, label: str) -> Interpreter:
         """The interpreter of the cells labelled ``label`` (``""``: the lab's own)."""
@@ -100,11 +103,11 @@ def measure_once(cell: Cell, rounds: Rounds, task: Task, keep: bool = True) -> S
     if measurement.error is not None:
         cell.failure = status.error(measurement.error)
         return None
-    found = validate.problems(measurement, cell.jobs, cell.layout, task, cell.size)
+    found = validate.problems(
+        measurement, cell.jobs, cell.layout, task, cell.size, rounds.uses_layout
+    )
     if found:
-        extra = len(found) - 1
-        more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
-        cell.failure = status.error(f"{found[0]}{more}")
+        cell.failure = status.error(validate.summary(found))
         return None
     if not keep:
         return None

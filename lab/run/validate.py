@@ -26,14 +26,34 @@ REMOTE_CLOCK_SLACK = 0.5
 #: at least (a few short jobs cost little, but their pool's bookkeeping does not shrink).
 CPU_EXCESS_SHARE = 0.5
 CPU_EXCESS_FLOOR = 0.05
+#: How far the CPU the kernel counted for a thread that ran jobs may be from what its jobs'
+#: records say (between jobs, the thread takes the next one and hands back a record), as a
+#: share and at least, besides the kernel's rounding to clock ticks.
+THREAD_CPU_SHARE = 0.03
+THREAD_CPU_FLOOR = 0.005
+#: How much more CPU than its wall time a job's thread may show: the thread's CPU clock is
+#: read just outside the wall clock's two reads.
+RECORD_CPU_SLACK = 0.001
+#: Jobs shorter than this may finish before a pool hands out the next one, so running fewer
+#: at once than the layout allows says nothing about the runner.
+LAYOUT_USE_SHORTEST = 0.01
+#: What the records of a measurement that cannot be true are called, before what is wrong.
+UNTRUE = "the records cannot be true: "
 
 
 def problems(
-    measurement: Measurement, jobs: int, layout: Layout, task: Task, size: int | float
+    measurement: Measurement,
+    jobs: int,
+    layout: Layout,
+    task: Task,
+    size: int | float,
+    uses_layout: bool = True,
 ) -> list[str]:
     """Everything wrong with a measurement, worst first: job errors, jobs missing, run twice or
-    out of order, records outside the run, failed task checks, and more jobs, processes or
-    threads at once than the layout allows."""
+    out of order, calls no record shows, records outside the run, failed task checks, more
+    jobs, processes or threads at once than the layout allows, timings the kernel's CPU
+    accounting contradicts, and (``uses_layout``: unless the run is a sweep's, where how many
+    ran at once is a finding) a layout that was not used."""
     found: list[str] = []
     records = measurement.records
     found += [f"job {r.index} failed: {r.error}" for r in records if r.error]
@@ -41,6 +61,7 @@ def problems(
     found += [f"job {i} never ran" for i in range(jobs) if i not in counts]
     found += [f"job {i} ran {n} times" for i, n in sorted(counts.items()) if n > 1 and i < jobs]
     found += [f"record for job {i}, which does not exist" for i in counts if not 0 <= i < jobs]
+    found += _unrecorded_calls(measurement.calls, counts)
     if not found and [r.index for r in records] != list(range(jobs)):
         found.append("the records are not in the jobs' order")
     found += [f"job {r.index} ran outside the run it belongs to" for r in _outside(measurement)]
@@ -56,9 +77,92 @@ def problems(
             if not r.error and not r.operations
         ]
     found += _over_layout(records, layout)
+    found += _untrue_timings(measurement, task)
+    if uses_layout and not found:
+        found += _unused_layout(records, layout)
     if not found and (unaccounted := _unaccounted_cpu(measurement, task)) is not None:
         found.append(unaccounted)
     return found
+
+
+def summary(found: Sequence[str]) -> str:
+    """The problems of a run in one line: the worst, and how many more there were with the
+    next of them."""
+    if len(found) == 1:
+        return found[0]
+    rest = len(found) - 1
+    more = f"{rest} more problem{'s' if rest > 1 else ''}"
+    return f"{found[0]} (and {more} with its records: {found[1]})"
+
+
+def _unrecorded_calls(calls: Sequence[int] | None, records: Counter[int]) -> list[str]:
+    """Jobs called more often, where they ran, than records came back for them."""
+    if calls is None:
+        return []
+    return [
+        f"job {i} was called {n} times where it ran, but {records[i]} record"
+        f"{'' if records[i] == 1 else 's'} of it came back: the runner ran work no record shows"
+        for i, n in enumerate(calls)
+        if n > max(records[i], 1)
+    ]
+
+
+def _untrue_timings(measurement: Measurement, task: Task) -> list[str]:
+    """Timings the CPU the kernel counted contradicts: a job whose thread used more CPU than
+    the job lasted; a thread whose jobs' records claim more CPU than the kernel counted for
+    it; on CPU-bound work, where a thread does little but its jobs, a thread that used more
+    CPU than its jobs' records say they lasted, or say they used (reported short)."""
+    found = [
+        f"{UNTRUE}job {r.index} used {r.cpu:.3f} s of CPU in a run its record says lasted"
+        f" {r.duration:.3f} s"
+        for r in measurement.records
+        if r.cpu is not None and r.cpu > r.duration * 1.01 + RECORD_CPU_SLACK
+    ]
+    if found or measurement.outside_tree:
+        return found[:1]
+    here = measurement.host
+    by_thread: dict[tuple[int, int], list[JobRecord]] = {}
+    for r in measurement.records:
+        if (r.host == here or not r.host) and r.cpu is not None:
+            by_thread.setdefault((r.pid, r.thread_id), []).append(r)
+    slack = 2 * measurement.cpu_tick + THREAD_CPU_FLOOR
+    for pid, thread, used in measurement.thread_cpu:
+        mine = by_thread.get((int(pid), int(thread)))
+        if not mine:
+            continue
+        claimed = sum(r.cpu or 0.0 for r in mine)
+        jobs = f"{len(mine)} job{'' if len(mine) == 1 else 's'}"
+        where = f"thread {int(thread)} of process {int(pid)}"
+        if claimed > used * (1 + THREAD_CPU_SHARE) + slack:
+            found.append(
+                f"{UNTRUE}the records of the {jobs} on {where} claim {claimed:.3f} s of CPU;"
+                f" the kernel counted {used:.3f} s for that thread"
+            )
+        if task.bound != "cpu":
+            continue
+        lasted = sum(r.duration for r in mine)
+        if used > min(lasted, claimed) * (1 + THREAD_CPU_SHARE) + slack:
+            said = "lasted" if lasted < claimed else "used"
+            found.append(
+                f"{UNTRUE}{where} used {used:.3f} s of CPU in the run, more than the"
+                f" {min(lasted, claimed):.3f} s its {jobs}' records say they {said}"
+            )
+    return found
+
+
+def _unused_layout(records: Sequence[JobRecord], layout: Layout) -> list[str]:
+    """A layout that was claimed but not used: fewer jobs ran at once than it allows, though
+    there were enough of them and each was long enough to overlap the next."""
+    wanted = min(layout.concurrency, len(records))
+    if wanted < 2 or min(r.duration for r in records) < LAYOUT_USE_SHORTEST:
+        return []
+    most = peaks(records).jobs
+    if most >= wanted:
+        return []
+    return [
+        f"used at most {most} of {layout.concurrency} workers: its {len(records)} jobs never ran"
+        f" more than {most} at once"
+    ]
 
 
 def _unaccounted_cpu(measurement: Measurement, task: Task) -> str | None:

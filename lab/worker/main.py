@@ -8,7 +8,6 @@ policies from other cells), or which runners can run on its interpreter.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import gc
@@ -20,7 +19,7 @@ import threading
 import time
 from multiprocessing import resource_tracker
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import psutil
 
@@ -28,25 +27,25 @@ from lab.boundary.files import write_atomically
 from lab.boundary.measurement import Measurement
 from lab.boundary.requests import CellSpec, RunnersQuestion, read_request
 from lab.host.registry import load_catalog
+from lab.invocations import counters
 from lab.jobs import describe_exception
 from lab.machine.metadata import gil_enabled
 from lab.machine.process_tree import tree
 from lab.runner import INLINE, Layout, RunContext, Runner, Workers
 from lab.sessions import InlineSession
-from lab.task import SYNC, WARM_UP_CALLS
+from lab.task import SYNC
 from lab.worker.measure import make_jobs, measure
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine
-
     from lab.task import Task
 
 #: How often the worker checks that the lab that started it is still alive.
 PARENT_CHECK_INTERVAL = 0.5
 
 
-def run_spec(spec: CellSpec) -> Measurement:
-    """Load the plugins the spec names and measure the cell; errors become the measurement's."""
+def run_spec(spec: CellSpec, folder: Path) -> Measurement:
+    """Load the plugins the spec names and measure the cell; errors become the measurement's.
+    Every call of a job is counted in a file in ``folder``, the cell's own."""
     try:
         catalog, _, _ = load_catalog(spec.worker.plugins)
         task = catalog.tasks.get(spec.task).with_options(spec.task_options)
@@ -70,15 +69,22 @@ def run_spec(spec: CellSpec) -> Measurement:
         # What the session started (a server) is the task's, not the runner's: kept apart.
         apart = session_processes(before) if has_session else []
         trace = task.trace_words if spec.trace else None
-        jobs = make_jobs(task.forms[form], argument, spec.jobs, trace)
+        try:
+            counted = stack.enter_context(counters(folder, spec.jobs))
+        except OSError as exc:
+            return Measurement(error=f"cannot count the jobs' calls: {describe_exception(exc)}")
+        jobs = make_jobs(task.forms[form], argument, spec.jobs, trace, counted)
         warm_up = task.warm_up_jobs()
         for job in warm_up:  # this process runs jobs too (single, threads, event loops)
             job()
-        _warm_up_async_form(task, form)
         # The lab's own objects need no collecting: keep them out of the jobs' GC passes.
         gc.freeze()
-        context = RunContext.for_jobs(spec.start_method, jobs, warm_up, spec.runner_options)
+        async_warm_up = task.warm_up_jobs(form) if form != SYNC else ()
+        context = RunContext.for_jobs(
+            spec.start_method, jobs, warm_up, spec.runner_options, async_warm_up
+        )
         measurement = measure(runner, layout, context, jobs, apart=apart)
+        measurement = dataclasses.replace(measurement, calls=counted.counts()[: spec.jobs])
         failed_job = any(r.error for r in measurement.records)  # its own error says more
         if task.settle is not None and measurement.error is None and not failed_job:
             measurement = dataclasses.replace(
@@ -108,39 +114,6 @@ def _settled(task: Task, argument: object, jobs: int, size: int | float) -> str 
         return task.settle(argument, jobs, size)
     except Exception as exc:
         return f"the jobs' shared state could not be read: {describe_exception(exc)}"
-
-
-def _warm_up_async_form(task: Task, form: str) -> None:
-    """Bring an async form's code to its steady state too, as the sync warm-up does for the
-    sync form: an event loop's jobs call the coroutine function, not the sync one. Only the
-    contract's own async forms are known to run on a plain loop of their library."""
-    if task.warm_up is None or form not in ASYNC_WARM_UP or form not in task.forms:
-        return
-    function = task.forms[form]
-    size = task.warm_up if task.argument is None else task.argument(task.warm_up)
-
-    async def calls() -> None:
-        for _ in range(WARM_UP_CALLS):
-            await function(size)
-
-    ASYNC_WARM_UP[form](calls)
-
-
-def _on_asyncio(calls: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    asyncio.run(calls())
-
-
-def _on_anyio(calls: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    import anyio  # only cells whose jobs are anyio's pay for the import
-
-    anyio.run(calls)
-
-
-#: How to run a warm-up of each async form the runner contract defines.
-ASYNC_WARM_UP: dict[str, Callable[[Callable[[], Coroutine[Any, Any, None]]], None]] = {
-    "asyncio": _on_asyncio,
-    "anyio": _on_anyio,
-}
 
 
 class _InlineRunner(Runner):
@@ -179,7 +152,7 @@ def main(argv: list[str]) -> None:
     if isinstance(request, RunnersQuestion):
         answer = answer_runners(request)
     else:
-        answer = run_spec(request).to_json()
+        answer = run_spec(request, request_path.parent).to_json()
     write_atomically(answer_path, answer)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -15,14 +15,20 @@ from lab.timing import clock
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Sequence
 
+    from lab.invocations import Counters
     from lab.runner import Layout, RunContext, Runner, Session
 
 
 def make_jobs(
-    func: Callable[[Any], Any], size: Any, count: int, trace: tuple[str, str] | None
+    func: Callable[[Any], Any],
+    size: Any,
+    count: int,
+    trace: tuple[str, str] | None,
+    counters: Counters | None = None,
 ) -> list[Job]:
-    """``count`` jobs calling ``func(size)``, indexed from 0."""
-    return [Job(index=i, func=func, size=size, trace=trace) for i in range(count)]
+    """``count`` jobs calling ``func(size)``, indexed from 0, each call counted in
+    ``counters`` when given."""
+    return [Job(i, func, size, trace, counters) for i in range(count)]
 
 
 def measure(
@@ -89,6 +95,8 @@ def measure(
         clock_offset=offset,
         session_pids=list(apart),
         session_cpu=cpu.apart if apart else None,
+        thread_cpu=[[pid, thread, seconds] for (pid, thread), seconds in cpu.by_thread.items()],
+        cpu_tick=cpu.tick,
     )
 
 
