@@ -113,6 +113,9 @@ class Task:
         one way (``"1024"``, ``"no"``): the defaults for the task as registered, the given
         values for one ``configure`` made. The run keeps them, and runs with other values did
         other work.
+    :param releases_gil: the jobs' function releases the GIL while it computes (hashing,
+        compressing, a C extension), so threads may compute in parallel with the GIL on. The
+        lab also sees it in the jobs' measured CPU; declaring it states it up front.
     :param sweep_limit_per_cpu: for a task whose waiting jobs cost the machine more than a
         wait (a server answering each of them): the most jobs at once per usable CPU that
         ``lab sweep`` runs without ``--allow-large``; 0 for the sweep's own limits only.
@@ -142,6 +145,7 @@ class Task:
     option_help: Mapping[str, str] = field(default_factory=dict)
     configure: Callable[[Mapping[str, str]], Task] | None = None
     options: Mapping[str, str] = field(default_factory=dict)
+    releases_gil: bool = False
 
     def jobs_session(
         self, size: int | float, isolation: str | None = None
@@ -179,13 +183,14 @@ class Task:
             raise ValueError(f"task {self.name!r} configured itself as {configured.name!r}")
         return configured
 
-    def warm_up_jobs(self) -> tuple[Job, ...]:
-        """The calls that bring a process to its steady state before it runs this task's jobs:
-        the ``sync`` form on the warm-up size, :data:`WARM_UP_CALLS` times."""
-        if self.warm_up is None:
+    def warm_up_jobs(self, form: str = SYNC) -> tuple[Job, ...]:
+        """The calls that bring a process (or a loop) to its steady state before it runs this
+        task's jobs: the ``form`` form (``sync`` unless given) on the warm-up size,
+        :data:`WARM_UP_CALLS` times; none where the task has no warm-up or no such form."""
+        if self.warm_up is None or form not in self.forms:
             return ()
         size = self.warm_up if self.argument is None else self.argument(self.warm_up)
-        return tuple(Job(index=i, func=self.forms[SYNC], size=size) for i in range(WARM_UP_CALLS))
+        return tuple(Job(index=i, func=self.forms[form], size=size) for i in range(WARM_UP_CALLS))
 
     def unsupported_form(self, form: str) -> str | None:
         """Why a runner that calls the ``form`` form cannot run this task (``None`` if it can)."""

@@ -37,6 +37,7 @@ def task_info(task: Task, size: int | float, how: str = "") -> TaskInfo:
         operation=task.operation,
         options=dict(task.options),
         session_name=task.session_name if task.session is not None else "",
+        releases_gil=task.releases_gil,
     )
 
 

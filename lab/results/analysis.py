@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from lab.results.model import SWEEP
 from lab.results.stats import Interval, Summary, ratio_of_medians, summarise
-from lab.results.status import Kind, Status
+from lab.results.status import Kind, Status, error
 from lab.runner import INLINE, INTERPRETERS
 
 if TYPE_CHECKING:
@@ -32,6 +32,15 @@ SHORTEST_TRUSTED = 0.010
 #: How far a speed-up (or the top of its interval) may pass the ideal before it counts as
 #: beyond what the machine can do: timer and scheduling noise on both sides of the ratio.
 IDEAL_TOLERANCE = 0.05
+#: Jobs that took less than the least time their work needs here, by more than this share plus
+#: twice the relative spread of the cell's job times, did not run as their records say.
+IMPOSSIBLE_MARGIN = 0.25
+#: On CPU-bound work, a cell whose processes used less than this share of the CPU its
+#: baseline's jobs needed for as many jobs did not do the work.
+LEAST_CPU_OF_BASELINE = 0.5
+#: Above this many cores' worth of CPU in one process's jobs at once (their threads' CPU time
+#: over the jobs' time), its threads computed in parallel: the jobs released the GIL.
+RELEASED_GIL_CORES = 1.1
 #: Cores used is shown only when the CPU measure's resolution keeps it within this many cores.
 CORES_TOLERANCE = 0.2
 #: The percentiles of wake-up delay a sweep shows, and of the latency of operations.
@@ -167,10 +176,21 @@ def analyse(results: Results) -> Analysis:
             ]
             baseline = baselines[cell.interpreter]
             figures = cell_figures(
-                cell, baseline, cpus, siblings, resolution, gil, results.kind == SWEEP
+                cell,
+                baseline,
+                cpus,
+                siblings,
+                resolution,
+                gil,
+                results.kind == SWEEP,
+                task.releases_gil,
             )
             if figures is not None and reference_median is not None and cell.bound != "transfer":
                 figures = replace(figures, vs_reference=reference_median / figures.jobs.median)
+            untrue = None if figures is None else impossible(cell, figures, baseline)
+            if untrue is not None:
+                found.append(CellAnalysis(cell, error(UNTRUE + untrue), None, results.repeat))
+                continue
             reasons = () if figures is None else tuple(unstable_reasons(figures, cpus))
             status = cell_status(cell, figures, results.repeat, results.complete, reasons)
             found.append(CellAnalysis(cell, status, figures, results.repeat, reasons))
@@ -201,6 +221,72 @@ def cell_status(
     if reasons:
         return Status(Kind.UNSTABLE, "; ".join(reasons))
     return Status(Kind.OK)
+
+
+#: What a cell whose figures cannot be true says, before which figure and which bound.
+UNTRUE = "the records cannot be true: "
+
+
+def impossible(cell: Cell, figures: Figures, baseline: Cell | None) -> str | None:
+    """Why the cell's figures cannot be true, if they cannot: its jobs took less time than the
+    work they needed allows on this machine with its layout, by more than noise explains (the
+    margin grows with the spread of its runs, and is said), or, on CPU-bound work, its
+    processes used far less CPU than the baseline's jobs needed for as many jobs (the work was
+    not done).
+
+    The least time is physical, not a ratio to the baseline's time, so a baseline slowed by a
+    busy machine does not make an honest cell impossible: the CPU the baseline's jobs used for
+    as many jobs, shared by as many threads as can compute at once here."""
+    least = least_job_time(cell, figures, baseline)
+    median = figures.jobs.median
+    if least is not None and median > 0:
+        margin = IMPOSSIBLE_MARGIN + 2 * figures.jobs.variation
+        if median * (1 + margin) < least:
+            assert baseline is not None  # a least time is the baseline's CPU
+            needed = least * (figures.possible or 1)
+            return (
+                f"its {cell.jobs} jobs took {median:.3f} s; their {needed:.3f} s of CPU (as on"
+                f" {baseline.runner}) takes at least {least:.3f} s with this"
+                f" layout here (a speed-up of at most {figures.possible or 1:.2f}x), more than"
+                f" the {margin:.0%} margin its runs' spread leaves for noise"
+            )
+    if (
+        cell.bound == "cpu"
+        and baseline is not None
+        and baseline is not cell
+        and not figures.outside_tree
+        and cell.jobs
+    ):
+        needed = job_cpu(baseline) * cell.jobs
+        if figures.cpu + figures.cpu_resolution < LEAST_CPU_OF_BASELINE * needed:
+            return (
+                f"its processes used {figures.cpu:.3f} s of CPU, under"
+                f" {LEAST_CPU_OF_BASELINE:.0%} of the {needed:.3f} s the same jobs needed on"
+                f" {baseline.runner}: the work was not done"
+            )
+    return None
+
+
+def job_cpu(cell: Cell) -> float:
+    """The CPU one job of the cell used, median of its runs: from its records' own CPU where
+    they all have it, else its run's CPU over its jobs."""
+    per_run = []
+    for s in cell.samples:
+        if s.records and all(r.cpu is not None for r in s.records):
+            per_run.append(sum(r.cpu or 0.0 for r in s.records) / len(s.records))
+        elif cell.jobs:
+            per_run.append(s.cpu / cell.jobs)
+    return statistics.median(per_run) if per_run else 0.0
+
+
+def least_job_time(cell: Cell, figures: Figures, baseline: Cell | None) -> float | None:
+    """The least time a CPU-bound cell's jobs can take here: their share of the CPU the
+    baseline's jobs needed for as many jobs (the rounds each worker runs, or the CPUs that can
+    compute at once, whichever takes longer); ``None`` for other work (an IO-bound task's own
+    check bounds its waits: not every task's size is one) or without a baseline."""
+    if cell.bound != "cpu" or baseline is None or baseline is cell or not figures.possible:
+        return None
+    return job_cpu(baseline) * cell.jobs / figures.possible
 
 
 def unstable_reasons(figures: Figures, cpus: int) -> list[str]:
@@ -262,14 +348,33 @@ def gil_on(cell: Cell, default: bool) -> bool:
     return all(states) if states else default
 
 
-def possible_speedup(cell: Cell, cpus: int, gil: bool) -> float | None:
+def possible_speedup(cell: Cell, cpus: int, gil: bool, releases_gil: bool = False) -> float | None:
     """The most speed-up the machine can give this cell: the ideal, with a process's threads
     computing one at a time while the GIL is on (an event loop's tasks always do), except
-    subinterpreters' threads, each with a GIL of its own."""
+    subinterpreters' threads, each with a GIL of its own, and threads whose jobs release the
+    GIL (``releases_gil``, or seen in their CPU)."""
     layout = cell.layout
-    own_gils = cell.kind == INTERPRETERS
+    own_gils = cell.kind == INTERPRETERS or releases_gil or released_gil(cell)
     parallel = layout.processes * (1 if gil and not own_gils else layout.threads)
     return ideal_speedup(cell, cpus, parallel)
+
+
+def released_gil(cell: Cell) -> bool:
+    """Whether the jobs' own CPU shows one process's threads computing in parallel: in some
+    run, the CPU its jobs' threads used adds up to more than :data:`RELEASED_GIL_CORES` times
+    the time the jobs took (the lab checked each process's records against the CPU the kernel
+    counted for it)."""
+    for sample in cell.samples:
+        if sample.job_span <= 0:
+            continue
+        by_process: dict[tuple[str, int], float] = {}
+        for r in sample.records:
+            if r.cpu is not None:
+                key = (r.host, r.pid)
+                by_process[key] = by_process.get(key, 0.0) + r.cpu
+        if any(cpu > RELEASED_GIL_CORES * sample.job_span for cpu in by_process.values()):
+            return True
+    return False
 
 
 def ideal_job_time(cell: Cell) -> float | None:
@@ -392,10 +497,11 @@ def cell_figures(
     memory_resolution: int,
     gil_default: bool = True,
     sweep: bool = False,
+    releases_gil: bool = False,
 ) -> Figures | None:
     """The cell's figures, or ``None`` when it has no trustworthy samples. ``siblings`` are
     the cells of the same task and runner; in a ``sweep``, memory per worker is per job the
-    runner really had running at once."""
+    runner really had running at once; ``releases_gil``: the task says its jobs do."""
     if not measured(cell):
         return None
     samples = cell.samples
@@ -421,7 +527,7 @@ def cell_figures(
         speedup = statistics.median(base_times) / jobs.median
         interval = ratio_of_medians(base_times, times)
     ideal = ideal_speedup(cell, cpus)
-    possible = possible_speedup(cell, cpus, gil_on(cell, gil_default))
+    possible = possible_speedup(cell, cpus, gil_on(cell, gil_default), releases_gil)
     ideal_time = ideal_job_time(cell)
     efficiency: float | None = None
     if ideal_time is not None and jobs.median > 0:

@@ -139,6 +139,9 @@ class TaskInfo:
     operation: str = ""
     #: What the processes its session starts are called (``"server"``).
     session_name: str = ""
+    #: Whether the task declares that its jobs release the GIL (hashing, compressing, C code):
+    #: threads may then compute in parallel with the GIL on.
+    releases_gil: bool = False
     #: The values ``--task-option`` set: part of the work, like the size.
     options: dict[str, str] = field(default_factory=dict)
 

@@ -151,9 +151,10 @@ _TASK = _object(
         "shares_state": {"type": "boolean"},
         "operation": _STRING,
         "session_name": _STRING,
+        "releases_gil": {"type": "boolean"},
         "options": {"type": "object", "additionalProperties": _STRING},
     },
-    optional=("how", "shares_state", "operation", "session_name", "options"),
+    optional=("how", "shares_state", "operation", "session_name", "releases_gil", "options"),
 )
 
 _SETTINGS = {

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lab.results.analysis import Estimate
+from lab.results.status import Kind
 from lab.runner import INLINE, KINDS, OTHER
 
 if TYPE_CHECKING:
@@ -46,14 +47,22 @@ def jobs_time(analysed: CellAnalysis) -> float:
     return analysed.figures.jobs.median if analysed.figures is not None else float("inf")
 
 
+def trusted(cells: Iterable[CellAnalysis]) -> list[CellAnalysis]:
+    """The cells whose figures a judgement may rest on: the stable ones (``ok``) where there
+    are any, else those measured with a caveat (unstable, interrupted), whose status then
+    goes with every line that cites them. Error cells have no figures: never."""
+    measured = [a for a in cells if a.figures is not None]
+    return [a for a in measured if a.status.kind is Kind.OK] or measured
+
+
 def fastest(cells: Iterable[CellAnalysis]) -> CellAnalysis:
-    """The cell whose jobs took the least time (the first of equals)."""
-    return min(cells, key=jobs_time)
+    """The trusted cell whose jobs took the least time (the first of equals)."""
+    return min(trusted(cells), key=jobs_time)
 
 
 def most_workers(cells: Iterable[CellAnalysis], kind: str) -> CellAnalysis | None:
-    """The measured cell of ``kind`` with the most concurrency (the fastest of equals)."""
-    found = [a for a in cells if a.cell.kind == kind and a.figures is not None]
+    """The trusted cell of ``kind`` with the most concurrency (the fastest of equals)."""
+    found = trusted(a for a in cells if a.cell.kind == kind)
     return max(found, key=lambda a: (a.cell.layout.concurrency, -jobs_time(a)), default=None)
 
 
