@@ -26,6 +26,7 @@ __all__ = [
     "prepare_worker",
     "started_process_pool",
     "started_thread_pool",
+    "warm_up_on_loop",
 ]
 
 #: How long a starting worker waits for the others before giving up.
@@ -89,6 +90,13 @@ def prepare_worker(preload: tuple[str, ...], warm_up: tuple[Job, ...] = ()) -> N
     import_modules(preload)
     for job in warm_up:
         job()
+
+
+async def warm_up_on_loop(context: RunContext) -> None:
+    """Await the context's async warm-up calls on the running loop, one after another: call it
+    in the loop an event-loop runner starts, before ``start`` returns."""
+    for job in context.async_warm_up:
+        await job.arun()
 
 
 def _initialize(

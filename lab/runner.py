@@ -110,12 +110,17 @@ class RunContext:
         first jobs do not run cold: ``lab.pools.prepare_worker`` makes them.
     :param options: the values ``--runner-option NAME.KEY=VALUE`` gave this runner, checked
         against its ``option_help`` and ``check_options``.
+    :param async_warm_up: for a runner whose jobs are coroutines (``job_form`` ``"asyncio"``
+        or ``"anyio"``): the same warm-up calls in that form, to await on the loop the runner
+        starts before ``start`` returns (``lab.pools.warm_up_on_loop`` does), so that the
+        first job pays neither the loop library's imports nor cold code.
     """
 
     start_method: str
     preload: tuple[str, ...] = ()
     warm_up: tuple[Job, ...] = ()
     options: Mapping[str, str] = field(default_factory=dict)
+    async_warm_up: tuple[Job, ...] = ()
 
     @classmethod
     def for_jobs(
@@ -124,10 +129,11 @@ class RunContext:
         jobs: Sequence[Job],
         warm_up: Sequence[Job] = (),
         options: Mapping[str, str] | None = None,
+        async_warm_up: Sequence[Job] = (),
     ) -> RunContext:
         """The context for running ``jobs``: their functions' modules are the preload."""
         preload = tuple(dict.fromkeys(job.func.__module__ for job in [*jobs, *warm_up]))
-        return cls(start_method, preload, tuple(warm_up), dict(options or {}))
+        return cls(start_method, preload, tuple(warm_up), dict(options or {}), tuple(async_warm_up))
 
     @property
     def worker_initargs(self) -> tuple[tuple[str, ...], tuple[Job, ...]]:

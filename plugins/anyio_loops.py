@@ -7,6 +7,7 @@ import importlib.util
 from typing import TYPE_CHECKING
 
 from lab import EVENT_LOOP, Job, JobRecord, Layout, RunContext, Runner, Workers, hookimpl
+from lab.pools import warm_up_on_loop
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -32,12 +33,13 @@ async def run_limited(jobs: Sequence[Job], concurrency: int) -> list[JobRecord]:
 class PortalSession:
     """An anyio event loop started in its own thread at start; jobs run on it through a portal."""
 
-    def __init__(self, backend: str, concurrency: int) -> None:
+    def __init__(self, backend: str, concurrency: int, context: RunContext) -> None:
         from anyio.from_thread import start_blocking_portal
 
         self.concurrency = concurrency
         self.stack = contextlib.ExitStack()
         self.portal = self.stack.enter_context(start_blocking_portal(backend))
+        self.portal.call(warm_up_on_loop, context)
 
     def run(self, jobs: Sequence[Job]) -> list[JobRecord]:
         return self.portal.call(run_limited, jobs, self.concurrency)
@@ -68,7 +70,7 @@ class AnyioRunner(Runner):
         return Layout(tasks=workers.total)
 
     def start(self, layout: Layout, context: RunContext) -> PortalSession:
-        return PortalSession(self.backend, layout.tasks)
+        return PortalSession(self.backend, layout.tasks, context)
 
 
 @hookimpl

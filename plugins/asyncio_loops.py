@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from lab import EVENT_LOOP, Job, JobRecord, Layout, RunContext, Runner, Workers, hookimpl
+from lab.pools import warm_up_on_loop
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -31,10 +32,12 @@ async def run_limited(jobs: Sequence[Job], concurrency: int) -> list[JobRecord]:
 class LoopSession:
     """An ``asyncio.Runner`` whose loop is created at start and reused for the run."""
 
-    def __init__(self, loop_factory: LoopFactory | None, concurrency: int) -> None:
+    def __init__(
+        self, loop_factory: LoopFactory | None, concurrency: int, context: RunContext
+    ) -> None:
         self.concurrency = concurrency
         self.runner = asyncio.Runner(loop_factory=loop_factory)
-        self.runner.get_loop()
+        self.runner.run(warm_up_on_loop(context))
 
     def run(self, jobs: Sequence[Job]) -> list[JobRecord]:
         return self.runner.run(run_limited(jobs, self.concurrency))
@@ -67,7 +70,7 @@ class AsyncioRunner(Runner):
 
     def start(self, layout: Layout, context: RunContext) -> LoopSession:
         factory = None if self.loop_factory is None else self.loop_factory()
-        return LoopSession(factory, layout.tasks)
+        return LoopSession(factory, layout.tasks, context)
 
 
 def uvloop_unavailable() -> str | None:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import lab
+from lab.pools import warm_up_on_loop
 
 if TYPE_CHECKING:
     from anyio.from_thread import BlockingPortal
@@ -68,6 +69,8 @@ class AnyioPortalRunner(lab.Runner):
         stack = contextlib.ExitStack()
         # Returns once the loop runs in its new thread: the loop's start-up is timed as start-up.
         portal = stack.enter_context(start_blocking_portal("asyncio", options))
+        # The task's warm-up calls, in the anyio form, on this loop: no job runs cold.
+        portal.call(warm_up_on_loop, context)
         return PortalSession(stack, portal, layout.tasks)
 
 
