@@ -51,7 +51,7 @@ TASKS_MODULE = "lab.testing_tasks"
 #: This module, a plugin too: it registers the task that tells when each worker was ready.
 KIT_MODULE = __name__
 #: The kit's tasks whose records ``lab matrix``'s checks apply to as they are.
-CHECKED_TASKS = ("nap", "ready")
+CHECKED_TASKS = ("nap", "ready", "spin")
 
 
 class RunnerConformance:
@@ -135,7 +135,9 @@ class RunnerConformance:
             fail(measurement.error)
         if task in CHECKED_TASKS:
             task_ = self.catalog().tasks.get(f"conformance-{task}")
-            found = validate.problems(measurement, jobs, layout, task_, size)
+            # "ready" jobs are as short as a pool may take to hand out the next: only the
+            # longer naps must use the whole layout
+            found = validate.problems(measurement, jobs, layout, task_, size, task == "nap")
             if found:
                 fail("; ".join(found))
         return measurement
@@ -159,6 +161,12 @@ class RunnerConformance:
                 " and a run should use them all"
             )
 
+    def test_cpu_bound_timings_agree_with_the_kernel(self) -> None:
+        """CPU-bound jobs' records agree with the CPU the kernel counted for the threads that
+        ran them, and no job was called more often than its records say: a runner that
+        reports jobs shorter than they ran, or runs work no record shows, fails here."""
+        self.measured("spin", 2 * self.layout().concurrency, 0.3)
+
     def test_zero_jobs_and_one_job(self) -> None:
         self.measured("nap", 0)  # a record too many, or too few, is a problem it names
         self.measured("nap", 1)
@@ -175,10 +183,16 @@ class RunnerConformance:
         jobs = 2 * self.layout().concurrency
         for r in self.measured("warm", jobs).records:
             if not (isinstance(r.result, int) and r.result > WARM_UP_CALLS):
+                made = (
+                    f"was call number {r.result} of the task's function"
+                    if isinstance(r.result, int)
+                    else f"returned {r.result!r}, not how many calls of the task's function"
+                    " its process had made"
+                )
                 fail(
-                    f"job {r.index} was call {r.result} of the task's function in process"
-                    f" {r.pid}: the process had not made the {WARM_UP_CALLS} warm-up calls of"
-                    " context.warm_up before its first job (lab.pools.prepare_worker makes them)"
+                    f"job {r.index} {made} in process {r.pid}: the process had not made the"
+                    f" {WARM_UP_CALLS} warm-up calls of context.warm_up before its first job"
+                    " (lab.pools.prepare_worker makes them)"
                 )
 
     def test_every_worker_is_running_before_the_run(self) -> None:

@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare saved runs cell by cell: ratios with intervals and a verdict",
         description="Compare each run with the first: after / before for every cell measured in"
         " both.",
+        epilog="exit status: 0 compared; 1 a cell slower than --fail-slower allows (or a file"
+        " not written); 2 bad input; 3 nothing measured on the same work to compare",
     )
     comparison.add_argument("runs", metavar="RESULTS.json", nargs="+")
     cli_options.add_tablefmt_argument(comparison)

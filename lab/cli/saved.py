@@ -18,10 +18,11 @@ from lab.results.model import ResultsError
 if TYPE_CHECKING:
     import argparse
 
-#: ``lab compare`` found nothing to compare in some pair of runs.
-EXIT_NOTHING_COMPARED = 1
 #: ``lab compare --fail-slower`` found a cell slower than allowed (or a file was not written).
 EXIT_SLOWER = 1
+#: ``lab compare`` found nothing to compare in some pair of runs: no verdict either way, told
+#: apart from a regression (1) and from bad input (2).
+EXIT_NOTHING_COMPARED = 3
 
 
 def report_command(args: argparse.Namespace) -> int:
@@ -38,8 +39,9 @@ def report_command(args: argparse.Namespace) -> int:
 
 
 def compare_command(args: argparse.Namespace) -> int:
-    """``lab compare``: the report, the files asked for, and exit 1 when a later run had
-    nothing to compare or, with ``--fail-slower``, a cell slower than the threshold."""
+    """``lab compare``: the report, the files asked for, and exit 3 when a later run had
+    nothing to compare, else 1 when, with ``--fail-slower``, a cell was slower than the
+    threshold (or a file could not be written)."""
     options.check_tablefmt(args.tablefmt)
     if len(args.runs) < 2:
         raise UsageError("compare needs two results files or more")

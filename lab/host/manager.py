@@ -129,9 +129,23 @@ def is_builtin(entry_point: importlib.metadata.EntryPoint) -> bool:
 
 
 def _import(reference: str) -> object:
-    """The plugin ``reference`` names: a module, or ``module:attribute``."""
+    """The plugin ``reference`` names: a module, or ``module:attribute``. A module found
+    nowhere on the import path is looked for in the current folder too, as ``python -m lab``
+    finds it (put last, so it shadows nothing installed; workers inherit the path)."""
     module_name, _, attribute = reference.partition(":")
-    found: object = importlib.import_module(module_name)
+    try:
+        found: object = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        here = os.getcwd()
+        top = module_name.partition(".")[0]
+        if exc.name != top or {here, "", os.curdir} & set(sys.path):
+            raise
+        sys.path.append(here)
+        try:
+            found = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            sys.path.remove(here)
+            raise exc from None
     for part in filter(None, attribute.split(".")):
         found = getattr(found, part)
     return found
