@@ -1,36 +1,57 @@
-"""A cell whose jobs are coroutines warms the coroutine function up, as it does a sync one."""
+"""An event-loop runner warms its jobs' coroutine function up on the loop it starts, in the form
+it runs (anyio's on trio for ``anyio-trio``), before its start-up returns."""
 
 from __future__ import annotations
 
 import pytest
+import sniffio
 
-from lab.task import WARM_UP_CALLS, Size, Task
-from lab.worker.main import _warm_up_async_form
+from lab.host.manager import PluginSelection
+from lab.host.registry import load_catalog
+from lab.runner import RunContext, Workers
+from lab.task import SYNC, WARM_UP_CALLS, Size, Task
 
-CALLS: dict[str, int] = {}
+#: The loop library each warm-up call ran on, in order.
+LIBRARIES: list[str] = []
 
 
 async def counted(seconds: float) -> None:
-    CALLS["async"] = CALLS.get("async", 0) + 1
+    LIBRARIES.append(sniffio.current_async_library())
 
 
 def plain(seconds: float) -> None:
     pass
 
 
-@pytest.mark.parametrize("form", ["asyncio", "anyio"])
-def test_an_async_form_is_called_as_often_as_the_sync_warm_up(form: str) -> None:
-    CALLS.clear()
-    task = Task(
-        name="t",
-        description="a task",
-        bound="io",
-        forms={"sync": plain, form: counted},
-        size=Size(name="seconds", kind=float, default=0.1, soft_limit=60),
-        warm_up=0.0,
-    )
-    _warm_up_async_form(task, form)
-    assert CALLS["async"] == WARM_UP_CALLS
-    CALLS.clear()
-    _warm_up_async_form(task, "sync")
-    assert CALLS == {}
+TASK = Task(
+    name="t",
+    description="a task",
+    bound="io",
+    forms={"sync": plain, "asyncio": counted, "anyio": counted},
+    size=Size(name="seconds", kind=float, default=0.1, soft_limit=60),
+    warm_up=0.0,
+)
+
+
+@pytest.mark.parametrize(
+    ("runner", "library"),
+    [("asyncio", "asyncio"), ("uvloop", "asyncio"), ("anyio-asyncio", "asyncio"),
+     ("anyio-trio", "trio")],
+)  # fmt: skip
+def test_an_event_loop_runner_warms_its_form_up_on_its_own_loop(runner: str, library: str) -> None:
+    catalog, _, _ = load_catalog(PluginSelection())
+    chosen = catalog.runners.get(runner)
+    if (why := chosen.unavailable()) is not None:
+        pytest.skip(f"{runner} is not available here: {why}")
+    LIBRARIES.clear()
+    context = RunContext(start_method="spawn", async_warm_up=TASK.warm_up_jobs(chosen.job_form))
+    session = chosen.start(chosen.layout(Workers.parse("2")), context)
+    try:
+        assert [library] * WARM_UP_CALLS == LIBRARIES
+    finally:
+        session.close()
+
+
+def test_a_task_without_the_form_has_no_warm_up_in_it() -> None:
+    assert len(TASK.warm_up_jobs(SYNC)) == WARM_UP_CALLS
+    assert TASK.warm_up_jobs("trio") == ()

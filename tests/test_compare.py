@@ -13,7 +13,7 @@ from lab_builders import cell, results
 from lab.cli import main
 from lab.runner import Layout
 
-IO = {"task": "io", "bound": "io", "size": 0.5}
+IO = {"task": "io", "bound": "io", "size": 0.0001}
 
 
 def _write(path: Path, spans_threads: list[float], spans_processes: list[float]) -> str:

@@ -383,3 +383,31 @@ def test_a_plugin_calling_sys_exit_at_import_is_a_failed_plugin(
     assert err.startswith("lab: warning: plugin 'lab_exit_plugin' failed to import: SystemExit: 4")
     assert main(["list", "-p", "lab_exit_plugin", "--strict-plugins"]) == 2
     assert "SystemExit: 4" in capsys.readouterr().err
+
+
+def test_the_console_script_finds_a_plugin_module_in_the_current_folder(tmp_path: Path) -> None:
+    """``lab -p MODULE`` finds MODULE in the current folder, as ``python -m lab -p MODULE`` does
+    (the console script's own folder comes first on its path, not the current one)."""
+    (tmp_path / "my_own_tasks.py").write_text(
+        textwrap.dedent(
+            """
+            import lab
+
+            def work(n):
+                return n
+
+            @lab.hookimpl
+            def lab_register_tasks(register):
+                register(lab.Task(name="my-own", description="mine", bound="cpu",
+                    forms={"sync": work},
+                    size=lab.Size(name="n", kind=int, default=1, soft_limit=10)))
+            """
+        )
+    )
+    script = Path(sys.executable).parent / "lab"
+    result = subprocess.run(
+        [str(script), "list", "-p", "my_own_tasks"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "my-own" in result.stdout and "failed to import" not in result.stderr

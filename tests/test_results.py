@@ -137,16 +137,16 @@ def test_cells_on_different_work_are_named_and_never_given_a_ratio(
     other = load(folder / "run.json")
     for cell in other.cells:
         if cell.task == "io":
-            cell.size = 0.1
+            cell.size = 0.01
         if cell.task == "cpu":
-            cell.jobs = 8
-    other.tasks = [replace(t, size=0.1) if t.name == "io" else t for t in other.tasks]
+            cell.jobs = 1
+    other.tasks = [replace(t, size=0.01) if t.name == "io" else t for t in other.tasks]
     (tmp_path / "other.json").write_text(other.to_json())
-    assert main(["compare", str(folder / "run.json"), str(tmp_path / "other.json")]) == 1
+    assert main(["compare", str(folder / "run.json"), str(tmp_path / "other.json")]) == 3
     out = capsys.readouterr().out
     assert "no cell was measured on the same work in both runs" in out
     assert "not compared, 7 cells measured on different work" in out
-    assert "seconds 0.05 → 0.1" in out and "jobs 2 → 8" in out
+    assert "seconds 0.05 → 0.01" in out and "jobs 2 → 1" in out
     assert "geometric mean" not in out and "slower" not in out and "faster" not in out
 
 

@@ -68,9 +68,12 @@ def cell(
     size: float = 1000,
     peak: int = 20 * MIB,
     kind: str | None = None,
+    cpu: float | None = None,
     **fields: Any,
 ) -> Cell:
-    """A cell of ``runner`` whose samples' job times are ``spans``."""
+    """A cell of ``runner`` whose samples' job times are ``spans``, and whose runs used ``cpu``
+    each (else the CPU of its job time on as many of 2 CPUs as it has workers: the work of a
+    CPU-bound task done in that time)."""
     workers = str(layout.concurrency)
     return Cell(
         task=task,
@@ -81,7 +84,10 @@ def cell(
         layout=layout,
         jobs=jobs,
         size=size,
-        samples=[sample(s, peak) for s in spans],
+        samples=[
+            sample(s, peak, cpu=s * min(layout.concurrency, 2) if cpu is None else cpu)
+            for s in spans
+        ],
         **fields,
     )
 
