@@ -237,33 +237,28 @@ def impossible(cell: Cell, figures: Figures, baseline: Cell | None) -> str | Non
     The least time is physical, not a ratio to the baseline's time, so a baseline slowed by a
     busy machine does not make an honest cell impossible: the CPU the baseline's jobs used for
     as many jobs, shared by as many threads as can compute at once here."""
-    least = least_job_time(cell, figures, baseline)
+    if cell.bound != "cpu" or baseline is None or baseline is cell or not cell.jobs:
+        return None
+    needed = job_cpu(baseline) * cell.jobs  # the CPU as many jobs needed on the baseline
     median = figures.jobs.median
-    if least is not None and median > 0:
+    if figures.possible and median > 0:
+        least = needed / figures.possible  # shared by as many threads as can compute at once
         margin = IMPOSSIBLE_MARGIN + 2 * figures.jobs.variation
         if median * (1 + margin) < least:
-            assert baseline is not None  # a least time is the baseline's CPU
-            needed = least * (figures.possible or 1)
             return (
                 f"its {cell.jobs} jobs took {median:.3f} s; their {needed:.3f} s of CPU (as on"
                 f" {baseline.runner}) takes at least {least:.3f} s with this"
-                f" layout here (a speed-up of at most {figures.possible or 1:.2f}x), more than"
+                f" layout here (a speed-up of at most {figures.possible:.2f}x), more than"
                 f" the {margin:.0%} margin its runs' spread leaves for noise"
             )
-    if (
-        cell.bound == "cpu"
-        and baseline is not None
-        and baseline is not cell
-        and not figures.outside_tree
-        and cell.jobs
+    if not figures.outside_tree and figures.cpu + figures.cpu_resolution < (
+        LEAST_CPU_OF_BASELINE * needed
     ):
-        needed = job_cpu(baseline) * cell.jobs
-        if figures.cpu + figures.cpu_resolution < LEAST_CPU_OF_BASELINE * needed:
-            return (
-                f"its processes used {figures.cpu:.3f} s of CPU, under"
-                f" {LEAST_CPU_OF_BASELINE:.0%} of the {needed:.3f} s the same jobs needed on"
-                f" {baseline.runner}: the work was not done"
-            )
+        return (
+            f"its processes used {figures.cpu:.3f} s of CPU, under"
+            f" {LEAST_CPU_OF_BASELINE:.0%} of the {needed:.3f} s the same jobs needed on"
+            f" {baseline.runner}: the work was not done"
+        )
     return None
 
 
@@ -277,16 +272,6 @@ def job_cpu(cell: Cell) -> float:
         elif cell.jobs:
             per_run.append(s.cpu / cell.jobs)
     return statistics.median(per_run) if per_run else 0.0
-
-
-def least_job_time(cell: Cell, figures: Figures, baseline: Cell | None) -> float | None:
-    """The least time a CPU-bound cell's jobs can take here: their share of the CPU the
-    baseline's jobs needed for as many jobs (the rounds each worker runs, or the CPUs that can
-    compute at once, whichever takes longer); ``None`` for other work (an IO-bound task's own
-    check bounds its waits: not every task's size is one) or without a baseline."""
-    if cell.bound != "cpu" or baseline is None or baseline is cell or not figures.possible:
-        return None
-    return job_cpu(baseline) * cell.jobs / figures.possible
 
 
 def unstable_reasons(figures: Figures, cpus: int) -> list[str]:
