@@ -212,7 +212,9 @@ def test_an_unwritable_results_file_fails_before_running_and_keeps_the_old_one(
     result = lab_process.run("matrix", *TINY, "--json", str(blocked / "run.json"))
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr == f"lab: error: --json {blocked / 'run.json'}: no folder {blocked}\n"
+    assert (
+        result.stderr == f"lab: error: --json {blocked / 'run.json'}: {blocked} is not a folder\n"
+    )
     assert earlier.read_text() == "earlier"
 
 

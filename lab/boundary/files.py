@@ -36,3 +36,17 @@ def current_umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def cannot_create_in(folder: Path) -> str | None:
+    """Why no file can be created in ``folder``, or None: a file is created there and removed,
+    the one test that no permission bit, read-only mount or pseudo-filesystem (``/proc``) can
+    fool."""
+    try:
+        descriptor, name = tempfile.mkstemp(prefix=".lab-probe-", dir=folder)
+    except OSError as exc:
+        return str(exc.strerror or exc)
+    os.close(descriptor)
+    with contextlib.suppress(OSError):
+        os.unlink(name)
+    return None

@@ -17,6 +17,7 @@ from lab.host.registry import load_catalog
 from lab.machine import metadata
 from lab.plan.profiles import DEFAULT_PROFILE, PROFILES
 from lab.report.fit import terminal_width, wrap_lines
+from lab.results.journal import MOST_BYTES
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         " one).",
     )
     report.add_argument("results", metavar="RESULTS.json")
+    _add_allow_large_argument(report)
     cli_options.add_tablefmt_argument(report)
     cli_options.add_wide_argument(report)
     cli_options.add_output_arguments(report)
@@ -94,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         " not written); 2 bad input; 3 nothing measured on the same work to compare",
     )
     comparison.add_argument("runs", metavar="RESULTS.json", nargs="+")
+    _add_allow_large_argument(comparison)
     cli_options.add_tablefmt_argument(comparison)
     comparison.add_argument("--json", metavar="PATH", help="write the comparison as JSON")
     comparison.add_argument("--csv", metavar="PATH", help="write one row per compared cell")
@@ -110,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plugins.add_argument("--all", action="store_true", help="the built-in plugins too")
     return parser
+
+
+def _add_allow_large_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-large",
+        action="store_true",
+        help=f"read results files past {MOST_BYTES // 2**20} MiB",
+    )
 
 
 class _Version(argparse.Action):
@@ -172,8 +183,12 @@ def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> i
         return matrix_command.run(args, catalog, selection)
     except LabError as exc:
         return _fail(exc)
-    except KeyboardInterrupt as stop:  # while an interpreter's environment was being set up
-        print("lab: interrupted before anything was measured", file=sys.stderr)
+    except KeyboardInterrupt as stop:  # reading saved runs, or setting up an interpreter
+        saved_runs = args.command in ("report", "compare")
+        print(
+            f"lab: interrupted{'' if saved_runs else ' before anything was measured'}",
+            file=sys.stderr,
+        )
         return exit_code_of(stop)
 
 

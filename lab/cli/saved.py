@@ -10,9 +10,9 @@ from lab.cli import options
 from lab.errors import UsageError
 from lab.report import comparison_table
 from lab.report.fit import terminal_width
-from lab.report.output_files import Outputs, check_file, write_file
+from lab.report.output_files import Outputs, file_path, write_file
 from lab.report.terminal import render
-from lab.results.journal import load
+from lab.results.journal import MOST_BYTES, load
 from lab.results.model import ResultsError
 
 if TYPE_CHECKING:
@@ -25,9 +25,14 @@ EXIT_SLOWER = 1
 EXIT_NOTHING_COMPARED = 3
 
 
+def _most_bytes(args: argparse.Namespace) -> int | None:
+    """The largest results file to read: no limit with ``--allow-large``."""
+    return None if args.allow_large else MOST_BYTES
+
+
 def report_command(args: argparse.Namespace) -> int:
     options.check_tablefmt(args.tablefmt)
-    results = load(Path(args.results))
+    results = load(Path(args.results), _most_bytes(args))
     outputs = Outputs.from_args(args)
     print(render(results, args.tablefmt, terminal_width(), args.wide))
     written = outputs.write(results, with_json=True)
@@ -58,10 +63,10 @@ def compare_command(args: argparse.Namespace) -> int:
         if path is not None
     }
     for option, (path, _) in exports.items():
-        if not path:
-            options.empty_path(option)
-        check_file(Path(path), option)
-    compared = comparison_table.compare_all([(name, load(Path(name))) for name in args.runs])
+        file_path(path, option)
+    compared = comparison_table.compare_all(
+        [(name, load(Path(name), _most_bytes(args))) for name in args.runs]
+    )
     print(comparison_table.render(compared, args.tablefmt, terminal_width()))
     failed = False
     for path, write in exports.values():

@@ -51,6 +51,8 @@ def measure(
     width = terminal_width()
     with machine_lock():
         journal = command.outputs.journal()  # a file that cannot be written fails before the run
+        if journal is not None and journal.earlier:
+            print(f"lab: {_kept(journal)}", file=sys.stderr)
         try:
             facts = metadata.collect(command.rounds.start_method)
             said = [*metadata.warnings(facts), *warnings(facts)]
@@ -92,6 +94,16 @@ def measure(
     if errors or written.errors or any(c.failure is not None for c in results.cells):
         return EXIT_FAILED
     return 0
+
+
+def _kept(journal: Journal) -> str:
+    """What the journal left alone beside its results file, and where this run journals."""
+    earlier = journal.earlier
+    if len(earlier) == 1:
+        found = f"{earlier[0]} is there already (an earlier run's journal) and is kept"
+    else:
+        found = f"{len(earlier)} journals of earlier runs are there already and are kept"
+    return f"{found}; this run journals to {journal.partial}"
 
 
 def measure_rounds(

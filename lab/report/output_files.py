@@ -7,16 +7,16 @@ other files are still written.
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import functools
 import os
-import tempfile
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lab.boundary.files import write_atomically
+from lab.boundary.files import cannot_create_in, write_atomically
 from lab.errors import UsageError
 from lab.results.journal import Journal
 from lab.results.model import ResultsError
@@ -48,13 +48,13 @@ class Outputs:
         if save is not None:
             check_folder(save, "--save")
         files = {
-            "--json": _path(args.json, "--json"),
-            "--csv": _path(args.csv, "--csv"),
-            "--markdown": _path(args.markdown, "--markdown"),
+            option: None if text is None else file_path(text, option)
+            for option, text in (
+                ("--json", args.json),
+                ("--csv", args.csv),
+                ("--markdown", args.markdown),
+            )
         }
-        for option, path in files.items():
-            if path is not None:
-                check_file(path, option)
         plot = _path(args.plot, "--plot")
         if plot is not None:
             check_folder(plot, "--plot")
@@ -126,38 +126,72 @@ def write_file(path: Path, text: str) -> None:
         raise ResultsError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+#: What the lab adds to a file's name for the files it writes beside it: the longest of
+#: ``NAME.100.partial`` (a journal) and ``NAME.XXXXXXXX.tmp`` (a file before its rename).
+NAME_ADDED = 13
+
+
 def check_file(path: Path, option: str) -> None:
     """``path`` can be written over: not a folder nor a device, in an existing folder that
-    takes new files (the file is written beside itself, then renamed)."""
-    if path.is_dir():
-        raise UsageError(f"{option} {path}: is a folder; name a file")
-    if path.exists() and not path.is_file():
-        raise UsageError(f"{option} {path}: is not a regular file")
-    if not path.parent.is_dir():
-        raise UsageError(f"{option} {path}: no folder {path.parent}")
-    _probe(path.parent, f"{option} {path}")
+    takes new files (the file is written beside itself, then renamed), with a name that leaves
+    room for what the lab writes beside it."""
+    what = f"{option} {path}"
+    found = _stat(path, what)
+    if found is None:
+        folder = _stat(path.parent, what)
+        if folder is None:
+            raise UsageError(f"{what}: no folder {path.parent}")
+        if not stat.S_ISDIR(folder.st_mode):
+            raise UsageError(f"{what}: {path.parent} is not a folder")
+    elif stat.S_ISDIR(found.st_mode):
+        raise UsageError(f"{what}: is a folder; name a file")
+    elif not stat.S_ISREG(found.st_mode):
+        raise UsageError(f"{what}: is not a regular file")
+    longest = _name_max(path.parent) - NAME_ADDED
+    if len(os.fsencode(path.name)) > longest:
+        raise UsageError(f"{what}: the file's name is too long: at most {longest} bytes here")
+    _probe(path.parent, what)
 
 
 def check_folder(folder: Path, option: str) -> None:
     """``folder`` is a folder that takes new files, or can be made in one."""
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(f"{option} {folder}: is not a folder")
-    existing = next(p for p in (folder, *folder.absolute().parents) if p.exists())
-    if not existing.is_dir():
-        raise UsageError(f"{option} {folder}: {existing} is not a folder")
-    _probe(existing, f"{option} {folder}")
+    what = f"{option} {folder}"
+    for existing in (folder, *folder.absolute().parents):
+        found = _stat(existing, what)
+        if found is None:
+            continue
+        if not stat.S_ISDIR(found.st_mode):
+            place = "" if existing == folder else f" {existing}"
+            raise UsageError(f"{what}:{place} is not a folder")
+        _probe(existing, what)
+        return
+
+
+def _stat(path: Path, what: str) -> os.stat_result | None:
+    """``path``'s status (following links), None if nothing is there; a loop of links, a name
+    too long or any other failure is a :class:`UsageError` starting with ``what``."""
+    try:
+        return os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UsageError(f"{what}: a loop of symbolic links") from None
+        raise UsageError(f"{what}: {exc.strerror or exc}") from None
+
+
+def _name_max(folder: Path) -> int:
+    """The longest file name ``folder``'s file system takes, in bytes."""
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
 
 
 def _probe(folder: Path, what: str) -> None:
-    """Create and remove a file in ``folder``: the one test that no permission bit, read-only
-    mount or pseudo-filesystem (``/proc``) can fool."""
-    try:
-        descriptor, name = tempfile.mkstemp(prefix=".lab-probe-", dir=folder)
-    except OSError as exc:
-        raise UsageError(f"{what}: cannot create files in {folder}: {exc.strerror}") from None
-    os.close(descriptor)
-    with contextlib.suppress(OSError):
-        os.unlink(name)
+    problem = cannot_create_in(folder)
+    if problem is not None:
+        raise UsageError(f"{what}: cannot create files in {folder}: {problem}")
 
 
 def _check_distinct(paths: dict[str, Path | None]) -> None:
@@ -172,8 +206,20 @@ def _check_distinct(paths: dict[str, Path | None]) -> None:
 
 
 def _path(text: str | None, option: str) -> Path | None:
-    if text is None:
-        return None
+    return None if text is None else _given(text, option)
+
+
+def _given(text: str, option: str) -> Path:
     if not text.strip():
         raise UsageError(f"{option} needs a path, not {text!r}")
     return Path(text)
+
+
+def file_path(text: str, option: str) -> Path:
+    """The file ``option`` names, checked (:func:`check_file`): a path ending in a slash names a
+    folder, not a file, whatever is there."""
+    path = _given(text, option)
+    if text.endswith(("/", os.sep)):
+        raise UsageError(f"{option} {text}: ends with a slash, so names a folder; name a file")
+    check_file(path, option)
+    return path

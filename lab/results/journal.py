@@ -1,17 +1,21 @@
 """Writing results durably, and reading them back.
 
 While a matrix runs, every run of a cell is appended to ``PATH.partial`` as one JSON line and
-flushed to disk, so a crash or Ctrl-C keeps what was measured. At the end the whole document
-is written to a temporary file and renamed over ``PATH``, so an earlier file stays intact
-until the new one is complete. A journal that cannot grow (a full disk) stops without stopping
-the run. :func:`load` reads either form.
+flushed to disk, so a crash or Ctrl-C keeps what was measured. The journal is created new
+(never opened through a link, never over an earlier run's journal, which is kept: the run
+then journals to ``PATH.2.partial``, and so on). At the end the whole document is written to a
+temporary file and renamed over ``PATH``, so an earlier file stays intact until the new one is
+complete. A journal that cannot grow (a full disk) stops without stopping the run.
+:func:`load` reads either form.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import stat
 from typing import TYPE_CHECKING, Any, TextIO
 
 from lab.boundary.files import write_atomically
@@ -31,6 +35,14 @@ if TYPE_CHECKING:
     from lab.results.model import Cell, Sample
 
 PARTIAL_SUFFIX = ".partial"
+#: The largest results file read unless the reader asks for more (``--allow-large``).
+MOST_BYTES = 512 * 2**20
+#: The most digits of a whole number in a results file (nanoseconds since 1970 take 19).
+MOST_DIGITS = 30
+#: How many journals of earlier, interrupted runs may lie beside one results file.
+MOST_JOURNALS = 100
+#: Flags that create a file new, never through a link, never over another file.
+CREATE_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC
 
 
 class Journal:
@@ -38,20 +50,36 @@ class Journal:
 
     A write that fails (a full disk) does not stop the run: the journal stops there, keeps
     the runs written so far, and says once what failed (:attr:`error`); the whole document is
-    still tried at the end.
+    still tried at the end. :attr:`earlier` names the journals of earlier runs left beside
+    ``path``, which this one keeps.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.partial = path.with_name(path.name + PARTIAL_SUFFIX)
         self.error: str | None = None
         self.begun = False
         self.runs = 0
+        self.earlier: list[Path] = []
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._file: TextIO | None = self.partial.open("w", encoding="utf-8")
+            self.partial, self._file = self._create()
         except OSError as exc:
             raise ResultsError(f"cannot write results to {path}: {exc.strerror or exc}") from None
+
+    def _create(self) -> tuple[Path, TextIO | None]:
+        """The first free journal name beside ``path``, created new, and its open file."""
+        for number in range(1, MOST_JOURNALS + 1):
+            middle = "" if number == 1 else f".{number}"
+            partial = self.path.with_name(f"{self.path.name}{middle}{PARTIAL_SUFFIX}")
+            try:
+                descriptor = os.open(partial, CREATE_NEW, 0o666)
+            except FileExistsError:
+                self.earlier.append(partial)
+                continue
+            return partial, os.fdopen(descriptor, "w", encoding="utf-8")
+        raise OSError(
+            0, f"{MOST_JOURNALS} journals of earlier runs are in the way; move or remove them"
+        )
 
     def begin(self, results: Results) -> None:
         """The facts and the planned cells, before anything is measured."""
@@ -114,17 +142,14 @@ class Journal:
         return True
 
 
-def load(path: Path) -> Results:
+def load(path: Path, most_bytes: int | None = MOST_BYTES) -> Results:
     """A results file, complete or the journal of an interrupted run, validated whole; a
-    missing, truncated, damaged or foreign file raises :class:`BadResultsFile` with one line."""
+    missing, truncated, damaged, foreign or oversized file (``most_bytes``; None: no limit),
+    or anything but a regular file, raises :class:`BadResultsFile` with one line."""
     source = str(path)
+    text = _read(path, most_bytes)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or exc
-        raise BadResultsFile(f"cannot read {path}: {reason}") from None
-    try:
-        data = json.loads(text)
+        data = _decode(text, source)
     except json.JSONDecodeError as exc:
         if _is_journal(text):
             return _from_journal(text, source)
@@ -132,11 +157,71 @@ def load(path: Path) -> Results:
     return Results.from_data(data, source)
 
 
+def _read(path: Path, most_bytes: int | None) -> str:
+    """The text of the regular file ``path``, opened without waiting on a FIFO or a device,
+    refused past ``most_bytes``."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(descriptor, "rb") as file:
+            found = os.fstat(descriptor)
+            if not stat.S_ISREG(found.st_mode):
+                raise BadResultsFile(f"{path} is not a regular file")
+            if most_bytes is not None and found.st_size > most_bytes:
+                raise BadResultsFile(
+                    f"{path} is {found.st_size / 2**20:,.0f} MiB, past the"
+                    f" {most_bytes / 2**20:,.0f} MiB a results file is read to;"
+                    " --allow-large reads it whole"
+                )
+            return file.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise BadResultsFile(f"cannot read {path}: {reason}") from None
+    except MemoryError:
+        raise BadResultsFile(f"{path} does not fit in the memory the lab may use") from None
+
+
+def _decode(text: str, source: str) -> Any:
+    """JSON as a results file may hold it: finite numbers of sensible length, nested to a
+    sensible depth; anything else is a :class:`BadResultsFile` (a syntax error stays a
+    ``JSONDecodeError``, for the caller to explain)."""
+    try:
+        return json.loads(
+            text, parse_constant=_no_constant, parse_float=_finite, parse_int=_whole_number
+        )
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise BadResultsFile(f"{source}: nested too deeply to be a results file") from None
+    except ValueError as exc:
+        raise BadResultsFile(f"{source}: {exc}") from None
+    except MemoryError:
+        raise BadResultsFile(f"{source} does not fit in the memory the lab may use") from None
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a figure a results file holds: every figure is finite")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is past the largest figure a results file holds")
+    return value
+
+
+def _whole_number(text: str) -> int:
+    if len(text.lstrip("-")) > MOST_DIGITS:
+        raise ValueError(
+            f"a whole number of {len(text)} digits; a results file holds none past {MOST_DIGITS}"
+        )
+    return int(text)
+
+
 def _is_journal(text: str) -> bool:
     """Whether ``text`` is one JSON document a line, a results header first."""
     try:
-        header = json.loads(text.partition("\n")[0])
-    except json.JSONDecodeError:
+        header = _decode(text.partition("\n")[0], "")
+    except (json.JSONDecodeError, BadResultsFile):
         return False
     return isinstance(header, dict) and "schema" in header
 
@@ -154,11 +239,11 @@ def _json_problem(exc: json.JSONDecodeError, text: str, source: str) -> str:
 
 def _from_journal(text: str, source: str) -> Results:
     lines = text.splitlines()
-    results = Results.from_data(json.loads(lines[0]), source)
+    results = Results.from_data(_decode(lines[0], source), source)
     results.complete = False
     for number, line in enumerate(lines[1:], start=2):
         try:
-            entry = json.loads(line)
+            entry = _decode(line, source)
             validate(JOURNAL_ENTRY, entry)
             cell = results.cells[entry["cell"]]
             if "sample" in entry:
