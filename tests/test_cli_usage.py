@@ -35,7 +35,7 @@ from lab_plugins.tasks import CPU
         (["matrix", "--count", "1e15"], "cpu count 1e15 is above the limit of 10,000,000,000"),
         (["matrix", "--count", "1.5"], "cpu count must be a whole number"),
         (["matrix", "--count", "-5"], "cpu count must be greater than 0"),
-        (["matrix", "--sleep", "nan"], "io seconds must be greater than 0"),
+        (["matrix", "--sleep", "nan"], "--sleep: io seconds must be a number, not 'nan'"),
         (["matrix", "--sleep", "soon"], "io seconds must be a number"),
         (
             ["matrix", "--runners", "thread"],

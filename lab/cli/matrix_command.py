@@ -15,7 +15,6 @@ from lab.plan.profiles import DEFAULT_PROFILE, PRESETS, PROFILES, Profile, get_p
 from lab.plan.sizes import Sizing
 from lab.report.output_files import Outputs
 from lab.run.rounds import Rounds
-from lab.runner import Workers
 
 if TYPE_CHECKING:
     import argparse
@@ -112,7 +111,7 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginSelection) ->
     preset_runners = list(profile.runners or default_runners(catalog))
     runners = with_baseline(options.names(args.runners, preset_runners, "--runners"), catalog)
     workers = [
-        Workers.parse(w)
+        options.workers(w)
         for w in options.names(args.workers, list(profile.workers or [str(cpus)]), "--workers")
     ]
     jobs = options.positive_int(args.jobs, "--jobs") if args.jobs is not None else profile.jobs
@@ -127,9 +126,10 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginSelection) ->
     given_sizes = _given_sizes(args, catalog, tasks)
     runner_options = options.runner_options(args.runner_option, runners)
     task_options, tasks = options.task_options(args.task_option, tasks)
-    sizing = Sizing(job_time=job_time, given=given_sizes, preset=profile.sizes)
+    sizing = Sizing(job_time, given_sizes, profile.sizes, allow_large=args.allow_large)
     matrix = MatrixPlan(tasks, runners, workers, jobs, sizing)
     matrix.check(cpus, args.allow_large)
+    sizing.check(tasks, jobs, timeout)
     outputs = Outputs.from_args(args)
     rounds = Rounds(
         repeat=repeat,
@@ -159,8 +159,7 @@ def _rounds(args: argparse.Namespace, profile: Profile) -> tuple[int, int]:
         warmups = options.positive_int(args.warmups, "--warmups", minimum=0)
     if args.repeat is not None:
         repeat = options.positive_int(args.repeat, "--repeat")
-    if repeat > limits.MAX_REPEAT or warmups > limits.MAX_REPEAT:
-        raise UsageError(f"repeat and warmups must be at most {limits.MAX_REPEAT}")
+    limits.check_rounds(warmups, repeat)
     return warmups, repeat
 
 
@@ -174,23 +173,19 @@ def _given_sizes(
             (t for t in catalog.tasks.items.values() if t.size.name == unit), None
         )
         if value is not None and sizer is not None:  # checked even when no chosen task uses it
-            try:
-                sizer.size.parse(value, task=sizer.name, allow_large=args.allow_large)
-            except UsageError as exc:
-                raise UsageError(f"{option}: {exc}") from None
-    written: dict[str, str] = {}
+            options.size(sizer, value, option, args.allow_large)
+    written: dict[str, tuple[str, str]] = {}
     for task in tasks:
         if args.count is not None and task.size.name == COUNT:
-            written[task.name] = args.count
+            written[task.name] = (args.count, "--count")
         if args.sleep is not None and task.size.name == SECONDS:
-            written[task.name] = args.sleep
+            written[task.name] = (args.sleep, "--sleep")
     for item in args.size:
         name, sep, value = item.partition("=")
         if not sep:
             raise UsageError(f"--size takes TASK=SIZE, not {item!r}")
-        written[catalog.tasks.get(name.strip()).name] = value
-    sizes: dict[str, int | float] = {}
-    for name, value in written.items():
-        task = catalog.tasks.get(name)
-        sizes[name] = task.size.parse(value, task=name, allow_large=args.allow_large)
-    return sizes
+        written[catalog.tasks.get(name.strip()).name] = (value, "--size")
+    return {
+        name: options.size(catalog.tasks.get(name), value, option, args.allow_large)
+        for name, (value, option) in written.items()
+    }

@@ -4,12 +4,15 @@ naming the option."""
 from __future__ import annotations
 
 import multiprocessing
+import re
 from typing import TYPE_CHECKING
 
 import tabulate
 
 from lab.cli import pythons
 from lab.errors import UsageError
+from lab.plan import limits
+from lab.runner import Workers
 
 if TYPE_CHECKING:
     import argparse
@@ -20,6 +23,8 @@ if TYPE_CHECKING:
 
 DEFAULT_START_METHOD = "spawn"
 DEFAULT_TABLEFMT = "simple"
+#: A ``--workers`` setting: ``N`` or ``PxT``, in the digits 0-9.
+_WORKERS = re.compile(r"\s*([0-9]+)\s*(?:[xX]\s*([0-9]+))?\s*", re.ASCII)
 
 
 def add_measuring_arguments(parser: argparse.ArgumentParser) -> None:
@@ -176,21 +181,40 @@ def check_tablefmt(name: str) -> str:
 
 
 def positive_int(text: str, what: str, minimum: int = 1) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise UsageError(f"{what} must be a whole number, not {text!r}") from None
+    """``text`` as a whole number of at least ``minimum``, written in the digits 0-9
+    (:data:`lab.plan.limits.WHOLE`); a :class:`UsageError` naming ``what`` for anything else."""
+    value = limits.whole_number(text)
+    if value is None:
+        raise UsageError(f"{what} must be a whole number{limits.spelling(text)}, not {text!r}")
     if value < minimum:
         raise UsageError(f"{what} must be at least {minimum}, not {text!r}")
     return value
 
 
+def workers(text: str) -> Workers:
+    """One ``--workers`` setting, ``N`` or ``PxT``, in the digits 0-9; a :class:`UsageError`
+    naming the option for anything else."""
+    match = _WORKERS.fullmatch(text)
+    found = [limits.whole_number(n) for n in match.groups() if n] if match else [None]
+    numbers = [n for n in found if n is not None]
+    if len(numbers) != len(found):
+        raise UsageError(
+            "--workers must be a whole number or PxT (processes x threads)"
+            f"{limits.spelling(text)}, not {text!r}"
+        )
+    if min(numbers) < 1:
+        raise UsageError(f"--workers must be at least 1, not {text!r}")
+    return Workers(numbers[0], numbers[1] if len(numbers) > 1 else None)
+
+
 def percentage(text: str, what: str) -> float:
     """``5%`` or ``5`` as 0.05; a :class:`UsageError` for anything else or a negative value."""
-    try:
-        value = float(text.strip().removesuffix("%")) / 100
-    except ValueError:
-        raise UsageError(f"{what} must be a percentage such as 5%, not {text!r}") from None
+    number = limits.decimal(text.strip().removesuffix("%"))
+    if number is None:
+        raise UsageError(
+            f"{what} must be a percentage such as 5%{limits.spelling(text)}, not {text!r}"
+        )
+    value = number / 100
     if not 0 <= value < float("inf"):
         raise UsageError(f"{what} must be 0% or more, not {text!r}")
     return value
@@ -202,10 +226,31 @@ def empty_path(option: str) -> None:
 
 
 def positive_float(text: str, what: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"{what} must be a number of seconds, not {text!r}") from None
-    if not 0 < value < float("inf"):
+    """``text`` as a number of seconds greater than 0, written in the digits 0-9
+    (:data:`lab.plan.limits.DECIMAL`: no ``nan`` or ``inf``); a :class:`UsageError` naming
+    ``what`` for anything else."""
+    value = limits.decimal(text)
+    if value is None:
+        raise UsageError(f"{what} must be a number of seconds{limits.spelling(text)}, not {text!r}")
+    if value == float("inf"):
+        raise UsageError(f"{what} is too large: {text!r}")
+    if not value > 0:
         raise UsageError(f"{what} must be greater than 0, not {text!r}")
     return value
+
+
+def size(task: Task, text: str, option: str, allow_large: bool) -> int | float:
+    """``task``'s size written as ``text`` for ``option``: a number in the digits 0-9, then
+    checked by the task's size; a :class:`UsageError` naming the option."""
+    number = limits.decimal(text)
+    if number is None:
+        raise UsageError(
+            f"{option}: {task.name} {task.size.name} must be a number{limits.spelling(text)},"
+            f" not {text!r}"
+        )
+    if number == float("inf"):
+        raise UsageError(f"{option}: {task.name} {task.size.name} is too large: {text!r}")
+    try:
+        return task.size.parse(text, task=task.name, allow_large=allow_large)
+    except UsageError as exc:
+        raise UsageError(f"{option}: {exc}") from None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lab.cli.progress import Progress
-from lab.errors import exit_code_of
+from lab.errors import LabError, exit_code_of
 from lab.machine import metadata
 from lab.report.fit import terminal_width, wrap_lines
 from lab.report.terminal import header_lines, render_body, run_lines, warning_lines
@@ -65,6 +65,10 @@ def measure(
                 journal.discard()
             print("lab: interrupted before anything was measured", file=sys.stderr)
             return exit_code_of(stop)
+        except LabError:  # a calibrated size refused: nothing was measured
+            if journal is not None:
+                journal.discard()
+            raise
         try:
             print(wrap_lines("\n".join(run_lines(results)), width), flush=True)
             interrupted = measure_rounds(results, command.rounds, tasks, journal, command.quiet)

@@ -8,7 +8,7 @@ from lab.boundary.requests import WorkerOptions
 from lab.cli import options, pythons, session
 from lab.errors import UsageError
 from lab.machine import metadata
-from lab.plan import sweep
+from lab.plan import limits, sweep
 from lab.report.output_files import Outputs
 from lab.run.rounds import Rounds
 
@@ -81,15 +81,16 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginSelection) ->
     runners = [catalog.runners.get(name) for name in names]
     cpus = metadata.usable_cpus()
     levels = sweep.levels_for(task, args.levels, cpus, args.allow_large)
-    size_text = args.size or (
-        str(DEFAULT_SECONDS) if task.size.name == "seconds" else str(task.size.default)
-    )
-    size = task.size.parse(size_text, task=task.name, allow_large=args.allow_large)
+    size_text = args.size
+    if size_text is None:
+        size_text = str(DEFAULT_SECONDS if task.size.name == "seconds" else task.size.default)
+    size = options.size(task, size_text, "--size", args.allow_large)
     outputs = Outputs.from_args(args)
     tablefmt = options.check_tablefmt(args.tablefmt)
     start_method = options.check_start_method(args.start_method)
     repeat = options.positive_int(args.repeat, "--repeat")
     warmups = options.positive_int(args.warmups, "--warmups", minimum=0)
+    limits.check_rounds(warmups, repeat)
     timeout = options.positive_float(args.timeout, "--timeout")
     runner_options = options.runner_options(args.runner_option, runners)
     task_options, (task,) = options.task_options(args.task_option, [task])

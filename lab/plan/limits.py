@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,42 @@ PROCESSES_PER_CPU = 8
 MAX_EVENT_LOOP_TASKS = 100_000
 MAX_JOBS = 100_000
 MAX_REPEAT = 1000
+
+#: How a number is written on the command line: the ASCII digits 0-9, a sign, and for a decimal
+#: a point and an exponent; spaces around it are ignored. Python's ``int()`` and ``float()``
+#: take more (any Unicode digit, full-width ones among them, ``1_000``, ``nan``, ``inf``),
+#: which a user does not mean.
+WHOLE = re.compile(r"\s*[+-]?[0-9]+\s*", re.ASCII)
+DECIMAL = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*", re.ASCII)
+
+
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number when :data:`WHOLE` matches it (and ``int()`` takes that
+    many digits), else ``None``."""
+    if WHOLE.fullmatch(text) is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:  # more digits than sys.get_int_max_str_digits()
+        return None
+
+
+def decimal(text: str) -> float | None:
+    """``text`` as a float when :data:`DECIMAL` matches it (``inf`` when too large), else
+    ``None``."""
+    return float(text) if DECIMAL.fullmatch(text) is not None else None
+
+
+def spelling(text: str) -> str:
+    """What ``text`` lacks to be read as a number, to follow "must be a number" in a message:
+    the digits 0-9, no underscores, not too many digits; empty when none of these."""
+    if not text.isascii():
+        return " written with the digits 0-9"
+    if "_" in text:
+        return " written without underscores"
+    if WHOLE.fullmatch(text):
+        return f" of at most {sys.get_int_max_str_digits():,} digits"
+    return ""
 
 
 def check_layout(runner: str, workers: str, layout: Layout, cpus: int, allow_large: bool) -> None:
@@ -42,6 +80,13 @@ def check_layout(runner: str, workers: str, layout: Layout, cpus: int, allow_lar
             f"{runner} with workers {workers} runs {layout.tasks:,} tasks at once, above the"
             f" soft limit of {MAX_EVENT_LOOP_TASKS:,}{hint}"
         )
+
+
+def check_rounds(warmups: int, repeat: int) -> None:
+    """Refuse more than :data:`MAX_REPEAT` warm-up or measured runs a cell, naming the option."""
+    for value, option in ((warmups, "--warmups"), (repeat, "--repeat")):
+        if value > MAX_REPEAT:
+            raise UsageError(f"{option} must be at most {MAX_REPEAT:,}, not {value:,}")
 
 
 def check_jobs(jobs: int, allow_large: bool) -> None:

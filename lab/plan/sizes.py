@@ -3,10 +3,12 @@ to a job time here, or the task's default, and how it was chosen."""
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from lab.errors import UsageError
 from lab.plan.runs import task_info
 from lab.run.calibrate import calibrate
 
@@ -20,12 +22,30 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Sizing:
-    """How a matrix's sizes are chosen: the sizes the options gave, the profile's, and the
-    time one job of a calibrated task should take."""
+    """How a matrix's sizes are chosen: the sizes the options gave, the profile's, the time
+    one job of a calibrated task should take, and whether a calibrated size may pass its
+    task's soft limit."""
 
     job_time: float
     given: Mapping[str, int | float] = field(default_factory=dict)
     preset: Mapping[str, float] = field(default_factory=dict)
+    allow_large: bool = False
+
+    def check(self, tasks: Sequence[Task], jobs: int, timeout: float) -> None:
+        """Refuse, before anything runs, a job time whose jobs cannot end within ``timeout``:
+        the baseline runs a cell's jobs one after another, in one run."""
+        calibrated = next((t for t in tasks if self._calibrates(t)), None)
+        if calibrated is None or jobs < timeout / self.job_time:
+            return
+        total = jobs * self.job_time if jobs < 2**1000 else math.inf  # a float cannot hold more
+        raise UsageError(
+            f"--job-time {self.job_time:g} s: a run of {calibrated.name} on the baseline, its"
+            f" {jobs:,} jobs one after another, would take {total:,.6g} s, not less than"
+            f" --timeout {timeout:g} s; lower --job-time or --jobs, or raise --timeout"
+        )
+
+    def _calibrates(self, task: Task) -> bool:
+        return task.calibrated and task.name not in self.given and task.name not in self.preset
 
     def choose(
         self, tasks: Sequence[Task], rounds: Rounds, quiet: bool = False
@@ -51,4 +71,11 @@ class Sizing:
             print(f"calibrating {task.name} to {self.job_time:g} s a job...", file=sys.stderr)
         on = f" on {rounds.reference}" if len(rounds.interpreters) > 1 else ""
         how = f" (calibrated to {self.job_time:g} s a job{on})"
-        return calibrate(task, self.job_time, rounds), how
+        size = calibrate(task, self.job_time, rounds)
+        if size > task.size.soft_limit and not self.allow_large:
+            raise UsageError(
+                f"--job-time {self.job_time:g} s: {task.name} {task.size.name} {size:,}{how} is"
+                f" above the limit of {task.size.format(task.size.soft_limit)}; pass"
+                " --allow-large to run it anyway"
+            )
+        return size, how

@@ -128,13 +128,16 @@ def levels_for(task: Task, text: str | None, cpus: int, allow_large: bool) -> li
 
 
 def parse_levels(text: str) -> list[int]:
+    """The levels written as ``text``: comma-separated whole numbers in the digits 0-9."""
     levels = []
     for part in text.split(","):
-        try:
-            level = int(part)
-        except ValueError:
-            raise UsageError(f"levels must be whole numbers, not {part.strip()!r}") from None
+        level = limits.whole_number(part)
+        if level is None:
+            raise UsageError(
+                f"--levels must be whole numbers{limits.spelling(part.strip())},"
+                f" not {part.strip()!r}"
+            )
         if level < 1:
-            raise UsageError(f"levels must be at least 1, not {level}")
+            raise UsageError(f"--levels must be at least 1, not {level}")
         levels.append(level)
     return sorted(set(levels))

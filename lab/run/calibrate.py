@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import replace
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from lab.errors import LabError
@@ -31,7 +32,7 @@ def calibrate(task: Task, target: float, rounds: Rounds) -> int:
     for _ in range(MAX_PROBES):
         seconds = _probe(task, size, rounds)
         if seconds >= TRUSTED_PROBE_SECONDS:
-            return max(1, round(size * target / seconds))
+            return max(1, round(size * Fraction(target) / Fraction(seconds)))  # no overflow
         size = round(size * 2 * TRUSTED_PROBE_SECONDS / max(seconds, 1e-6))
     raise CalibrationError(f"could not calibrate task {task.name!r}: its jobs stay too short")
 
