@@ -220,11 +220,6 @@ def percentage(text: str, what: str) -> float:
     return value
 
 
-def empty_path(option: str) -> None:
-    """Refuse an empty path given to ``option``."""
-    raise UsageError(f"{option} needs a path, not ''")
-
-
 def positive_float(text: str, what: str) -> float:
     """``text`` as a number of seconds greater than 0, written in the digits 0-9
     (:data:`lab.plan.limits.DECIMAL`: no ``nan`` or ``inf``); a :class:`UsageError` naming
