@@ -163,6 +163,37 @@ def _daemonize(jobs: Sequence[Job]) -> list[JobRecord]:
     return InlineSession().run(jobs)
 
 
+#: A daemon that changes its PID up to about 1,000 times a second (``setsid``, ``fork``, the
+#: parent exits), holding ``hopper.lock`` (an inherited ``flock``, free once every hop has
+#: ended) and stopping when ``hopper-stop`` exists or after a minute; its files are beside the
+#: ``hang`` marker's.
+HOPPER = """
+import fcntl, os, sys, time
+folder = sys.argv[1]
+lock = os.open(os.path.join(folder, "hopper.lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+fcntl.flock(lock, fcntl.LOCK_EX)
+stop, end = os.path.join(folder, "hopper-stop"), time.monotonic() + 60
+open(os.path.join(folder, "hopper-started"), "w").close()
+while time.monotonic() < end and not os.path.exists(stop):
+    os.setsid()
+    if os.fork():
+        os._exit(0)
+    time.sleep(0.0002)
+"""
+
+
+def _hop(jobs: Sequence[Job]) -> list[JobRecord]:
+    """Leave a PID-hopping daemon (:data:`HOPPER`), hopping before the jobs run."""
+    folder = Path(os.environ[STARTED_ENV]).parent
+    first = subprocess.Popen([sys.executable, "-c", HOPPER, str(folder)], stdin=subprocess.DEVNULL)
+    first.wait(timeout=30)  # it exits at its first hop
+    deadline = time.monotonic() + 30
+    while not (folder / "hopper-started").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # a few hundred hops
+    return InlineSession().run(jobs)
+
+
 def _leak(jobs: Sequence[Job]) -> list[JobRecord]:
     threading.Thread(target=time.sleep, args=(1e9,), name="leaked").start()
     subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1e9)"])
@@ -211,6 +242,7 @@ RUNNERS = [
     _Fake("exiter", _exit),
     _Fake("leaker", _leak),
     _Fake("daemonizer", _daemonize),
+    _Fake("pid-hopper", _hop),
 ]
 
 
