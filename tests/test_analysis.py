@@ -11,7 +11,7 @@ from lab.report.table import render_task
 from lab.report.units import memory_estimate
 from lab.report.verdict import verdict_rows
 from lab.results import status
-from lab.results.analysis import IDEAL_TOLERANCE, UNTRUE, analyse
+from lab.results.analysis import IDEAL_TOLERANCE, UNTRUE, CellAnalysis, analyse
 from lab.results.status import Kind
 from lab.runner import Layout
 
@@ -311,3 +311,61 @@ def test_jobs_outside_the_tree_have_no_cpu_or_memory_figures_shown_as_theirs() -
     assert found.status.kind is Kind.OK  # 8 workers on a cluster: 8x is possible there
     table = render_task(analyse(results([base, remote])), "cpu", "simple", 100)
     assert "remote" in table.splitlines()[-1]
+
+
+def test_a_crashed_or_error_cell_shows_the_peak_memory_of_the_runs_it_kept() -> None:
+    found = analyse(
+        results(
+            [
+                cell("single", Layout(), [1.0] * 3),
+                cell("threads", Layout(threads=2), [1.0] * 2, peak=30 * MIB,
+                     failure=status.crashed("killed by SIGKILL")),
+                cell("processes", Layout(processes=2), [0.5] * 2, peak=50 * MIB,
+                     failure=status.error("job 1 failed: OSError")),
+                cell("thread-per-job", Layout(threads=2), [],
+                     failure=status.crashed("killed by SIGKILL")),
+            ]
+        )
+    )  # fmt: skip
+    table = render_task(found, "cpu", "simple", 100)
+    rows = _rows(table)
+    assert rows["threads"][-2:] == ["30.0", "crashed"] and "≥ 30.0" in " ".join(rows["threads"])
+    assert rows["processes"][-2:] == ["50.0", "error"] and "≥ 50.0" in " ".join(rows["processes"])
+    assert rows["thread-per-job"] == ["thread-per-job", "2", "crashed"]  # none kept, none shown
+    assert "≥ peak: the highest of the runs kept before the cell failed" in table
+    wide = _rows(render_task(found, "cpu", "simple", wide=True))
+    assert "≥ 30.0" in " ".join(wide["threads"]) and "≥ 50.0" in " ".join(wide["processes"])
+    _, crashed, error, unmeasured = found.cells
+    assert _kept(crashed) == (30 * MIB, True)  # at least: the crashed run's own is not kept
+    assert _kept(error) == (50 * MIB, True)
+    assert unmeasured.kept_peak is None  # never invented
+
+
+def test_a_cell_whose_records_cannot_be_true_shows_its_exact_peak_memory() -> None:
+    found = analyse(
+        results(
+            [
+                cell("single", Layout(), [1.0] * 3),
+                cell("processes", Layout(processes=2), [0.3] * 3, peak=70 * MIB),  # 3.33x on 2
+            ]
+        )
+    )
+    table = render_task(found, "cpu", "simple", 100)
+    assert _rows(table)["processes"][-2:] == ["70.0", "error"]
+    assert "≥" not in table  # every run kept: the peak is exact
+    untrue = found.cells[1]
+    assert untrue.status.detail.startswith(UNTRUE) and _kept(untrue) == (70 * MIB, False)
+
+
+def _kept(analysed: CellAnalysis) -> tuple[int, bool] | None:
+    found = analysed.kept_peak
+    return None if found is None else (found.value, found.at_least)
+
+
+def _rows(table: str) -> dict[str, list[str]]:
+    """A compact table's rows by runner: their words, the status's note number left out."""
+    return {
+        line.split()[0]: [w for w in line.split() if not w.startswith("[")]
+        for line in table.splitlines()[2:]
+        if line and not line.startswith(("[", " ", "≥"))
+    }

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         MemoryClaim,
         ParallelismClaim,
         SynchronizationClaim,
+        UseCase,
         UseCasesClaim,
     )
 
@@ -68,7 +69,7 @@ def classic_rows(analysis: Analysis) -> list[Row]:
         _row(found.memory, _memory(found.memory)),
         _row(found.communication, _communication(found.communication)),
         _row(found.synchronization, _synchronization(found.synchronization)),
-        _row(found.use_cases, _use_cases(found.use_cases)),
+        _row(found.use_cases, _use_cases(found.use_cases), _use_cases_verdict(found.use_cases)),
     ]
 
 
@@ -85,8 +86,8 @@ def render_classic(analysis: Analysis, tablefmt: str, width: int | None = None) 
     return fit_table(columns, width, tablefmt)
 
 
-def _row(claim: ClassicClaim, evidence: str) -> Row:
-    return Row(claim.aspect, claim.claim, evidence, VERDICTS[claim.judgement])
+def _row(claim: ClassicClaim, evidence: str, verdict: str | None = None) -> Row:
+    return Row(claim.aspect, claim.claim, evidence, verdict or VERDICTS[claim.judgement])
 
 
 def _where(label: str) -> str:
@@ -138,7 +139,35 @@ def _synchronization(claim: SynchronizationClaim) -> str:
 
 def _use_cases(claim: UseCasesClaim) -> str:
     return "; ".join(
-        f"{found.task.bound}: fastest {found.analysed.cell.runner}"
+        found.task.name
+        + ("" if found.task.name == found.task.bound else f", {found.task.bound}-bound")
+        + f": fastest {found.analysed.cell.runner}"
+        + ("" if found.judgement is Judgement.HOLDS else _kind(found))
         + _where(found.analysed.cell.interpreter)
         for found in claim.tasks
     )
+
+
+def _use_cases_verdict(claim: UseCasesClaim) -> str:
+    """The claim's verdict when its tasks agree; else which tasks it held for and which not."""
+    if claim.judgement is not Judgement.MIXED:
+        return VERDICTS[claim.judgement]
+    held = [f.task.name for f in claim.tasks if f.judgement is Judgement.HOLDS]
+    not_held = [f.task.name for f in claim.tasks if f.judgement is not Judgement.HOLDS]
+    return (
+        f"{_and(held)} {'hold' if len(held) > 1 else 'holds'},"
+        f" {_and(not_held)} {'do' if len(not_held) > 1 else 'does'} not"
+    )
+
+
+def _kind(found: UseCase) -> str:
+    """The fastest cell's kind, when its runner's name does not say it."""
+    cell = found.analysed.cell
+    noun = NOUNS.get(cell.kind)
+    if cell.runner in (cell.kind, noun):
+        return ""
+    return f" ({noun})" if noun else f" (of kind {cell.kind})"
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"

@@ -44,6 +44,10 @@ jobs s: first job start to last job end, median ± sd/mean (the whole run for ta
 data) · speed-up: the baseline's jobs time / this one's, with its 95% interval · efficiency: for
 cpu, speed-up / the ideal speed-up here; for io, the ideal time / jobs time · peak: the process
 tree's peak memory · --wide adds start-up, wall, CPU, cores used, ideal and memory per worker"""
+#: Said below a task's table when a failed cell shows the peak of the runs it kept before.
+KEPT_PEAK_NOTE = (
+    "≥ peak: the highest of the runs kept before the cell failed (not the failed run's)"
+)
 #: Said below the tables when some cell's jobs ran outside the lab's process tree.
 REMOTE_LEGEND = f"{REMOTE}: not measured, the jobs ran on a cluster outside the lab's processes"
 
@@ -108,7 +112,10 @@ def render_task(
         columns[-1:-1] = session_columns(session, [a.figures for a in measured])
     table = fit_table(columns, None if wide else width, tablefmt) if measured else ""
     apart = [] if wide else session_lines(analysis, task)
-    below = wrap_lines("\n".join([*notes, *apart, *not_applicable_lines(cells)]), width)
+    partial = (
+        [KEPT_PEAK_NOTE] if any(a.kept_peak and a.kept_peak.at_least for a in measured) else []
+    )
+    below = wrap_lines("\n".join([*notes, *partial, *apart, *not_applicable_lines(cells)]), width)
     return "\n".join(part for part in (table, below) if part)
 
 
@@ -153,12 +160,7 @@ def _compact_columns(
             numeric=True,
             drop=1,
         ),
-        Column(
-            f"peak {metric} MiB",
-            [_figure(f, _peak) for f in figures],
-            numeric=True,
-            drop=2,
-        ),
+        Column(f"peak {metric} MiB", [_peak(a) for a in cells], numeric=True, drop=2),
         Column("status", statuses),
     ]
     return columns, notes
@@ -302,9 +304,15 @@ def _interval(found: Figures) -> str:
     return "" if interval is None else f"{interval.low:.2f}-{interval.high:.2f}"
 
 
-def _peak(found: Figures) -> str:
-    """Peak memory in MiB, or :data:`REMOTE` for jobs that ran outside the lab's tree."""
-    return REMOTE if found.outside_tree else f"{found.peak_memory / MIB:.1f}"
+def _peak(analysed: CellAnalysis) -> str:
+    """Peak memory in MiB, or :data:`REMOTE` for jobs that ran outside the lab's tree; for a
+    failed cell, that of the runs it kept (``≥`` when the failed run is not among them)."""
+    found, kept = analysed.figures, analysed.kept_peak
+    if found is not None:
+        return REMOTE if found.outside_tree else f"{found.peak_memory / MIB:.1f}"
+    if kept is None:
+        return ""
+    return f"{'≥ ' if kept.at_least else ''}{kept.value / MIB:.1f}"
 
 
 def _figure(found: Figures | None, show: Callable[[Figures], str]) -> str:
@@ -328,7 +336,8 @@ def _row(analysed: CellAnalysis) -> list[str]:
     cell, found = analysed.cell, analysed.figures
     head = [cell.runner, workers_text(cell), str(cell.jobs)]
     if found is None:
-        return [*head, *[""] * (len(HEADERS) - 4), str(analysed.status)]
+        blanks = [""] * (len(HEADERS) - 6)
+        return [*head, *blanks, _peak(analysed), "", str(analysed.status)]
     interval = found.interval
     return [
         *head,
@@ -342,7 +351,7 @@ def _row(analysed: CellAnalysis) -> list[str]:
         "" if interval is None else f"{interval.low:.2f}-{interval.high:.2f}",
         times(found.ideal),
         blank(found.efficiency, ".0%"),
-        _peak(found),
+        _peak(analysed),
         memory_estimate(found.memory_per_worker),
         str(analysed.status),
     ]

@@ -118,14 +118,26 @@ class Figures:
 
 
 @dataclass(frozen=True)
+class KeptPeak:
+    """The peak memory (bytes) of the runs a cell kept, when its figures are not shown (it
+    failed, or its records cannot be true). ``at_least``: a run that failed is not among
+    them, and its own peak, measured or not, was not kept."""
+
+    value: int
+    at_least: bool
+
+
+@dataclass(frozen=True)
 class CellAnalysis:
-    """A cell, its status, and its figures when it has trustworthy samples."""
+    """A cell, its status, and its figures when it has trustworthy samples; a failed cell
+    has the peak memory of the runs it kept (``kept_peak``), if any."""
 
     cell: Cell
     status: Status
     figures: Figures | None
     asked: int
     unstable: tuple[str, ...] = ()
+    kept_peak: KeptPeak | None = None
 
     @property
     def short_of_samples(self) -> bool:
@@ -189,14 +201,25 @@ def analyse(results: Results) -> Analysis:
                 figures = replace(figures, vs_reference=reference_median / figures.jobs.median)
             untrue = None if figures is None else impossible(cell, figures, baseline)
             if untrue is not None:
-                found.append(CellAnalysis(cell, error(UNTRUE + untrue), None, results.repeat))
+                status = error(UNTRUE + untrue)
+                found.append(CellAnalysis(cell, status, None, results.repeat, (), kept_peak(cell)))
                 continue
             reasons = () if figures is None else tuple(unstable_reasons(figures, cpus))
             status = cell_status(cell, figures, results.repeat, results.complete, reasons)
-            found.append(CellAnalysis(cell, status, figures, results.repeat, reasons))
+            peak = kept_peak(cell) if status.failed else None
+            found.append(CellAnalysis(cell, status, figures, results.repeat, reasons, peak))
     order = {id(c): i for i, c in enumerate(results.cells)}
     found.sort(key=lambda a: order[id(a.cell)])
     return Analysis(results, tuple(found))
+
+
+def kept_peak(cell: Cell) -> KeptPeak | None:
+    """The highest peak memory of the cell's kept runs, a lower bound when the cell failed in
+    a later run; ``None`` without runs, or when its jobs ran outside the lab's tree (the
+    lab's side only)."""
+    if not cell.samples or any(s.outside_tree for s in cell.samples):
+        return None
+    return KeptPeak(max(s.peak_memory for s in cell.samples), cell.failure is not None)
 
 
 def measured(cell: Cell) -> bool:

@@ -24,7 +24,15 @@ from lab.results.selection import (
     most_workers,
     worker_memory,
 )
-from lab.runner import INLINE, INTERPRETERS, KINDS, PROCESSES, THREADS
+from lab.runner import (
+    EVENT_LOOP,
+    INLINE,
+    INTERPRETERS,
+    KINDS,
+    PROCESSES,
+    PROCESSES_THREADS,
+    THREADS,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -37,6 +45,14 @@ PARALLEL = 1.5
 SERIAL = 1.2
 #: The kinds whose workers' memory and communication the claims compare, in their order.
 WORKER_KINDS = (THREADS, INTERPRETERS, PROCESSES)
+#: The kinds the use-cases claim names for each bound, by what their workers are: threads or
+#: an event loop for IO-bound work (threads inside processes wait on threads too), processes
+#: for CPU-bound work. A fastest cell of any other kind (subinterpreters, a runner of no
+#: declared kind) is not the claim holding.
+CLAIMED_KINDS = {
+    "io": (THREADS, PROCESSES_THREADS, EVENT_LOOP),
+    "cpu": (PROCESSES, PROCESSES_THREADS),
+}
 
 
 class Judgement(enum.Enum):
@@ -44,7 +60,7 @@ class Judgement(enum.Enum):
 
     HOLDS = "holds"
     CONTRADICTED = "contradicted"
-    #: It holds on some interpreters and is contradicted on others.
+    #: It holds on some interpreters (or tasks) and is contradicted on others.
     MIXED = "mixed"
     #: Measured, with nothing to hold it against.
     MEASURED = "measured"
@@ -158,7 +174,8 @@ class SynchronizationClaim(ClassicClaim):
 
 @dataclass(frozen=True)
 class UseCase:
-    """A CPU- or IO-bound task's fastest cell off the baseline."""
+    """A CPU- or IO-bound task's fastest trusted cell off the baseline: the claim holds for it
+    when that cell's kind is one the claim names for the task's bound."""
 
     task: TaskInfo
     analysed: CellAnalysis
@@ -322,7 +339,8 @@ def synchronization(analysis: Analysis) -> SynchronizationClaim:
 
 
 def use_cases(analysis: Analysis) -> UseCasesClaim:
-    """Whether the fastest way to run CPU-bound work is not threads under a GIL."""
+    """Whether each CPU- or IO-bound task ran fastest on a kind the claim names for its bound
+    (:data:`CLAIMED_KINDS`), over every interpreter."""
     found = []
     for task in analysis.results.tasks:
         if task.bound not in ("cpu", "io"):
@@ -333,9 +351,7 @@ def use_cases(analysis: Analysis) -> UseCasesClaim:
         if not cells:
             continue
         best = fastest(cells)
-        on = gil_on(best.cell, analysis.results.metadata.gil_enabled)
-        serial = task.bound == "cpu" and best.cell.kind == THREADS and on
-        found.append(UseCase(task, best, _holds(not serial)))
+        found.append(UseCase(task, best, _holds(best.cell.kind in CLAIMED_KINDS[task.bound])))
     return UseCasesClaim(overall([f.judgement for f in found]), tuple(found))
 
 
