@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,6 +14,7 @@ from lab.report.units import memory_estimate
 from lab.report.verdict import verdict_rows
 from lab.results import status
 from lab.results.analysis import IDEAL_TOLERANCE, UNTRUE, CellAnalysis, analyse
+from lab.results.journal import Journal, load
 from lab.results.status import Kind
 from lab.runner import Layout
 
@@ -332,13 +335,39 @@ def test_a_crashed_or_error_cell_shows_the_peak_memory_of_the_runs_it_kept() -> 
     assert rows["threads"][-2:] == ["30.0", "crashed"] and "≥ 30.0" in " ".join(rows["threads"])
     assert rows["processes"][-2:] == ["50.0", "error"] and "≥ 50.0" in " ".join(rows["processes"])
     assert rows["thread-per-job"] == ["thread-per-job", "2", "crashed"]  # none kept, none shown
-    assert "≥ peak: the highest of the runs kept before the cell failed" in table
+    assert "≥ peak: the highest of the runs before the cell failed" in table
     wide = _rows(render_task(found, "cpu", "simple", wide=True))
     assert "≥ 30.0" in " ".join(wide["threads"]) and "≥ 50.0" in " ".join(wide["processes"])
     _, crashed, error, unmeasured = found.cells
     assert _kept(crashed) == (30 * MIB, True)  # at least: the crashed run's own is not kept
     assert _kept(error) == (50 * MIB, True)
     assert unmeasured.kept_peak is None  # never invented
+
+
+def test_a_failed_runs_own_measured_peak_memory_is_shown_and_kept_in_the_results(
+    tmp_path: Path,
+) -> None:
+    """A cell that crashed on its first run, and one whose failed run peaked above the runs
+    before it: the peak the lab measured of the failed run is the cell's, exact."""
+    first = cell("threads", Layout(threads=2), [], failure=status.crashed("killed by SIGKILL"))
+    first.failed_peak_memory = 40 * MIB
+    later = cell("processes", Layout(processes=2), [0.5] * 2, peak=30 * MIB,
+                 failure=status.timeout(5))  # fmt: skip
+    later.failed_peak_memory = 45 * MIB
+    run = results([cell("single", Layout(), [1.0] * 3), first, later])
+    path = tmp_path / "r.json"
+    path.write_text(run.to_json())
+    for found in (analyse(run), analyse(load(path))):
+        table = render_task(found, "cpu", "simple", 100)
+        rows = _rows(table)
+        assert rows["threads"][-2:] == ["40.0", "crashed"]
+        assert rows["processes"][-5:] == ["45.0", "timeout", "after", "5", "s"]
+        assert "≥" not in table
+    journal = Journal(tmp_path / "j.json")
+    journal.begin(run)
+    journal.add(run.cells, first, None)
+    journal.close()
+    assert load(journal.partial).cells[1].failed_peak_memory == 40 * MIB
 
 
 def test_a_cell_whose_records_cannot_be_true_shows_its_exact_peak_memory() -> None:

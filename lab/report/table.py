@@ -46,7 +46,7 @@ cpu, speed-up / the ideal speed-up here; for io, the ideal time / jobs time · p
 tree's peak memory · --wide adds start-up, wall, CPU, cores used, ideal and memory per worker"""
 #: Said below a task's table when a failed cell shows the peak of the runs it kept before.
 KEPT_PEAK_NOTE = (
-    "≥ peak: the highest of the runs kept before the cell failed (not the failed run's)"
+    "≥ peak: the highest of the runs before the cell failed (the failed run's own was not measured)"
 )
 #: Said below the tables when some cell's jobs ran outside the lab's process tree.
 REMOTE_LEGEND = f"{REMOTE}: not measured, the jobs ran on a cluster outside the lab's processes"

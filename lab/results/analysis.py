@@ -214,12 +214,18 @@ def analyse(results: Results) -> Analysis:
 
 
 def kept_peak(cell: Cell) -> KeptPeak | None:
-    """The highest peak memory of the cell's kept runs, a lower bound when the cell failed in
-    a later run; ``None`` without runs, or when its jobs ran outside the lab's tree (the
-    lab's side only)."""
-    if not cell.samples or any(s.outside_tree for s in cell.samples):
+    """The highest peak memory of the cell's runs, the failed one's included when it was
+    measured (else a lower bound); ``None`` without any, or when its jobs ran outside the
+    lab's tree (the lab's side only)."""
+    if any(s.outside_tree for s in cell.samples):
         return None
-    return KeptPeak(max(s.peak_memory for s in cell.samples), cell.failure is not None)
+    found = [s.peak_memory for s in cell.samples]
+    if cell.failed_peak_memory is not None:
+        found.append(cell.failed_peak_memory)
+    if not found:
+        return None
+    unknown = cell.failure is not None and cell.failed_peak_memory is None
+    return KeptPeak(max(found), unknown)
 
 
 def measured(cell: Cell) -> bool:

@@ -91,6 +91,8 @@ class Journal:
         entry: dict[str, Any] = {"cell": cells.index(cell), "failure": failure}
         if sample is not None:
             entry["sample"] = sample_to_data(sample)
+        if cell.failed_peak_memory is not None:
+            entry["failed_peak_memory"] = cell.failed_peak_memory
         if self._write(entry):
             self.runs += 1
 
@@ -249,6 +251,7 @@ def _from_journal(text: str, source: str) -> Results:
             if "sample" in entry:
                 cell.samples.append(sample_from_data(dict(entry["sample"])))
             cell.failure = failure_from_data(entry["failure"])
+            cell.failed_peak_memory = entry.get("failed_peak_memory")
         except json.JSONDecodeError:
             if number == len(lines):
                 break  # the last line was cut short when the run stopped

@@ -85,7 +85,8 @@ class Cell:
     """One task on one runner with one worker setting, and what was measured of it.
 
     ``kind`` is the runner's kind (:data:`lab.runner.KINDS`), kept so that a saved run is
-    analysed without its plugins; ``failure`` is why the cell stopped being run, if it did.
+    analysed without its plugins; ``failure`` is why the cell stopped being run, if it did,
+    and ``failed_peak_memory`` the peak memory of that run's process tree, when it was measured.
     """
 
     task: str
@@ -100,6 +101,7 @@ class Cell:
     samples: list[Sample] = field(default_factory=list)
     failure: Status | None = None
     interpreter: str = ""
+    failed_peak_memory: int | None = None
 
     @property
     def runnable(self) -> bool:
@@ -279,6 +281,11 @@ def cell_to_data(cell: Cell) -> dict[str, Any]:
         "not_applicable": cell.not_applicable,
         "failure": None if cell.failure is None else cell.failure.to_data(),
         "samples": [sample_to_data(s) for s in cell.samples],
+        **(
+            {}
+            if cell.failed_peak_memory is None
+            else {"failed_peak_memory": cell.failed_peak_memory}
+        ),
     }
 
 

@@ -111,9 +111,10 @@ _CELL = _object(
         "size": _NUMBER,
         "not_applicable": _nullable(_STRING),
         "failure": _nullable(_STATUS),
+        "failed_peak_memory": _COUNT,
         "samples": {"type": "array", "items": _SAMPLE},
     },
-    optional=("interpreter",),
+    optional=("interpreter", "failed_peak_memory"),
 )
 
 _METADATA = _object(
@@ -196,8 +197,13 @@ RESULTS = {
 
 #: One line of a journal after its first: a run of one cell, its sample or its failure.
 JOURNAL_ENTRY = _object(
-    {"cell": _COUNT, "failure": _nullable(_STATUS), "sample": _SAMPLE},
-    optional=("sample",),
+    {
+        "cell": _COUNT,
+        "failure": _nullable(_STATUS),
+        "sample": _SAMPLE,
+        "failed_peak_memory": _COUNT,
+    },
+    optional=("sample", "failed_peak_memory"),
 )
 
 

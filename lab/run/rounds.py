@@ -97,17 +97,19 @@ def measure_once(cell: Cell, rounds: Rounds, task: Task, keep: bool = True) -> S
     spec = rounds.spec(cell.task, cell.runner, cell.workers, cell.jobs, cell.size, cell.interpreter)
     outcome = run_cell(spec, rounds.timeout)
     measurement = outcome.measurement
+    failure = None
     if outcome.failure is not None or measurement is None:
-        cell.failure = outcome.failure or status.error("no measurement")
-        return None
-    if measurement.error is not None:
-        cell.failure = status.error(measurement.error)
-        return None
-    found = validate.problems(
-        measurement, cell.jobs, cell.layout, task, cell.size, rounds.uses_layout
-    )
-    if found:
-        cell.failure = status.error(validate.summary(found))
+        failure = outcome.failure or status.error("no measurement")
+    elif measurement.error is not None:
+        failure = status.error(measurement.error)
+    else:
+        found = validate.problems(
+            measurement, cell.jobs, cell.layout, task, cell.size, rounds.uses_layout
+        )
+        failure = status.error(validate.summary(found)) if found else None
+    if failure is not None or measurement is None:
+        cell.failure = failure
+        cell.failed_peak_memory = outcome.peak_memory or None  # no sample of the tree: unknown
         return None
     if not keep:
         return None
