@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lab_builders import MIB, cell, results, sample
 
+from lab.report.markdown_csv import to_csv
 from lab.report.table import render_task
 from lab.report.units import memory_estimate
 from lab.report.verdict import verdict_rows
@@ -363,6 +366,8 @@ def test_a_failed_runs_own_measured_peak_memory_is_shown_and_kept_in_the_results
         assert rows["threads"][-2:] == ["40.0", "crashed"]
         assert rows["processes"][-5:] == ["45.0", "timeout", "after", "5", "s"]
         assert "≥" not in table
+    rows = list(csv.DictReader(io.StringIO(to_csv(run))))
+    assert [r["peak_memory_bytes"] for r in rows[1:]] == [str(40 * MIB), str(45 * MIB)]
     journal = Journal(tmp_path / "j.json")
     journal.begin(run)
     journal.add(run.cells, first, None)

@@ -53,6 +53,9 @@ def to_csv(results: Results) -> str:
         ]  # fmt: skip
         if fig is None:
             row += [""] * (len(CSV_COLUMNS) - len(row))
+            kept = analysed.kept_peak  # a failed cell's, when it is exact
+            if kept is not None and not kept.at_least:
+                row[CSV_COLUMNS.index("peak_memory_bytes")] = kept.value
         else:
             jobs, interval, per_worker = fig.jobs, fig.interval, fig.memory_per_worker
             row += [
