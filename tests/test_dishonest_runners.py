@@ -35,7 +35,7 @@ def liars_matrix(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, object]
         "matrix", "-p", "lab_dishonest_runners", "--tasks", "cpu,io",
         "--runners", ",".join(["threads", "processes", *NAMES]),
         "--count", "10000000", "--sleep", "0.05", "--workers", "2", "--fast", "-q",
-        "--json", str(folder / "run.json"),
+        "--json", str(folder / "run.json"), timeout=300,  # a hang guard for a busy machine
     )  # fmt: skip
     assert result.returncode == 1, result.stderr  # error cells
     return result.stdout, load(folder / "run.json")
