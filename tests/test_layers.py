@@ -15,7 +15,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("lab.__main__", "lab.cli"),
     ("lab.plan", "lab.testing"),
     ("lab.run", "lab.report"),
-    ("lab.results", "lab.worker"),
+    ("lab.results", "lab.worker", "lab.own"),
     ("lab.boundary",),
     ("lab.host",),
     ("lab",),

@@ -8,7 +8,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
-from lab.cli import matrix_command, saved, sweep_command
+from lab.cli import matrix_command, run_command, saved, sweep_command
 from lab.cli import options as cli_options
 from lab.cli.listing import catalog_listing, plugin_listing
 from lab.errors import LabError, Terminated, UsageError, exit_code_of
@@ -66,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run every task on every runner at every worker setting; one table a task.",
     )
     matrix_command.add_arguments(matrix_parser)
+    run_parser = commands.add_parser(
+        "run",
+        parents=[plugin_options],
+        help="measure your own function on every runner, with the lab's verdict on it",
+        description="Call MODULE:FUNCTION with the given arguments on every runner that can"
+        " run it, at 1 worker and the usable CPUs, and say which way runs it fastest here.",
+    )
+    run_command.add_arguments(run_parser)
     commands.add_parser(
         "list", parents=[plugin_options], help="list runners and tasks, and whether they run here"
     )
@@ -177,6 +185,8 @@ def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> i
             return 0
         if args.command == "sweep":
             return sweep_command.run(args, catalog, selection)
+        if args.command == "run":
+            return run_command.run(args, catalog, selection)
         if args.command == "plugins":
             print(plugin_listing(pm, report, catalog, everything=args.all))
             return 0

@@ -3,6 +3,7 @@ for a run just measured and for one loaded from a file."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from lab.machine import metadata
@@ -18,21 +19,35 @@ from lab.report.table import (
 )
 from lab.report.verdict import render_verdict
 from lab.results.analysis import analyse
-from lab.results.model import SWEEP
+from lab.results.model import SWEEP, UNSIZED
 
 if TYPE_CHECKING:
     from lab.machine.metadata import Metadata
-    from lab.results.model import Results
+    from lab.results.model import Results, TaskInfo
 
 
 #: The heading of the classic comparison's table.
 CLASSIC_TITLE = "the classic comparison of threads and processes, measured here:"
 
 
+def _call_text(task: TaskInfo) -> str:
+    """A user's function's call as written: ``mod:f(0.1, sep=+)``, its async twin beside it."""
+    try:
+        args = list(json.loads(task.options.get("args", "[]")))
+        kwargs = dict(json.loads(task.options.get("kwargs", "{}")))
+    except (ValueError, TypeError):
+        return task.name
+    given = ", ".join([*map(str, args), *(f"{k}={v}" for k, v in kwargs.items())])
+    twin = task.options.get("async")
+    return f"{task.name}({given})" + (f", async twin {twin}" if twin else "")
+
+
 def sizes_line(results: Results) -> str:
     settings = results.settings
     notes = [
-        f"{t.name}: {t.size_name} {t.size_text}{t.how}"
+        _call_text(t)
+        if t.size_name == UNSIZED
+        else f"{t.name}: {t.size_name} {t.size_text}{t.how}"
         + (f", {t.options_text}" if t.options else "")
         for t in results.tasks
     ]

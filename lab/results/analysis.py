@@ -14,7 +14,7 @@ import statistics
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from lab.results.model import SWEEP
+from lab.results.model import SWEEP, UNSIZED
 from lab.results.stats import Interval, Summary, ratio_of_medians, summarise
 from lab.results.status import Kind, Status, error
 from lab.runner import INLINE, INTERPRETERS
@@ -196,6 +196,7 @@ def analyse(results: Results) -> Analysis:
                 gil,
                 results.kind == SWEEP,
                 task.releases_gil,
+                task.size_name != UNSIZED,
             )
             if figures is not None and reference_median is not None and cell.bound != "transfer":
                 figures = replace(figures, vs_reference=reference_median / figures.jobs.median)
@@ -335,9 +336,10 @@ def job_times(cell: Cell) -> list[float]:
     return [job_time(cell, s) for s in cell.samples]
 
 
-def job_wait(cell: Cell) -> float:
-    """How long one job of the cell waits by design: an IO-bound task's size, else nothing."""
-    return float(cell.size) if cell.bound == "io" else 0.0
+def job_wait(cell: Cell, waits: bool = True) -> float:
+    """How long one job of the cell waits by design: an IO-bound task's size (when ``waits``:
+    its size is the wait, not so for a user's function), else nothing."""
+    return float(cell.size) if cell.bound == "io" and waits else 0.0
 
 
 def ideal_speedup(cell: Cell, cpus: int, parallel: int | None = None) -> float | None:
@@ -391,9 +393,10 @@ def released_gil(cell: Cell) -> bool:
     return False
 
 
-def ideal_job_time(cell: Cell) -> float | None:
-    """The IO-bound jobs' time with no overhead: as many rounds of waits as the layout needs."""
-    if cell.bound != "io":
+def ideal_job_time(cell: Cell, waits: bool = True) -> float | None:
+    """The IO-bound jobs' time with no overhead: as many rounds of waits as the layout needs;
+    ``None`` unless ``waits`` (the task's size is its jobs' wait)."""
+    if cell.bound != "io" or not waits:
         return None
     return math.ceil(cell.jobs / cell.layout.concurrency) * job_wait(cell)
 
@@ -411,8 +414,11 @@ def percentiles(values: Sequence[float], fractions: Sequence[float]) -> tuple[fl
     return tuple(ordered[max(0, math.ceil(f * len(ordered)) - 1)] for f in fractions)
 
 
-def wake_up_delays(cell: Cell) -> list[float]:
-    """How much longer than its wait every job took, over all runs (seconds)."""
+def wake_up_delays(cell: Cell, waits: bool = True) -> list[float]:
+    """How much longer than its wait every job took, over all runs (seconds); none unless
+    ``waits`` (the task's size is its jobs' wait)."""
+    if not waits:
+        return []
     wait = job_wait(cell)
     return [r.end - r.start - wait for s in cell.samples for r in s.records]
 
@@ -512,10 +518,12 @@ def cell_figures(
     gil_default: bool = True,
     sweep: bool = False,
     releases_gil: bool = False,
+    waits: bool = True,
 ) -> Figures | None:
     """The cell's figures, or ``None`` when it has no trustworthy samples. ``siblings`` are
     the cells of the same task and runner; in a ``sweep``, memory per worker is per job the
-    runner really had running at once; ``releases_gil``: the task says its jobs do."""
+    runner really had running at once; ``releases_gil``: the task says its jobs do;
+    ``waits``: its size is the wait of an IO-bound job (not a user's function's)."""
     if not measured(cell):
         return None
     samples = cell.samples
@@ -542,7 +550,7 @@ def cell_figures(
         interval = ratio_of_medians(base_times, times)
     ideal = ideal_speedup(cell, cpus)
     possible = possible_speedup(cell, cpus, gil_on(cell, gil_default), releases_gil)
-    ideal_time = ideal_job_time(cell)
+    ideal_time = ideal_job_time(cell, waits)
     efficiency: float | None = None
     if ideal_time is not None and jobs.median > 0:
         efficiency = ideal_time / jobs.median
@@ -576,7 +584,7 @@ def cell_figures(
         most_at_once=held,
         ideal_job_time=ideal_time,
         overhead=None if ideal_time is None else jobs.median - ideal_time,
-        wake_ups=percentiles(wake_up_delays(cell), WAKE_UP_PERCENTILES),
+        wake_ups=percentiles(wake_up_delays(cell, waits), WAKE_UP_PERCENTILES),
         jobs_per_second=cell.jobs / run if run > 0 else None,
         job_latency=run * cell.layout.concurrency / max(cell.jobs, 1),
         latencies=percentiles(operation_latencies(cell), LATENCY_PERCENTILES),

@@ -29,6 +29,11 @@ MATRIX = "matrix"
 SWEEP = "sweep"
 
 
+#: The size of work that has none (a user's function: each job is one call): it is not a
+#: wait, a count or a number of bytes.
+UNSIZED = "call"
+
+
 class ResultsError(LabError):
     """A results file that cannot be read or written."""
 

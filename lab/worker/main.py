@@ -31,6 +31,7 @@ from lab.invocations import counters
 from lab.jobs import describe_exception
 from lab.machine.metadata import gil_enabled
 from lab.machine.process_tree import tree
+from lab.own.task import task_named
 from lab.runner import INLINE, Layout, RunContext, Runner, Workers
 from lab.sessions import InlineSession
 from lab.task import SYNC
@@ -48,7 +49,7 @@ def run_spec(spec: CellSpec, folder: Path) -> Measurement:
     Every call of a job is counted in a file in ``folder``, the cell's own."""
     try:
         catalog, _, _ = load_catalog(spec.worker.plugins)
-        task = catalog.tasks.get(spec.task).with_options(spec.task_options)
+        task = task_named(catalog.tasks, spec.task, spec.task_options)
         runner: Runner = (
             _InlineRunner() if spec.runner is None else catalog.runners.get(spec.runner)
         )

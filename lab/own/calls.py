@@ -1,0 +1,58 @@
+"""The jobs of a user's function: module-level functions (so they pickle by reference) that
+call the function the job's :class:`Call` names, imported once in each process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lab.own.reference import Reference
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a user's function: which (and its async twin, for event loops), and its
+    arguments."""
+
+    function: Reference
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+    twin: Reference | None = None
+
+
+#: A thread's time on a CPU and waiting for one, in nanoseconds (Linux).
+SCHEDSTAT = "/proc/thread-self/schedstat"
+
+
+def call_probed(job: Call) -> str | None:
+    """Call the function a job names and return, instead of its result, the nanoseconds the
+    calling thread spent on a CPU and waiting for one meanwhile, as ``"RUNNING WAITING"``
+    (``None`` where the system does not say): work that keeps a thread busy, on a busy
+    machine too."""
+    before = _schedstat()
+    call(job)
+    after = _schedstat()
+    if before is None or after is None:
+        return None
+    return f"{after[0] - before[0]} {after[1] - before[1]}"
+
+
+def _schedstat() -> tuple[int, int] | None:
+    try:
+        with open(SCHEDSTAT, encoding="ascii") as file:
+            running, waiting, _ = file.read().split()
+        return int(running), int(waiting)
+    except (OSError, ValueError):
+        return None
+
+
+def call(job: Call) -> Any:
+    """Call the function a job names and return what it returned."""
+    return job.function.load()(*job.args, **dict(job.kwargs))
+
+
+async def call_async(job: Call) -> Any:
+    """Await the async twin a job names and return what it returned."""
+    twin = job.twin or job.function
+    return await twin.load()(*job.args, **dict(job.kwargs))
