@@ -63,3 +63,15 @@ def test_an_import_back_up_is_found(tmp_path: Path) -> None:
     (folder / "x.py").write_text("from lab.run.rounds import Rounds\nfrom lab.jobs import Job\n")
     assert layer_of("lab.results.x") == 3
     assert [m for m in imported(folder / "x.py") if layer_of(m) < 3] == ["lab.run.rounds"]
+
+
+def test_every_package_of_the_lab_is_installed() -> None:
+    """setup.cfg lists its packages one by one: a new folder left out of it installs a lab
+    that cannot start outside a checkout."""
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(LAB.parent / "setup.cfg")
+    listed = set(config["options"]["packages"].split())
+    found = {module_name(init) for init in LAB.rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)
