@@ -141,8 +141,24 @@ class RunContext:
         return self.preload, self.warm_up
 
 
+#: Seconds the lab gives a cell's worker process, when it ends the cell while its session runs
+#: the jobs (the cell's timeout, Ctrl-C or SIGTERM to the lab), to run the session's optional
+#: ``abandon`` before it kills the process's whole group.
+ABANDON_TIME = 5.0
+
+
 class Session(Protocol):
-    """A started pool or loop."""
+    """A started pool or loop.
+
+    Optional: ``abandon() -> str | None``, for a session whose jobs run outside the cell's
+    process tree (on a cluster it connected to), where killing the tree does not end them.
+    When the lab ends the cell while ``run`` has not returned, it sends the cell's process
+    SIGTERM, and the host calls ``abandon`` in its main thread (``run`` does not return, nor is
+    ``close`` called): stop the jobs there, within :data:`ABANDON_TIME` seconds, after which
+    the lab kills the process anyway; return what the user should know (jobs it could not
+    stop, a cluster that did not confirm), which the lab adds to the cell's timeout or prints
+    at Ctrl-C, or ``None``.
+    """
 
     def run(self, jobs: Sequence[Job]) -> list[JobRecord]:
         """Run every job once and return the records in the jobs' order."""

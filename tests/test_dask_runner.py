@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from conftest import MARKER_ENV, LabProcess, processes_marked
@@ -266,4 +266,87 @@ def test_a_worker_that_dies_is_an_error_cell_and_the_cluster_is_gone(
     [analysed] = dask_cells(cells)
     assert analysed.status.kind is Kind.ERROR, analysed.status
     assert "KilledWorker" in analysed.status.detail
+    assert lab_process.leftovers() == []
+
+
+#: Waits (up to argv[2] seconds) until the scheduler at argv[1] has no task and no worker runs
+#: a task in one of its threads, then prints what was left as JSON: the tasks on the scheduler,
+#: each worker's tasks that hold a thread (``executing``) and those it set aside (seceded), and
+#: how many times the scheduler ever added and removed a worker.
+IDLE = """
+import json, sys, time
+from distributed import Client
+
+def threads(dask_worker):
+    state = dask_worker.state
+    return {"executing": len(state.executing), "set_aside": len(state.long_running)}
+
+client = Client(sys.argv[1], timeout=30, set_as_default=False)
+deadline = time.monotonic() + float(sys.argv[2])
+while True:
+    tasks = client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))
+    processing = sum(len(keys) for keys in client.processing().values())
+    workers = client.run(threads)
+    idle = not tasks and not processing and not any(w["executing"] for w in workers.values())
+    if idle or time.monotonic() > deadline:
+        break
+    time.sleep(0.1)
+actions = [event.get("action") for _, event in client.get_events("all")]
+added, removed = actions.count("add-worker"), actions.count("remove-worker")
+print(json.dumps({"tasks": tasks, "processing": processing, "workers": workers,
+                  "added": added, "removed": removed}))
+client.close()
+"""
+
+
+def cluster_state(cluster: Cluster, wait: float) -> dict[str, Any]:
+    """What the cluster runs, once it is idle or ``wait`` seconds have passed."""
+    found = subprocess.run(
+        [sys.executable, "-c", IDLE, cluster.address, str(wait)],
+        capture_output=True,
+        text=True,
+        timeout=wait + CLUSTER_TIMEOUT,
+        env=cluster.env,
+    )
+    assert found.returncode == 0, found.stderr
+    state: dict[str, Any] = json.loads(found.stdout)
+    return state
+
+
+@pytest.mark.parametrize(
+    ("task", "fate"),
+    [
+        pytest.param(  # a sleep Python cannot interrupt: cancelled, and its thread set aside
+            "hang", "; 2 were still running on the cluster and could not be stopped", id="sleep"
+        ),
+        pytest.param(  # a countdown far past the timeout: interrupted in its thread
+            "cpu",
+            "the cluster cancelled the cell's 2 unfinished jobs and stopped those running",
+            id="countdown",
+        ),
+    ],
+)
+def test_a_timed_out_cell_leaves_the_external_cluster_idle(
+    lab_process: LabProcess, cluster: Cluster, task: str, fate: str
+) -> None:
+    """A dask cell on a running cluster whose jobs run far past the timeout: at the timeout its
+    tasks are cancelled on the scheduler and its jobs stopped, or their threads set aside, and
+    the cell says which; the next cell runs on idle workers; the cluster keeps its two workers,
+    neither closed nor restarted."""
+    cells = matrix(
+        lab_process,
+        "-p", "lab_test_plugins", "--runners", "dask", "--tasks", f"{task},io", "--workers",
+        "2x1", "--fast", "--jobs", "2", "--sleep", "0.5", "--count", "5000000000",
+        "--allow-large", "--timeout", "8", "--runner-option", f"dask.scheduler={cluster.address}",
+    )  # fmt: skip
+    by_task = {a.cell.task: a.status for a in dask_cells(cells)}
+    assert by_task[task].kind is Kind.TIMEOUT, by_task
+    assert fate in by_task[task].detail, by_task
+    assert by_task["io"].kind in HEALTHY, by_task  # not timed out: the workers were idle
+    state = cluster_state(cluster, wait=10)
+    assert state["tasks"] == 0 and state["processing"] == 0, state
+    assert [w["executing"] for w in state["workers"].values()] == [0, 0], state
+    set_aside = sum(w["set_aside"] for w in state["workers"].values())
+    assert set_aside == (2 if task == "hang" else 0), state
+    assert (state["added"], state["removed"]) == (2, 0), state  # no worker closed or restarted
     assert lab_process.leftovers() == []

@@ -12,6 +12,7 @@ import os
 import select
 import signal
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,9 @@ from lab.boundary.measurement import Measurement
 from lab.machine.process_tree import kill_tree, memory_by_process, tree
 from lab.results import status
 from lab.run.reaping import CELL_FOLDER, GUARD, become_subreaper, end_adopted
+from lab.runner import ABANDON_TIME
 from lab.timing import clock
+from lab.worker import ABANDON_NOTE, ABANDON_OFFERED
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -115,12 +118,15 @@ def run_worker(
             )  # fmt: skip
         GUARD.running(worker.pid, folder)
         try:
-            samples, timed_out = _watch(worker, timeout, sample_interval)
+            samples, timed_out, note = _watch(worker, timeout, sample_interval, Path(folder))
         finally:
             GUARD.idle()
             end_adopted(before)
         if timed_out:
-            return WorkerRun(None, samples, status.timeout(timeout))
+            failure = status.timeout(timeout)
+            if note:
+                failure = status.Status(failure.kind, f"{failure.detail}; {note}")
+            return WorkerRun(None, samples, failure)
         if worker.returncode < 0:
             why = f"killed by {_signal_name(-worker.returncode)}"
             return WorkerRun(None, samples, status.crashed(why))
@@ -146,11 +152,12 @@ def run_cell(spec: CellSpec, timeout: float, sample_interval: float = SAMPLE_INT
 
 
 def _watch(
-    worker: subprocess.Popen[bytes], timeout: float, interval: float
-) -> tuple[MemorySamples, bool]:
+    worker: subprocess.Popen[bytes], timeout: float, interval: float, folder: Path
+) -> tuple[MemorySamples, bool, str | None]:
     """Sample the memory of the worker tree's processes until it exits or the deadline passes;
-    always leaves the worker reaped and its tree killed. Returns the samples and whether it
-    timed out."""
+    always leaves the worker reaped and its tree killed, after letting its session abandon
+    its jobs if it offered to. Returns the samples, whether it timed out, and what the session
+    said as it abandoned them."""
     seen: dict[int, psutil.Process] = {}
     samples: MemorySamples = []
     deadline = clock() + timeout
@@ -159,20 +166,48 @@ def _watch(
         root = psutil.Process(worker.pid)
         while True:
             if exited(min(interval, max(deadline - clock(), 0.001))):
-                return samples, False
+                return samples, False, None
             processes = tree(root)
             seen.update((p.pid, p) for p in processes)
             samples.append(memory_by_process(processes))
             if clock() >= deadline:
-                kill_tree(worker.pid, [*processes, *seen.values()])
-                worker.wait()
-                return samples, True
+                try:
+                    note = _let_abandon(worker, exited, folder)
+                finally:
+                    kill_tree(worker.pid, [*processes, *seen.values()])
+                    worker.wait()
+                return samples, True, note
     finally:
-        exited.close()
-        if worker.poll() is None:
-            kill_tree(worker.pid, seen.values())
-            worker.wait()
-        kill_tree(worker.pid, seen.values())  # whatever the worker leaked
+        try:
+            if worker.poll() is None:  # Ctrl-C, SIGTERM to the lab, or an error of the lab's
+                try:
+                    if note := _let_abandon(worker, exited, folder):
+                        print(f"lab: the interrupted cell: {note}", file=sys.stderr, flush=True)
+                finally:
+                    kill_tree(worker.pid, seen.values())
+                    worker.wait()
+        finally:
+            exited.close()
+            kill_tree(worker.pid, seen.values())  # whatever the worker leaked
+
+
+def _let_abandon(worker: subprocess.Popen[bytes], exited: _ExitWaiter, folder: Path) -> str | None:
+    """If the worker's session offered to abandon its jobs (they run outside the tree): send
+    the worker SIGTERM, wait up to ``ABANDON_TIME`` for it to exit, and return what the session
+    said (``None``: nothing to say, or no such session)."""
+    if not (folder / ABANDON_OFFERED).exists():
+        return None
+    with contextlib.suppress(OSError):
+        os.kill(worker.pid, signal.SIGTERM)
+    if not exited(ABANDON_TIME):
+        return (
+            f"its runner did not say within {ABANDON_TIME:g} s whether it stopped the jobs it"
+            " ran outside the lab's processes: they may still be running"
+        )
+    try:
+        return (folder / ABANDON_NOTE).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
 
 
 class _ExitWaiter:

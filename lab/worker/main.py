@@ -35,9 +35,14 @@ from lab.own.task import task_named
 from lab.runner import INLINE, Layout, RunContext, Runner, Workers
 from lab.sessions import InlineSession
 from lab.task import SYNC
+from lab.worker import ABANDON_NOTE, ABANDON_OFFERED
 from lab.worker.measure import make_jobs, measure
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from contextlib import AbstractContextManager
+
+    from lab.runner import Session
     from lab.task import Task
 
 #: How often the worker checks that the lab that started it is still alive.
@@ -84,7 +89,9 @@ def run_spec(spec: CellSpec, folder: Path) -> Measurement:
         context = RunContext.for_jobs(
             spec.start_method, jobs, warm_up, spec.runner_options, async_warm_up
         )
-        measurement = measure(runner, layout, context, jobs, apart=apart)
+        measurement = measure(
+            runner, layout, context, jobs, apart=apart, while_running=abandon_on_sigterm(folder)
+        )
         measurement = dataclasses.replace(measurement, calls=counted.counts()[: spec.jobs])
         failed_job = any(r.error for r in measurement.records)  # its own error says more
         if task.settle is not None and measurement.error is None and not failed_job:
@@ -92,6 +99,41 @@ def run_spec(spec: CellSpec, folder: Path) -> Measurement:
                 measurement, error=_settled(task, argument, spec.jobs, spec.size)
             )
     return dataclasses.replace(measurement, gil_enabled=gil_enabled())
+
+
+def abandon_on_sigterm(folder: Path) -> Callable[[Session], AbstractContextManager[None]]:
+    """While a session that has ``abandon`` runs the jobs: at SIGTERM (the lab ending the
+    cell), call it, write what it says in ``folder`` and exit; ``folder`` shows the lab that
+    the session has it."""
+
+    @contextlib.contextmanager
+    def running(session: Session) -> Iterator[None]:
+        abandon = getattr(session, "abandon", None)
+        if not callable(abandon):
+            yield
+            return
+
+        def on_sigterm(signum: int, frame: object) -> None:
+            try:
+                said = abandon()
+                note = said if isinstance(said, str) else ""
+            except BaseException as exc:
+                note = f"the runner could not abandon its jobs: {describe_exception(exc)}"
+            with contextlib.suppress(OSError):
+                write_atomically(folder / ABANDON_NOTE, note)
+            os._exit(128 + signal.SIGTERM)
+
+        offered = folder / ABANDON_OFFERED
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+        try:
+            with contextlib.suppress(OSError):  # then the lab kills the cell as any other
+                offered.touch()
+            yield
+        finally:
+            offered.unlink(missing_ok=True)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+    return running
 
 
 def answer_runners(question: RunnersQuestion) -> str:

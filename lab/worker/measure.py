@@ -5,6 +5,7 @@ This is host code that runs in the cell's worker process; the runner only suppli
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from lab.boundary.measurement import Measurement
@@ -14,6 +15,7 @@ from lab.timing import clock
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Sequence
+    from contextlib import AbstractContextManager
 
     from lab.invocations import Counters
     from lab.runner import Layout, RunContext, Runner, Session
@@ -38,13 +40,15 @@ def measure(
     jobs: Sequence[Job],
     cpu_reading: Callable[[bool, Collection[int]], CpuReading] = tree_cpu,
     apart: Collection[int] = (),
+    while_running: Callable[[Session], AbstractContextManager[object]] | None = None,
 ) -> Measurement:
     """Start ``runner``, run ``jobs`` on it and close it, timing each phase.
 
     The CPU time is that of the whole process tree during the run phase only, with how far it
     may be off; the processes of ``apart`` (the task's server) are counted on their own. A
     runner that raises anything (``SystemExit`` included) yields a measurement with ``error``
-    set.
+    set. ``while_running(session)`` is entered just outside the timed run, and left before
+    ``close``.
     """
     t0 = clock()
     try:
@@ -60,19 +64,20 @@ def measure(
     outside_tree = bool(getattr(session, "outside_tree", False))
     error = None
     records: list[JobRecord] = []
-    cpu0 = cpu_reading(True, apart)
-    run_start = clock()
-    try:
-        returned = session.run(jobs)
-        run_end = clock()
-        cpu = cpu_reading(False, apart) - cpu0
-        records, error = _as_records(returned)
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:
-        run_end = clock()
-        cpu = cpu_reading(False, apart) - cpu0
-        error = f"{_named(runner, context)} failed: {describe_exception(exc)}"
+    with while_running(session) if while_running is not None else contextlib.nullcontext():
+        cpu0 = cpu_reading(True, apart)
+        run_start = clock()
+        try:
+            returned = session.run(jobs)
+            run_end = clock()
+            cpu = cpu_reading(False, apart) - cpu0
+            records, error = _as_records(returned)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            run_end = clock()
+            cpu = cpu_reading(False, apart) - cpu0
+            error = f"{_named(runner, context)} failed: {describe_exception(exc)}"
     t1 = clock()
     try:
         session.close()
