@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from lab.jobs import Job, JobRecord
 
-_WORKERS = re.compile(r"^\s*(\d+)\s*(?:[xX]\s*(\d+))?\s*$")
+_WORKERS = re.compile(r"^\s*([0-9]+)\s*(?:[xX]\s*([0-9]+))?\s*$")
 
 #: Runner kinds: what a runner's concurrency is made of. The host reads a runner's ``kind`` to
 #: pick the baseline, order the tables, spread a sweep and word the verdict; any other string
