@@ -206,7 +206,9 @@ def test_a_runner_that_runs_jobs_it_does_not_report_is_caught(
     assert lying.kind is Kind.ERROR
     assert lying.detail.startswith("job 0 was called 2 times where it ran, but 1 record")
     assert "the runner ran work no record shows" in lying.detail
-    assert all(s.kind in (Kind.OK, Kind.UNSTABLE) for s in statuses.values()), statuses
+    # The honest cells' calls match their records. (Whether their timings pass the physical
+    # bound depends on the machine's noise in one run: not asserted.)
+    assert not any("was called" in s.detail for s in statuses.values()), statuses
 
 
 def test_a_disk_full_from_the_start_leaves_no_empty_journal(
