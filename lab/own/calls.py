@@ -27,15 +27,16 @@ SCHEDSTAT = "/proc/thread-self/schedstat"
 
 def call_probed(job: Call) -> str | None:
     """Call the function a job names and return, instead of its result, the nanoseconds the
-    calling thread spent on a CPU and waiting for one meanwhile, as ``"RUNNING WAITING"``
-    (``None`` where the system does not say): work that keeps a thread busy, on a busy
-    machine too."""
+    calling thread waited for a CPU meanwhile, as text (``None`` where the system does not
+    say): with the job's CPU time, what keeps a thread busy, on a busy machine too. (The
+    kernel adds a running thread's last slice of CPU to these counts only when it switches,
+    so the CPU time comes from the job's own clock.)"""
     before = _schedstat()
     call(job)
     after = _schedstat()
     if before is None or after is None:
         return None
-    return f"{after[0] - before[0]} {after[1] - before[1]}"
+    return str(after[1] - before[1])
 
 
 def _schedstat() -> tuple[int, int] | None:

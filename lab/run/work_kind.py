@@ -69,9 +69,8 @@ def measure_work(task: Task, rounds: Rounds) -> WorkKind:
     return WorkKind(min(busy / wall, 1.0) if wall > 0 else 1.0, len(measurement.records))
 
 
-def _busy(scheduled: object, cpu: float | None) -> float:
-    """A call's seconds on a CPU or waiting for one (what a busy machine adds to CPU-bound
-    work), from the thread's scheduler counts; its CPU time where the system has none."""
-    if isinstance(scheduled, str):
-        return sum(int(nanoseconds) for nanoseconds in scheduled.split()) / 1e9
-    return cpu or 0.0
+def _busy(waited: object, cpu: float | None) -> float:
+    """A call's seconds on a CPU (its thread's clock) and waiting for one (what a busy machine
+    adds to CPU-bound work, from the thread's scheduler counts, where the system has them)."""
+    wait = int(waited) / 1e9 if isinstance(waited, str) and waited.isdigit() else 0.0
+    return (cpu or 0.0) + wait
