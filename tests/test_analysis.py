@@ -112,7 +112,7 @@ def test_a_speed_up_far_beyond_the_ideal_is_an_error_naming_the_figure_and_bound
     assert impossible.status.detail == (
         "the records cannot be true: its 4 jobs took 0.300 s; their 1.000 s of CPU (as on"
         " single) takes at least 0.500 s with this layout here (a speed-up of at most 2.00x),"
-        " more than the 25% margin its runs' spread leaves for noise"
+        " more than the 50% margin its runs' spread leaves for noise"
     )
 
 
