@@ -70,8 +70,9 @@ class Task:
     :param description: one line for listings.
     :param bound: ``"cpu"`` or ``"io"``: how its ideal speed-up is computed; ``"transfer"`` for
         a task that measures moving data, which has no ideal speed-up.
-    :param forms: the job function per form: ``"sync"`` (required, a plain function) and
-        optionally ``"asyncio"`` or ``"anyio"`` (coroutine functions) for event-loop runners.
+    :param forms: the job function per form: ``"sync"`` (a plain function) and optionally
+        ``"asyncio"`` or ``"anyio"`` (coroutine functions) for event-loop runners. A task
+        without ``"sync"`` runs on event loops only (and cannot be calibrated).
         Each is a module-level function taking the size, so it pickles by reference.
     :param size: the size its functions take.
     :param trace_words: what ``--trace`` prints when a job starts and finishes.
@@ -79,6 +80,9 @@ class Task:
     :param calibrated: the size is chosen so that one job takes ``--job-time`` seconds.
     :param check: returns why a job's record is wrong (``None`` when right).
     :param argument: makes the functions' argument from the size (``None``: the size itself).
+    :param job_argument: for a task whose jobs each take their own argument (one item each):
+        makes job ``index``'s argument from the one ``argument`` made; ``None``: every job
+        takes that one.
     :param session: for a task whose jobs need something running (a server): a context manager
         factory, called with the size in the cell's worker process before start-up, that yields
         the jobs' argument and stops what it started on exit. It replaces ``argument``.
@@ -116,6 +120,11 @@ class Task:
     :param releases_gil: the jobs' function releases the GIL while it computes (hashing,
         compressing, a C extension), so threads may compute in parallel with the GIL on. The
         lab also sees it in the jobs' measured CPU; declaring it states it up front.
+    :param same_answers: every job returns the same answer whichever runner runs it (a pure
+        function of its argument): the cell's worker keeps each job's result as an answer
+        (the start of its ``repr`` and a digest, :func:`lab.own.answers.answer`), and a cell
+        whose answers differ from its baseline's is an error naming the first job that
+        differs (unless the baseline's own runs disagree: then it is said, not checked).
     :param sweep_limit_per_cpu: for a task whose waiting jobs cost the machine more than a
         wait (a server answering each of them): the most jobs at once per usable CPU that
         ``lab sweep`` runs without ``--allow-large``; 0 for the sweep's own limits only.
@@ -131,6 +140,7 @@ class Task:
     calibrated: bool = False
     check: Callable[[JobRecord, int | float], str | None] = field(default=_no_check)
     argument: Callable[[int | float], Any] | None = None
+    job_argument: Callable[[Any, int], Any] | None = None
     session: Callable[[int | float], AbstractContextManager[Any]] | None = None
     sockets_per_job: int = 0
     warm_up: int | float | None = None
@@ -146,6 +156,7 @@ class Task:
     configure: Callable[[Mapping[str, str]], Task] | None = None
     options: Mapping[str, str] = field(default_factory=dict)
     releases_gil: bool = False
+    same_answers: bool = False
 
     def jobs_session(
         self, size: int | float, isolation: str | None = None
@@ -161,8 +172,8 @@ class Task:
         return nullcontext(size if self.argument is None else self.argument(size))
 
     def __post_init__(self) -> None:
-        if SYNC not in self.forms:
-            raise ValueError(f"task {self.name!r} has no {SYNC!r} form")
+        if not self.forms:
+            raise ValueError(f"task {self.name!r} has no form: give at least {SYNC!r}")
         if self.warm_up is not None and (self.session is not None or self.shared):
             raise ValueError(f"task {self.name!r} has a session: it cannot be warmed up")
         if self.shared and (self.session is not None or self.argument is not None):

@@ -146,6 +146,22 @@ def version_text() -> str:
     return f"{PROJECT} {version}" + (f" (commit {commit})" if commit else "")
 
 
+def _parsed(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line parsed; ``lab run``'s function arguments may come after its options
+    (``lab run f 1 --jobs 4 2``), which argparse alone refuses with subcommands."""
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "run" and not any(_is_option(text) for text in extra):
+        args.args.extend(extra)
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
+def _is_option(text: str) -> bool:
+    """Whether ``text`` reads as an option (``-x``, ``--x``) rather than a negative number."""
+    return text.startswith("-") and not text[1:2].isdigit() and not text.startswith("-.")
+
+
 def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> int:
     """Run the ``lab`` command; returns the exit code.
 
@@ -153,7 +169,7 @@ def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> i
     the lab and every cell's worker process import by name.
     """
     try:
-        args = build_parser().parse_args(argv)
+        args = _parsed(build_parser(), argv)
     except SystemExit as exit_:  # --help
         return exit_.code if isinstance(exit_.code, int) else 0
     except LabError as exc:

@@ -13,10 +13,17 @@ from lab.cli import options, pythons, session
 from lab.errors import UsageError
 from lab.machine import metadata
 from lab.own import reference
-from lab.own.task import check_arguments, is_coroutine_function, own_options, own_task
+from lab.own.task import (
+    check_arguments,
+    is_coroutine_function,
+    own_items,
+    own_options,
+    own_task,
+)
 from lab.plan.matrix import MatrixPlan, default_runners, with_baseline
 from lab.plan.profiles import DEFAULT_PROFILE, PROFILES
 from lab.plan.sizes import Sizing
+from lab.report.fit import terminal_width, wrap_lines
 from lab.report.output_files import Outputs
 from lab.run.rounds import Rounds
 from lab.run.work_kind import measure_work
@@ -57,11 +64,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the function's async twin (an async def taking the same arguments), for the"
         " event-loop runners",
     )
+    items = parser.add_mutually_exclusive_group()
+    items.add_argument(
+        "--items",
+        metavar="MODULE:NAME",
+        help="one job per item of this iterable (or function making one): the item is the"
+        " call's first argument, before ARGs",
+    )
+    items.add_argument(
+        "--items-file",
+        metavar="FILE.jsonl",
+        help="one job per line of this JSON Lines file, each value the call's first argument",
+    )
     parser.add_argument("--runners", help="comma-separated runner names (default: every runner)")
     parser.add_argument(
         "--workers", help="comma-separated worker settings: N or PxT (default: 1 and the CPUs)"
     )
-    parser.add_argument("--jobs", help="calls a cell (default: 2 x the largest workers)")
+    parser.add_argument(
+        "--jobs", help="calls a cell (default: one per item, else 2 x the largest workers)"
+    )
     parser.add_argument("--repeat", help=f"measured runs of each cell (default: {DEFAULT_REPEAT})")
     parser.add_argument(
         "--timeout",
@@ -80,12 +101,11 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginSelection) ->
         sys.path.insert(0, os.getcwd())
     function = reference.parse(args.function, "lab run")
     found = reference.check(function, args.function, "lab run")
-    if is_coroutine_function(found):
-        raise UsageError(
-            f"lab run {args.function!r} is an async def: name a plain function, and give this"
-            " one as its twin with --async"
-        )
     if args.async_twin is not None:
+        if is_coroutine_function(found):
+            raise UsageError(
+                f"lab run {args.function!r} is an async def: with --async, name its plain twin"
+            )
         twin = reference.check(reference.parse(args.async_twin, "--async"), args.async_twin)
         if not is_coroutine_function(twin):
             raise UsageError(f"--async {args.async_twin!r} is not an async def function")
@@ -97,8 +117,13 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginSelection) ->
     )
     settings = options.names(args.workers, ["1", str(cpus)], "--workers")
     workers = [options.workers(w) for w in settings]
+    given = own_options(
+        args.function, args.args, args.kw, args.async_twin, args.items, args.items_file
+    )
+    task = own_task(args.function, given)
+    check_arguments(found, task, args.function)
     jobs = options.positive_int(args.jobs, "--jobs") if args.jobs is not None else None
-    jobs = jobs or 2 * max(w.total for w in workers)
+    jobs = jobs or len(own_items(given)) or 2 * max(w.total for w in workers)
     repeat = options.positive_int(args.repeat, "--repeat") if args.repeat else DEFAULT_REPEAT
     timeout = profile.timeout
     if args.timeout is not None:
@@ -107,9 +132,6 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginSelection) ->
     start_method = options.check_start_method(args.start_method)
     if args.task_option:
         raise UsageError("lab run takes the function's arguments, not --task-option")
-    given = own_options(args.args, args.kw, args.async_twin)
-    task = own_task(args.function, given)
-    check_arguments(found, task, args.function)
     runner_options = options.runner_options(args.runner_option, runners)
     outputs = Outputs.from_args(args)
     rounds = Rounds(
@@ -125,9 +147,9 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginSelection) ->
 
     def plan(facts: Metadata) -> tuple[Results, Mapping[str, Task]]:
         kind = measure_work(task, rounds)
-        said = kind.summary(function.short)
-        print(said, flush=True)
-        work = own_task(args.function, given, kind.bound, f"your function: {said}")
+        if not args.quiet:
+            print(wrap_lines(kind.summary(function.short), terminal_width()), flush=True)
+        work = own_task(args.function, given, kind.bound, kind.summary())
         matrix = MatrixPlan([work], runners, workers, jobs, Sizing(1.0, {work.name: 1}))
         return matrix.results(facts, rounds, args.quiet), {work.name: work}
 

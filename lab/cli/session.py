@@ -12,6 +12,7 @@ from lab.errors import LabError, exit_code_of
 from lab.machine import metadata
 from lab.report.fit import terminal_width, wrap_lines
 from lab.report.terminal import header_lines, render_body, run_lines, warning_lines
+from lab.results.analysis import analyse
 from lab.run.lock import machine_lock
 from lab.run.rounds import run
 
@@ -95,7 +96,8 @@ def measure(
     if interrupted is not None:
         print("lab: interrupted; the tables show what was measured", file=sys.stderr)
         return exit_code_of(interrupted)
-    if errors or written.errors or any(c.failure is not None for c in results.cells):
+    # A cell the analysis judged (its records cannot be true, its answers differ) failed too.
+    if errors or written.errors or any(a.status.failed for a in analyse(results).cells):
         return EXIT_FAILED
     return 0
 

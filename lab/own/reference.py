@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
 import os
 import sys
@@ -66,9 +67,12 @@ def parse(text: str, option: str = "the function") -> Reference:
     return Reference(where, name)
 
 
-def check(reference: Reference, text: str, option: str = "the function") -> Any:
+def check(
+    reference: Reference, text: str, option: str = "the function", callable_: bool = True
+) -> Any:
     """The object ``reference`` names, imported here to check it; every failure is a
-    :class:`UsageError` naming ``option`` (a module not found, no such name, not callable)."""
+    :class:`UsageError` naming ``option`` (a module not found, no such name, not callable
+    where ``callable_``)."""
     try:
         found = reference.load()
     except ModuleNotFoundError as exc:
@@ -81,9 +85,21 @@ def check(reference: Reference, text: str, option: str = "the function") -> Any:
         raise UsageError(
             f"{option} {text!r}: importing {reference.module!r} failed: {type(exc).__name__}: {exc}"
         ) from None
-    if not callable(found):
+    if callable_ and not callable(found):
         raise UsageError(f"{option} {text!r}: {type(found).__name__} is not callable")
     return found
+
+
+def source_digest(reference: Reference) -> str:
+    """A digest of the file the function's module was loaded from (empty where it has none,
+    a built-in module): what the run records of the function's code."""
+    try:
+        reference.load()
+        module = sys.modules[reference.module]
+        path = getattr(module, "__file__", None)
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if path else ""
+    except Exception:  # the function's own check says what is wrong with it
+        return ""
 
 
 @functools.cache

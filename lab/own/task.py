@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import inspect
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lab.errors import UsageError
-from lab.own import literals, reference
-from lab.own.calls import Call, call, call_async, call_probed
+from lab.own import items, literals, reference
+from lab.own.calls import Call, call, call_async, call_probed, for_job
 from lab.results.model import UNSIZED
 from lab.task import SYNC, Bound, Size, Task
 
@@ -26,18 +27,51 @@ OPTION_HELP = {
     "args": "the positional arguments, a JSON list of their texts as written",
     "kwargs": "the keyword arguments, a JSON object of their texts as written",
     "async": "the function's async twin, MODULE:FUNCTION, for event loops",
+    "items": "MODULE:NAME of the items, one a job, each the call's first argument",
+    "items_file": "a JSON Lines file of the items, one a job, each the call's first argument",
+    "items_digest": "what the items are: every worker checks that it loaded the same",
+    "source": "a digest of the function's source file, as the lab found it",
     PROBE: "yes: each job returns its thread's time on and waiting for a CPU",
 }
+#: Where the items may come from: the option that names them, and the flag that gave it.
+ITEM_SOURCES = {"items": items.ITEMS, "items_file": items.ITEMS_FILE}
 #: A user's function has no size: each job is one call.
 CALL = Size(UNSIZED, int, 1, 1)
 
 
-def own_options(args: list[str], kwargs: list[str], async_twin: str | None) -> dict[str, str]:
-    """The options of a user's function's task, from the texts the user wrote."""
+def own_options(
+    function: str,
+    args: list[str],
+    kwargs: list[str],
+    async_twin: str | None = None,
+    items_from: str | None = None,
+    items_file: str | None = None,
+) -> dict[str, str]:
+    """The options of a user's function's task, from the texts the user wrote: what each job
+    calls, and what the run records of it (the source's digest, the items' digest)."""
     found = {"args": json.dumps(args), "kwargs": json.dumps(dict(literals_texts(kwargs)))}
     if async_twin:
         found["async"] = async_twin
+    if items_from is not None and items_file is not None:
+        raise UsageError("give the items once: --items or --items-file, not both")
+    if items_from is not None:
+        found["items"] = items_from
+    elif items_file is not None:
+        found["items_file"] = str(Path(items_file).absolute())
+    source = reference.source_digest(reference.parse(function))
+    if source:
+        found["source"] = source
+    if loaded := own_items(found):
+        found["items_digest"] = items.digest(loaded)
     return found
+
+
+def own_items(options: Mapping[str, str]) -> tuple[Any, ...]:
+    """The items the options name (none: every job takes the same arguments)."""
+    for key, flag in ITEM_SOURCES.items():
+        if key in options:
+            return items.load(options[key], flag)
+    return ()
 
 
 def literals_texts(items: list[str]) -> list[tuple[str, str]]:
@@ -62,10 +96,26 @@ def own_task(
         for key, text in dict(json.loads(options.get("kwargs", "{}"))).items()
     )
     twin = reference.parse(options["async"], "--async") if options.get("async") else None
-    job = Call(function, args, kwargs, twin)
-    forms: dict[str, Any] = {SYNC: call_probed if options.get(PROBE) else call}
-    if twin is not None:
+    loaded = own_items(options)
+    if loaded and items.digest(loaded) != options.get("items_digest"):
+        raise UsageError(
+            "the items loaded here differ from those the lab loaded: make them the same in"
+            " every process (sorted, not random)"
+        )
+    job = Call(function, args, kwargs, twin, loaded)
+    async_only = twin is None and is_coroutine_function(reference.check(function, name))
+    forms: dict[str, Any] = {}
+    if options.get(PROBE):
+        forms[SYNC] = call_probed
+    elif not async_only:
+        forms[SYNC] = call
+    if twin is not None or async_only:
         forms.update(dict.fromkeys(ASYNC_FORMS, call_async))
+    missing = (
+        f"{function.short} is an async def: it runs on event loops"
+        if async_only
+        else f"{function.short} has no async twin: give one with --async"
+    )
     return Task(
         name=name,
         description=description or f"your function {function.text}",
@@ -73,9 +123,11 @@ def own_task(
         forms=forms,
         size=CALL,
         argument=lambda _: job,
-        missing_form_reason=f"{function.short} has no async twin: give one with --async",
+        job_argument=for_job if loaded else None,
+        missing_form_reason=missing,
         option_help=OPTION_HELP,
         options=dict(options),
+        same_answers=not options.get(PROBE),
     )
 
 
@@ -101,10 +153,12 @@ def task_named(tasks: Any, name: str, options: Mapping[str, str]) -> Task:
 
 
 def check_arguments(function: Any, task: Task, text: str) -> None:
-    """Refuse, before anything runs, arguments that ``function``'s signature does not take."""
-    job = task.argument(task.size.default) if task.argument is not None else None
-    if not isinstance(job, Call):
+    """Refuse, before anything runs, arguments that ``function``'s signature does not take
+    (the first job's: with items, its item first)."""
+    shared = task.argument(task.size.default) if task.argument is not None else None
+    if not isinstance(shared, Call):
         return
+    job = shared.for_job(0)
     try:
         signature = inspect.signature(function)
     except (TypeError, ValueError):  # a builtin without one: its calls will say

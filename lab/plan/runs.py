@@ -38,6 +38,7 @@ def task_info(task: Task, size: int | float, how: str = "") -> TaskInfo:
         options=dict(task.options),
         session_name=task.session_name if task.session is not None else "",
         releases_gil=task.releases_gil,
+        same_answers=task.same_answers,
     )
 
 

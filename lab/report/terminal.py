@@ -37,9 +37,16 @@ def _call_text(task: TaskInfo) -> str:
         kwargs = dict(json.loads(task.options.get("kwargs", "{}")))
     except (ValueError, TypeError):
         return task.name
-    given = ", ".join([*map(str, args), *(f"{k}={v}" for k, v in kwargs.items())])
+    items = task.options.get("items") or task.options.get("items_file")
+    given = ", ".join(
+        [*(["ITEM"] if items else []), *map(str, args), *(f"{k}={v}" for k, v in kwargs.items())]
+    )
     twin = task.options.get("async")
-    return f"{task.name}({given})" + (f", async twin {twin}" if twin else "")
+    return (
+        f"{task.name}({given})"
+        + (f" for each ITEM of {items}" if items else "")
+        + (f", async twin {twin}" if twin else "")
+    )
 
 
 def sizes_line(results: Results) -> str:
@@ -103,6 +110,7 @@ def render_body(
             wrap_lines(f"{task.name}: {task.description}", width)
             + "\n"
             + render_task(analysis, task.name, tablefmt, width, wide)
+            + (f"\n{wrap_lines(said, width)}" if (said := analysis.answers.get(task.name)) else "")
             for task in results.tasks
         ]
         operations = sorted({t.operation for t in results.tasks if t.operation})

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from lab.results import answers
 from lab.results.model import SWEEP, UNSIZED
 from lab.results.stats import Interval, Summary, ratio_of_medians, summarise
 from lab.results.status import Kind, Status, error
 from lab.runner import INLINE, INTERPRETERS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from lab.jobs import JobRecord
     from lab.results.model import Cell, Results, Sample
@@ -154,6 +155,9 @@ class Analysis:
 
     results: Results
     cells: tuple[CellAnalysis, ...]
+    #: For each task whose jobs must give the same answers on every runner, what the check
+    #: found: that they did, or why they were not compared.
+    answers: Mapping[str, str] = field(default_factory=dict)
 
     def task(self, name: str) -> list[CellAnalysis]:
         return [a for a in self.cells if a.cell.task == name]
@@ -174,6 +178,7 @@ def analyse(results: Results) -> Analysis:
     resolution = results.metadata.memory_resolution
     gil = results.metadata.gil_enabled
     found: list[CellAnalysis] = []
+    said: dict[str, str] = {}
     reference = results.interpreter_labels[0]
     for task in results.tasks:
         cells = [c for c in results.cells if c.task == task.name]
@@ -181,6 +186,11 @@ def analyse(results: Results) -> Analysis:
             label: next((c for c in cells if c.interpreter == label and is_baseline(c)), None)
             for label in dict.fromkeys(c.interpreter for c in cells)
         }
+        expected = {
+            label: answers.reference(base) if task.same_answers and base is not None else None
+            for label, base in baselines.items()
+        }
+        compared = differed = 0
         reference_base = baselines.get(reference) if len(baselines) > 1 else None
         reference_median = (
             None if reference_base is None else statistics.median(job_times(reference_base))
@@ -204,6 +214,15 @@ def analyse(results: Results) -> Analysis:
             if figures is not None and reference_median is not None and cell.bound != "transfer":
                 figures = replace(figures, vs_reference=reference_median / figures.jobs.median)
             untrue = None if figures is None else impossible(cell, figures, baseline)
+            answer = expected[cell.interpreter]
+            if answer is not None and figures is not None and cell is not answer.cell:
+                compared += 1
+                differs = answers.different(cell, answer)
+                if differs is not None:
+                    differed += 1
+                    status = error(DIFFERENT + differs)
+                    found.append(CellAnalysis(cell, status, None, results.repeat, (), None))
+                    continue
             if untrue is not None:
                 status = error(UNTRUE + untrue)
                 found.append(CellAnalysis(cell, status, None, results.repeat, (), kept_peak(cell)))
@@ -212,9 +231,13 @@ def analyse(results: Results) -> Analysis:
             status = cell_status(cell, figures, results.repeat, results.complete, reasons)
             peak = kept_peak(cell) if status.failed else None
             found.append(CellAnalysis(cell, status, figures, results.repeat, reasons, peak))
+        if task.same_answers:
+            said[task.name] = answers.summary(
+                [e for e in expected.values() if e], compared, differed
+            )
     order = {id(c): i for i, c in enumerate(results.cells)}
     found.sort(key=lambda a: order[id(a.cell)])
-    return Analysis(results, tuple(found))
+    return Analysis(results, tuple(found), said)
 
 
 def kept_peak(cell: Cell) -> KeptPeak | None:
@@ -258,6 +281,8 @@ def cell_status(
 
 #: What a cell whose figures cannot be true says, before which figure and which bound.
 UNTRUE = "the records cannot be true: "
+#: What a cell whose jobs' answers differ from its baseline's says, before which job.
+DIFFERENT = "a different answer: "
 
 
 def impossible(cell: Cell, figures: Figures, baseline: Cell | None) -> str | None:

@@ -149,6 +149,9 @@ class TaskInfo:
     #: Whether the task declares that its jobs release the GIL (hashing, compressing, C code):
     #: threads may then compute in parallel with the GIL on.
     releases_gil: bool = False
+    #: Whether every job's answer must be the same whichever runner ran it (its records'
+    #: results are answers: the start of a ``repr`` and a digest).
+    same_answers: bool = False
     #: The values ``--task-option`` set: part of the work, like the size.
     options: dict[str, str] = field(default_factory=dict)
 

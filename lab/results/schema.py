@@ -153,9 +153,18 @@ _TASK = _object(
         "operation": _STRING,
         "session_name": _STRING,
         "releases_gil": {"type": "boolean"},
+        "same_answers": {"type": "boolean"},
         "options": {"type": "object", "additionalProperties": _STRING},
     },
-    optional=("how", "shares_state", "operation", "session_name", "releases_gil", "options"),
+    optional=(
+        "how",
+        "shares_state",
+        "operation",
+        "session_name",
+        "releases_gil",
+        "same_answers",
+        "options",
+    ),
 )
 
 _SETTINGS = {

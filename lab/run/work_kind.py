@@ -36,13 +36,16 @@ class WorkKind:
             return "cpu"
         return "io"
 
-    def summary(self, name: str) -> str:
-        """``mod:f is CPU-bound: a call keeps its thread busy 98% of its time (…)``."""
+    def summary(self, name: str = "") -> str:
+        """``mod:f is CPU-bound: a call keeps its thread busy 98% of its time (…)``, or without
+        ``name``: ``CPU-bound: a call …``."""
         if self.cpu_share is None:
-            return f"{name}: its kind of work could not be measured: {self.error}"
+            return f"{name}: " * bool(name) + f"its kind of work unmeasured: {self.error}"
         kind = "CPU-bound" if self.bound == "cpu" else "IO-bound"
         return (
-            f"{name} is {kind}: a call keeps its thread busy {self.cpu_share:.0%} of its time"
+            f"{name} is "
+            * bool(name)
+            + f"{kind}: a call keeps its thread busy {self.cpu_share:.0%} of its time"
             f" (on a CPU or waiting for one; {self.calls} calls, one at a time)"
         )
 

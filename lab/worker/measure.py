@@ -27,9 +27,12 @@ def make_jobs(
     count: int,
     trace: tuple[str, str] | None,
     counters: Counters | None = None,
+    job_argument: Callable[[Any, int], Any] | None = None,
 ) -> list[Job]:
-    """``count`` jobs calling ``func(size)``, indexed from 0, each call counted in
-    ``counters`` when given."""
+    """``count`` jobs calling ``func(size)`` (or ``func(job_argument(size, index))``: each its
+    own), indexed from 0, each call counted in ``counters`` when given."""
+    if job_argument is not None:
+        return [Job(i, func, job_argument(size, i), trace, counters) for i in range(count)]
     return [Job(i, func, size, trace, counters) for i in range(count)]
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import random
+import threading
 import time
 
 NOT_CALLABLE = 3
@@ -35,3 +37,24 @@ def boom(what: object) -> None:
 def join(first: str, second: str = "", *, sep: str = "-") -> str:
     """Strings and keyword arguments."""
     return f"{first}{sep}{second}"
+
+
+def in_main_thread() -> bool:
+    """A different answer on threads: whether the call ran in its process's main thread."""
+    return threading.current_thread() is threading.main_thread()
+
+
+def draw() -> float:
+    """A different answer at every call."""
+    return random.random()
+
+
+def square(item: int, plus: int = 0) -> int:
+    """One item's work."""
+    return item * item + plus
+
+
+SQUARES = [1, 2, 3]
+NO_ITEMS: list[int] = []
+#: Items that differ in every process that imports them.
+SHUFFLED = random.sample(range(1000), 5)
