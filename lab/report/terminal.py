@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from lab.machine import metadata
 from lab.report.classic import render_classic
 from lab.report.fit import join_fitting, wrap_lines
+from lab.report.own_verdict import render_own_verdict
 from lab.report.sweep_table import render_sweep
 from lab.report.table import (
     INTERPRETER_LEGEND,
@@ -20,6 +21,7 @@ from lab.report.table import (
 from lab.report.verdict import render_verdict
 from lab.results.analysis import analyse
 from lab.results.model import SWEEP, UNSIZED
+from lab.results.own_verdict import is_own
 
 if TYPE_CHECKING:
     from lab.machine.metadata import Metadata
@@ -120,12 +122,16 @@ def render_body(
             parts.append(wrap_lines(REMOTE_LEGEND, width))
         if len(results.interpreter_labels) > 1:
             parts.append(wrap_lines(INTERPRETER_LEGEND, width))
-        verdict = render_verdict(analysis, tablefmt, width)
-        if verdict:
-            parts.append(verdict)
-        classic = render_classic(analysis, tablefmt, width)
-        if classic:
-            parts.append(f"{CLASSIC_TITLE}\n{classic}")
+        own = render_own_verdict(analysis, tablefmt, width)
+        if own:
+            parts.append(own)
+        if not all(is_own(t) for t in results.tasks):  # the classic claims are on the lab's work
+            verdict = render_verdict(analysis, tablefmt, width)
+            if verdict:
+                parts.append(verdict)
+            classic = render_classic(analysis, tablefmt, width)
+            if classic:
+                parts.append(f"{CLASSIC_TITLE}\n{classic}")
     notes = [n for n in (_gil_note(results),) if n]
     if not results.complete:
         notes.append("note: this run was interrupted; the tables show what was measured")

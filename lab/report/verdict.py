@@ -77,7 +77,7 @@ def _fastest(found: Fastest) -> tuple[str, str]:
     faster = f", {found.ratio:.2f}x {against}" if found.ratio is not None else ""
     median = figures.jobs.median
     took = f"{median:.3f} s" if median >= SECONDS_SHOWN else duration(median)
-    evidence = f"{where}: jobs in {took}{faster}{_caveat(found.analysed)}"
+    evidence = f"{where}: jobs in {took}{faster}{caveat(found.analysed)}"
     return f"fastest way to run {found.task.name} here", evidence
 
 
@@ -86,7 +86,7 @@ def _speedup(analysis: Analysis, found: Speedup) -> str:
     assert figures is not None
     text = f"{figures.speedup:.2f}x with {_workers(cell, named=not found.alone)}"
     why = _why(analysis, cell, found.gil)
-    return text + (f" ({why})" if why else "") + _caveat(found.analysed)
+    return text + (f" ({why})" if why else "") + caveat(found.analysed)
 
 
 def _workers(cell: Cell, named: bool) -> str:
@@ -118,7 +118,7 @@ def _why(analysis: Analysis, cell: Cell, gil: bool) -> str:
     return ""
 
 
-def _caveat(analysed: CellAnalysis) -> str:
+def caveat(analysed: CellAnalysis) -> str:
     """What the reader must know before trusting a piece of evidence."""
     notes = []
     if analysed.short_of_samples and analysed.figures is not None:
@@ -139,7 +139,7 @@ def _transfer(found: TaskCosts, on: str) -> tuple[str, str]:
     task = found.task
     parts = [
         f"{duration(c.seconds)} with {POOLS.get(c.kind, NOUNS.get(c.kind, c.kind))}"
-        + _caveat(c.analysed)
+        + caveat(c.analysed)
         for c in found.costs
     ]
     size = (

@@ -1,0 +1,120 @@
+"""The verdict on a user's own function in words: the figures
+:mod:`lab.results.own_verdict` chose, as a two-column table."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lab.report.fit import Column, fit_table
+from lab.report.table import workers_text
+from lab.report.units import duration, memory
+from lab.report.verdict import caveat
+from lab.results.own_verdict import HOLDS, NO_GIL, RELEASES, own_verdicts
+
+if TYPE_CHECKING:
+    from lab.results.analysis import Analysis, CellAnalysis
+    from lab.results.own_verdict import BreakEven, OwnVerdict
+
+BOUND = {"cpu": "CPU-bound", "io": "IO-bound"}
+GIL = {
+    HOLDS: "holds the GIL: its threads computed one at a time",
+    RELEASES: "releases the GIL: its threads computed in parallel",
+    NO_GIL: "no GIL here: its threads may compute in parallel",
+}
+
+
+def own_rows(analysis: Analysis, verdict: OwnVerdict) -> list[tuple[str, str]]:
+    """(question, evidence) pairs for one user function."""
+    several = len(analysis.results.interpreter_labels) > 1
+    rows = [("what it is", _kind(verdict))]
+    best = verdict.fastest
+    if best is not None and best.figures is not None:
+        rows.append(("fastest way to run it here", _fastest(verdict, best, several)))
+    if best is not None and verdict.runner_up is not None:
+        rows.append(("the runner-up", _runner_up(best, verdict.runner_up, several)))
+    if verdict.break_even is not None and best is not None:
+        rows.append(("start-up against the gain", _break_even(best, verdict.break_even)))
+    return rows
+
+
+def _kind(verdict: OwnVerdict) -> str:
+    kind = BOUND.get(verdict.task.bound, verdict.task.bound)
+    parts = [kind]
+    if verdict.cpu_share is not None and verdict.baseline is not None:
+        parts.append(
+            f"{verdict.cpu_share:.0%} of a job's time on a CPU (on {verdict.baseline.cell.runner})"
+        )
+    if verdict.gil and verdict.threads is not None and verdict.threads.figures is not None:
+        threads = verdict.threads
+        assert threads.figures is not None
+        speedup = threads.figures.speedup
+        seen = f"{threads.cell.layout.concurrency} threads"
+        seen += f" {speedup:.2f}x" if speedup is not None else ""
+        parts.append(f"{GIL[verdict.gil]} ({seen})")
+    return ", ".join(parts)
+
+
+def _where(analysed: CellAnalysis, several: bool) -> str:
+    cell = analysed.cell
+    where = f"{cell.runner} with workers {workers_text(cell)}"
+    return where + (f" on {cell.interpreter}" if several and cell.interpreter else "")
+
+
+def _took(seconds: float) -> str:
+    return duration(seconds) if seconds < 1 else f"{seconds:.3f} s"
+
+
+def _fastest(verdict: OwnVerdict, best: CellAnalysis, several: bool) -> str:
+    figures = best.figures
+    assert figures is not None
+    text = f"{_where(best, several)}: {best.cell.jobs} jobs in {_took(figures.jobs.median)}"
+    if best is verdict.baseline:
+        return text + " (no pool beat running the jobs one after another)" + caveat(best)
+    if figures.speedup is not None and verdict.baseline is not None:
+        text += f", {figures.speedup:.2f}x {verdict.baseline.cell.runner}"
+        if figures.interval is not None:
+            low, high = figures.interval.low, figures.interval.high
+            text += f" (95% interval {low:.2f}-{high:.2f})"
+    return text + caveat(best)
+
+
+def _runner_up(best: CellAnalysis, second: CellAnalysis, several: bool) -> str:
+    """What choosing the runner-up instead costs: time, and peak memory either way."""
+    assert best.figures is not None
+    assert second.figures is not None
+    slower = second.figures.jobs.median / best.figures.jobs.median
+    more = second.figures.jobs.median - best.figures.jobs.median
+    text = f"{_where(second, several)}: {slower:.2f}x the time (+{_took(more)})"
+    peak, best_peak = second.figures.peak_memory, best.figures.peak_memory
+    if peak and best_peak:
+        less = best_peak - peak
+        text += f", {memory(abs(less))} {'less' if less >= 0 else 'more'} peak memory"
+    return text + caveat(second)
+
+
+def _break_even(best: CellAnalysis, found: BreakEven) -> str:
+    """Whether the fastest pool's start-up paid for itself with this run's jobs, and from how
+    many jobs it does."""
+    start = f"{best.cell.runner} starts in {_took(found.startup)}"
+    per_job = f"a job {_took(found.per_job)} there, {_took(found.baseline_per_job)} one at a time"
+    if found.jobs is None:
+        return f"{start}; {per_job}: it never pays for itself"
+    if found.pays_here:
+        return f"{start}; {per_job}: it pays for itself from {found.jobs:,} jobs on"
+    return (
+        f"{start}; {per_job}: with {found.run_jobs:,} jobs it eats the gain; it pays for itself"
+        f" from {found.jobs:,} jobs on"
+    )
+
+
+def render_own_verdict(analysis: Analysis, tablefmt: str, width: int | None = None) -> str:
+    """The verdict on each user function of the run, a table each."""
+    parts = []
+    for verdict in own_verdicts(analysis):
+        rows = own_rows(analysis, verdict)
+        columns = [
+            Column(f"{verdict.task.name}: which way?", [q for q, _ in rows]),
+            Column("this run's evidence", [e for _, e in rows], wrap=True),
+        ]
+        parts.append(fit_table(columns, width, tablefmt))
+    return "\n\n".join(parts)
