@@ -120,6 +120,9 @@ class Task:
     :param releases_gil: the jobs' function releases the GIL while it computes (hashing,
         compressing, a C extension), so threads may compute in parallel with the GIL on. The
         lab also sees it in the jobs' measured CPU; declaring it states it up front.
+    :param warm_up_calls: how many times ``warm_up`` calls the function in each process
+        (:data:`WARM_UP_CALLS` unless said: a user's function, whose calls may be slow or
+        touch the world, is called once, which imports what it needs).
     :param same_answers: every job returns the same answer whichever runner runs it (a pure
         function of its argument): the cell's worker keeps each job's result as an answer
         (the start of its ``repr`` and a digest, :func:`lab.own.answers.answer`), and a cell
@@ -157,6 +160,7 @@ class Task:
     options: Mapping[str, str] = field(default_factory=dict)
     releases_gil: bool = False
     same_answers: bool = False
+    warm_up_calls: int = WARM_UP_CALLS
 
     def jobs_session(
         self, size: int | float, isolation: str | None = None
@@ -197,11 +201,15 @@ class Task:
     def warm_up_jobs(self, form: str = SYNC) -> tuple[Job, ...]:
         """The calls that bring a process (or a loop) to its steady state before it runs this
         task's jobs: the ``form`` form (``sync`` unless given) on the warm-up size,
-        :data:`WARM_UP_CALLS` times; none where the task has no warm-up or no such form."""
+        :attr:`warm_up_calls` times (job 0's argument, where each job has its own); none where
+        the task has no warm-up or no such form."""
         if self.warm_up is None or form not in self.forms:
             return ()
         size = self.warm_up if self.argument is None else self.argument(self.warm_up)
-        return tuple(Job(index=i, func=self.forms[form], size=size) for i in range(WARM_UP_CALLS))
+        if self.job_argument is not None:
+            size = self.job_argument(size, 0)
+        calls = range(self.warm_up_calls)
+        return tuple(Job(index=i, func=self.forms[form], size=size) for i in calls)
 
     def unsupported_form(self, form: str) -> str | None:
         """Why a runner that calls the ``form`` form cannot run this task (``None`` if it can)."""

@@ -63,7 +63,7 @@ def test_the_break_even_job_count_comes_from_start_up_and_time_per_job() -> None
     assert found.jobs == 10 and not found.pays_here
     text = dict(own_rows(analysis, verdict))["start-up against the gain"]
     assert "with 4 jobs it eats the gain; it pays for itself from 10 jobs on" in text
-    assert f"{TASK}: which way?" in render_own_verdict(analysis, "simple")
+    assert f"the verdict on {TASK}:" in render_own_verdict(analysis, "simple")
 
 
 def test_threads_that_compute_one_at_a_time_hold_the_gil() -> None:

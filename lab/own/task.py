@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,12 +30,21 @@ OPTION_HELP = {
     "async": "the function's async twin, MODULE:FUNCTION, for event loops",
     "items": "MODULE:NAME of the items, one a job, each the call's first argument",
     "items_file": "a JSON Lines file of the items, one a job, each the call's first argument",
+    "items_literals": "a file of Python literals, one a line: the items, one a job, each the"
+    " call's first argument",
     "items_digest": "what the items are: every worker checks that it loaded the same",
     "source": "a digest of the function's source file, as the lab found it",
+    "pickled": "the function itself, pickled by value (base64): one no process imports by name",
+    "async_pickled": "the async twin, pickled by value (base64)",
+    "pickled_on": "the Python version that pickled them: the only one that loads them",
     PROBE: "yes: each job returns its thread's time on and waiting for a CPU",
 }
 #: Where the items may come from: the option that names them, and the flag that gave it.
-ITEM_SOURCES = {"items": items.ITEMS, "items_file": items.ITEMS_FILE}
+ITEM_SOURCES = {
+    "items": items.ITEMS,
+    "items_file": items.ITEMS_FILE,
+    "items_literals": items.ITEMS_LITERALS,
+}
 #: A user's function has no size: each job is one call.
 CALL = Size(UNSIZED, int, 1, 1)
 
@@ -46,19 +56,33 @@ def own_options(
     async_twin: str | None = None,
     items_from: str | None = None,
     items_file: str | None = None,
+    *,
+    items_literals: str | None = None,
+    pickled: str = "",
+    async_pickled: str = "",
 ) -> dict[str, str]:
     """The options of a user's function's task, from the texts the user wrote: what each job
-    calls, and what the run records of it (the source's digest, the items' digest)."""
+    calls, and what the run records of it (the source's digest, the items' digest). A function
+    (or twin) ``pickled`` by value travels in them, with the Python version that pickled it."""
     found = {"args": json.dumps(args), "kwargs": json.dumps(dict(literals_texts(kwargs)))}
     if async_twin:
         found["async"] = async_twin
-    if items_from is not None and items_file is not None:
+    sources = [s for s in (items_from, items_file, items_literals) if s is not None]
+    if len(sources) > 1:
         raise UsageError("give the items once: --items or --items-file, not both")
     if items_from is not None:
         found["items"] = items_from
     elif items_file is not None:
         found["items_file"] = str(Path(items_file).absolute())
-    source = reference.source_digest(reference.parse(function))
+    elif items_literals is not None:
+        found["items_literals"] = str(Path(items_literals).absolute())
+    if pickled:
+        found["pickled"] = pickled
+    if async_pickled:
+        found["async_pickled"] = async_pickled
+    if pickled or async_pickled:
+        found["pickled_on"] = python_version()
+    source = reference.source_digest(function_reference(function, found))
     if source:
         found["source"] = source
     if loaded := own_items(found):
@@ -89,13 +113,13 @@ def own_task(
     """The task that calls the function ``name`` names with the arguments ``options`` carry,
     judged as ``bound`` work (as the lab measured it); a :class:`UsageError` for anything that
     cannot be called so."""
-    function = reference.parse(name)
+    function = function_reference(name, options)
     args = tuple(literals.literal(text, "the argument") for text in _texts(options, "args"))
     kwargs = tuple(
         (key, literals.literal(text, f"--kw {key}"))
         for key, text in dict(json.loads(options.get("kwargs", "{}"))).items()
     )
-    twin = reference.parse(options["async"], "--async") if options.get("async") else None
+    twin = twin_reference(options)
     loaded = own_items(options)
     if loaded and items.digest(loaded) != options.get("items_digest"):
         raise UsageError(
@@ -128,6 +152,43 @@ def own_task(
         option_help=OPTION_HELP,
         options=dict(options),
         same_answers=not options.get(PROBE),
+        warm_up=1,  # one call in each process before timing: it imports what it needs
+        warm_up_calls=1,
+    )
+
+
+def function_reference(name: str, options: Mapping[str, str]) -> reference.Reference:
+    """The reference of the function a task ``name`` calls: by value where the options carry
+    it pickled, else ``name`` parsed."""
+    if options.get("pickled"):
+        return reference.by_value(name, options["pickled"])
+    return reference.parse(name)
+
+
+def twin_reference(options: Mapping[str, str]) -> reference.Reference | None:
+    """The reference of the async twin the options name, if they name one."""
+    name = options.get("async")
+    if not name:
+        return None
+    if options.get("async_pickled"):
+        return reference.by_value(name, options["async_pickled"], "--async")
+    return reference.parse(name, "--async")
+
+
+def python_version() -> str:
+    """This Python's ``MAJOR.MINOR``: a function pickled by value loads only on it."""
+    return "{}.{}".format(*sys.version_info[:2])
+
+
+def pickled_elsewhere(options: Mapping[str, str], version: str) -> str | None:
+    """Why a task with ``options`` cannot run on a Python of ``version`` (``3.13.1``): its
+    function was pickled by value on another (its code is that Python's bytecode)."""
+    pickled_on = options.get("pickled_on")
+    if not pickled_on or ".".join(version.split(".")[:2]) == pickled_on:
+        return None
+    return (
+        f"a function pickled by value loads only on the Python that pickled it ({pickled_on}):"
+        " define it at module level in a module to measure it here"
     )
 
 
@@ -152,9 +213,9 @@ def task_named(tasks: Any, name: str, options: Mapping[str, str]) -> Task:
     return found.with_options(options)
 
 
-def check_arguments(function: Any, task: Task, text: str) -> None:
+def check_arguments(function: Any, task: Task, text: str, command: str = "lab run") -> None:
     """Refuse, before anything runs, arguments that ``function``'s signature does not take
-    (the first job's: with items, its item first)."""
+    (the first job's: with items, its item first); the error names ``command``."""
     shared = task.argument(task.size.default) if task.argument is not None else None
     if not isinstance(shared, Call):
         return
@@ -166,4 +227,4 @@ def check_arguments(function: Any, task: Task, text: str) -> None:
     try:
         signature.bind(*job.args, **dict(job.kwargs))
     except TypeError as exc:
-        raise UsageError(f"lab run {text!r}: {exc} (its signature: {signature})") from None
+        raise UsageError(f"{command} {text!r}: {exc} (its signature: {signature})") from None

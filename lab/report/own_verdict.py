@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lab.report.fit import Column, fit_table
+from lab.report.fit import Column, fit_table, wrap_lines
 from lab.report.table import workers_text
 from lab.report.units import duration, memory
 from lab.report.verdict import caveat
@@ -44,7 +44,8 @@ def _kind(verdict: OwnVerdict) -> str:
         parts.append(
             f"{verdict.cpu_share:.0%} of a job's time on a CPU (on {verdict.baseline.cell.runner})"
         )
-    if verdict.gil and verdict.threads is not None and verdict.threads.figures is not None:
+    cpu_bound = verdict.task.bound == "cpu"  # waiting releases the GIL: nothing to say
+    if cpu_bound and verdict.gil and verdict.threads and verdict.threads.figures is not None:
         threads = verdict.threads
         assert threads.figures is not None
         speedup = threads.figures.speedup
@@ -99,12 +100,14 @@ def _break_even(best: CellAnalysis, found: BreakEven) -> str:
     per_job = f"a job {_took(found.per_job)} there, {_took(found.baseline_per_job)} one at a time"
     if found.jobs is None:
         return f"{start}; {per_job}: it never pays for itself"
+    pays = f"it pays for itself from {_jobs(found.jobs)} on"
     if found.pays_here:
-        return f"{start}; {per_job}: it pays for itself from {found.jobs:,} jobs on"
-    return (
-        f"{start}; {per_job}: with {found.run_jobs:,} jobs it eats the gain; it pays for itself"
-        f" from {found.jobs:,} jobs on"
-    )
+        return f"{start}; {per_job}: {pays}"
+    return f"{start}; {per_job}: with {_jobs(found.run_jobs)} it eats the gain; {pays}"
+
+
+def _jobs(count: int) -> str:
+    return f"{count:,} job" + "s" * (count != 1)
 
 
 def render_own_verdict(analysis: Analysis, tablefmt: str, width: int | None = None) -> str:
@@ -113,8 +116,9 @@ def render_own_verdict(analysis: Analysis, tablefmt: str, width: int | None = No
     for verdict in own_verdicts(analysis):
         rows = own_rows(analysis, verdict)
         columns = [
-            Column(f"{verdict.task.name}: which way?", [q for q, _ in rows]),
+            Column("which way?", [q for q, _ in rows]),
             Column("this run's evidence", [e for _, e in rows], wrap=True),
         ]
-        parts.append(fit_table(columns, width, tablefmt))
+        title = wrap_lines(f"the verdict on {verdict.task.name}:", width)
+        parts.append(f"{title}\n{fit_table(columns, width, tablefmt)}")
     return "\n\n".join(parts)
