@@ -11,6 +11,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -112,7 +113,7 @@ class Job:
             raise
         except BaseException as exc:  # a job's SystemExit is its own failure, not the worker's
             result = None
-            error = describe_exception(exc)
+            error = describe_failure(exc)
         end = clock()
         cpu = thread_cpu() - cpu0
         if trace is not None:
@@ -146,7 +147,7 @@ class Job:
             if _is_cancellation(exc):
                 raise
             result = None
-            error = describe_exception(exc)
+            error = describe_failure(exc)
         end = clock()
         if trace is not None:
             _write_trace(trace[1])
@@ -242,6 +243,29 @@ def describe_exception(exc: BaseException) -> str:
     """``Type: message`` on one line."""
     message = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+#: The frames of a job's traceback its record keeps, innermost last.
+TRACEBACK_FRAMES = 3
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A job's exception as its record's error: ``Type: message`` on the first line, then the
+    last :data:`TRACEBACK_FRAMES` frames of its traceback below the job's own call (see
+    :func:`error_line` and :func:`error_traceback`)."""
+    frames = traceback.extract_tb(exc.__traceback__)[1:][-TRACEBACK_FRAMES:]
+    lines = "".join(traceback.format_list(frames)).rstrip("\n")
+    return describe_exception(exc) + (f"\n{lines}" if lines else "")
+
+
+def error_line(error: str) -> str:
+    """A record's error on one line: the exception's type and message."""
+    return error.partition("\n")[0]
+
+
+def error_traceback(error: str) -> str:
+    """The traceback lines of a record's error (empty where it has none)."""
+    return error.partition("\n")[2]
 
 
 def _is_cancellation(exc: BaseException) -> bool:

@@ -25,6 +25,7 @@ from lab.boundary.requests import WorkerOptions
 from lab.errors import LabError
 from lab.host.manager import PluginSelection
 from lab.host.registry import load_catalog
+from lab.jobs import error_line
 from lab.markers import hookimpl
 from lab.results.status import Kind
 from lab.run import validate
@@ -254,7 +255,7 @@ def expect_errors(records: Sequence[JobRecord], jobs: int, error: str) -> None:
     if indices != list(range(jobs)):
         fail(f"the records are for jobs {indices}, not {list(range(jobs))}")
     for r in records:
-        if r.error != error:
+        if r.error is None or error_line(r.error) != error:
             fail(
                 f"job {r.index} came back with error {r.error!r}, not {error!r}: a job's"
                 " exception must come back as its record's error"

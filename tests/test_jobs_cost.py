@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from lab.boundary.measurement import Measurement
-from lab.jobs import Job, JobRecord
+from lab.jobs import Job, JobRecord, error_line, error_traceback
 from lab.run.validate import problems
 from lab.runner import Layout
 from lab.task import Size, Task
@@ -92,10 +92,15 @@ def test_an_event_loop_record_is_whole_though_built_without_its_init() -> None:
 
 def test_failures_are_recorded_in_both_forms() -> None:
     sync = Job(index=0, func=fail, size=0)()
-    assert sync.error == "ValueError: no such job" and sync.result is None
+    assert sync.error is not None and sync.result is None
+    assert error_line(sync.error) == "ValueError: no such job"
+    assert "in fail" in error_traceback(sync.error)  # the job's own frames, the lab's left out
+    assert "__call__" not in error_traceback(sync.error)
     assert isinstance(sync.cpu, float)
     awaited = asyncio.run(Job(index=1, func=afail, size=0).arun())
-    assert awaited.error == "ValueError: no such job" and awaited.result is None
+    assert awaited.error is not None and awaited.result is None
+    assert error_line(awaited.error) == "ValueError: no such job"
+    assert "in afail" in error_traceback(awaited.error)
     assert awaited.cpu is None
 
 

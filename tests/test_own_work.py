@@ -11,6 +11,7 @@ from conftest import LabProcess
 
 from lab.cli import main
 from lab.own.literals import literal
+from lab.results.analysis import analyse
 from lab.results.answers import shown
 from lab.results.journal import load
 
@@ -108,7 +109,40 @@ def test_a_function_that_raises_is_an_error_cell_and_the_rest_runs(
     failures = [str(c.failure) for c in run.cells]
     assert len(failures) == 2
     assert all(f.startswith("error: job 0 failed: ValueError: no 3") for f in failures)
+    # The traceback's last lines are in the results, not in the table.
+    assert all("in boom" in (c.failure.traceback if c.failure else "") for c in run.cells)
+    assert "in boom" not in result.stdout
     assert lab_process.leftovers() == []
+
+
+def test_a_function_that_hangs_is_ended_by_the_timeout_with_what_it_started(
+    lab_process: LabProcess, tmp_path: Path
+) -> None:
+    path = tmp_path / "run.json"
+    result = lab_process.run(
+        "run", "lab_own_work:hang", "--runners", "processes", "--workers", "1", "--repeat",
+        "1", "--timeout", "2", "--json", str(path),
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "its kind of work unmeasured: timeout after 2 s" in " ".join(result.stdout.split())
+    assert {str(c.failure) for c in load(path).cells} == {"timeout after 2 s"}
+    assert lab_process.leftovers() == []
+
+
+def test_results_that_do_not_pickle_fail_only_where_they_must_cross(
+    lab_process: LabProcess, tmp_path: Path
+) -> None:
+    path = tmp_path / "run.json"
+    result = lab_process.run(
+        "run", "lab_own_work:make_lock", "--runners", "threads,processes", *QUICK,
+        "--json", str(path),
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    run = load(path)
+    status = {a.cell.runner: a.status for a in analyse(run).cells}
+    assert not status["threads"].failed and not status["single"].failed
+    assert "pickle" in str(status["processes"])
+    assert "answers: not compared across runners: <unlocked _thread.lock" in result.stdout
 
 
 def test_a_script_by_its_path_and_keyword_arguments(

@@ -5,13 +5,12 @@ in every process whatever its hash seed), after the start of its ``repr`` for pe
 Values that compare equal give the same digest when they are built of Python's own values
 (numbers, strings, bytes, containers of them); any other object is digested from its pickle,
 or its ``repr`` where it does not pickle; an object compared by identity never equals one of
-another process, so its digest says so and differs from call to call.
+another process, so such a value's digest is :data:`UNCOMPARABLE`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 from typing import Any
 
@@ -23,10 +22,23 @@ DIGEST_MARK = " #"
 DIGEST_CHARS = 16
 
 
+#: The digest of a value that holds an object compared by identity: equal to nothing made in
+#: another call, so not compared.
+UNCOMPARABLE = "?" * DIGEST_CHARS
+
+
+class _ComparedByIdentity(Exception):
+    """A value holds an object whose ``==`` is ``is``."""
+
+
 def answer(value: Any) -> str:
-    """``value`` as ``"<start of its repr> #<digest>"``."""
+    """``value`` as ``"<start of its repr> #<digest>"`` (:data:`UNCOMPARABLE` for a value that
+    holds an object compared by identity)."""
     shown = _shown(value)
-    digest = hashlib.sha256(_canonical(value)).hexdigest()[:DIGEST_CHARS]
+    try:
+        digest = hashlib.sha256(_canonical(value)).hexdigest()[:DIGEST_CHARS]
+    except (_ComparedByIdentity, RecursionError, MemoryError):  # or too deep to compare
+        digest = UNCOMPARABLE
     return f"{shown}{DIGEST_MARK}{digest}"
 
 
@@ -62,10 +74,8 @@ def _canonical(value: Any) -> bytes:
     if kind is dict:
         items = sorted(_canonical(k) + b"=" + _canonical(v) for k, v in value.items())
         return _joined("dict", items)
-    if (
-        getattr(kind, "__eq__", None) is object.__eq__
-    ):  # compared by identity: equal to nothing elsewhere
-        return f"identity:{kind.__qualname__}:{os.urandom(8).hex()}".encode()
+    if getattr(kind, "__eq__", None) is object.__eq__:  # equal to nothing made elsewhere
+        raise _ComparedByIdentity
     try:
         return b"pickle:" + pickle.dumps(value, protocol=5)
     except Exception:

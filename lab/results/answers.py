@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lab.own.answers import DIGEST_MARK, digest_of
+from lab.own.answers import DIGEST_MARK, UNCOMPARABLE, digest_of
 
 if TYPE_CHECKING:
     from lab.results.model import Cell
@@ -31,6 +31,13 @@ def reference(baseline: Cell) -> Reference | None:
     if not runs:
         return None
     first = runs[0]
+    uncomparable = next((a for a in first if digest_of(a) == UNCOMPARABLE), None)
+    if uncomparable is not None:
+        why = (
+            f"not compared across runners: {shown(uncomparable)} holds an object equal only"
+            " to itself"
+        )
+        return Reference(baseline, tuple(first), len(runs), why)
     for run in runs[1:]:
         for index, (one, other) in enumerate(zip(first, run, strict=False)):
             if digest_of(one) != digest_of(other):

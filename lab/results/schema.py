@@ -95,7 +95,8 @@ _SAMPLE = _object(
 )
 
 _STATUS = _object(
-    {"kind": {"enum": [kind.value for kind in Kind]}, "detail": _STRING},
+    {"kind": {"enum": [kind.value for kind in Kind]}, "detail": _STRING, "traceback": _STRING},
+    optional=("traceback",),
 )
 
 _CELL = _object(

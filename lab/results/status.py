@@ -32,6 +32,8 @@ class Status:
 
     kind: Kind
     detail: str = ""
+    #: For a job that raised: the last lines of its traceback (kept in the results, not shown).
+    traceback: str = ""
 
     @property
     def failed(self) -> bool:
@@ -47,18 +49,19 @@ class Status:
         return f"{self.kind.value}: {self.detail}" if self.detail else self.kind.value
 
     def to_data(self) -> dict[str, str]:
-        return {"kind": self.kind.value, "detail": self.detail}
+        found = {"kind": self.kind.value, "detail": self.detail}
+        return {**found, "traceback": self.traceback} if self.traceback else found
 
     @classmethod
     def from_data(cls, data: Any) -> Status:
         """A status from its JSON form; anything else raises ``ValueError``."""
         if not isinstance(data, dict) or not isinstance(data.get("detail"), str):
             raise ValueError(f"a status must be an object with a kind and a detail, not {data!r}")
-        return cls(Kind(data["kind"]), data["detail"])
+        return cls(Kind(data["kind"]), data["detail"], str(data.get("traceback", "")))
 
 
-def error(detail: str) -> Status:
-    return Status(Kind.ERROR, detail)
+def error(detail: str, traceback: str = "") -> Status:
+    return Status(Kind.ERROR, detail, traceback)
 
 
 def timeout(seconds: float) -> Status:

@@ -8,6 +8,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from lab.errors import LabError
+from lab.jobs import error_line
 from lab.run.supervisor import run_cell
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def _probe(task: Task, size: int, rounds: Rounds) -> float:
     error = failure or (measurement.error if measurement else "no measurement")
     if measurement is None or measurement.error or not measurement.records:
         raise CalibrationError(f"could not calibrate task {task.name!r}: {error}")
-    failed = [r.error for r in measurement.records if r.error]
+    failed = [error_line(r.error) for r in measurement.records if r.error]
     if failed:
         raise CalibrationError(f"could not calibrate task {task.name!r}: {failed[0]}")
     return statistics.median(r.duration for r in measurement.records)

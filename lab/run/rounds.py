@@ -106,7 +106,9 @@ def measure_once(cell: Cell, rounds: Rounds, task: Task, keep: bool = True) -> S
         found = validate.problems(
             measurement, cell.jobs, cell.layout, task, cell.size, rounds.uses_layout
         )
-        failure = status.error(validate.summary(found)) if found else None
+        failure = None
+        if found:
+            failure = status.error(validate.summary(found), validate.first_traceback(measurement))
     if failure is not None or measurement is None:
         cell.failure = failure
         cell.failed_peak_memory = outcome.peak_memory or None  # no sample of the tree: unknown

@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+from lab.jobs import error_line, error_traceback
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -56,7 +58,7 @@ def problems(
     ran at once is a finding) a layout that was not used."""
     found: list[str] = []
     records = measurement.records
-    found += [f"job {r.index} failed: {r.error}" for r in records if r.error]
+    found += [f"job {r.index} failed: {error_line(r.error)}" for r in records if r.error]
     counts = Counter(r.index for r in records)
     found += [f"job {i} never ran" for i in range(jobs) if i not in counts]
     found += [f"job {i} ran {n} times" for i, n in sorted(counts.items()) if n > 1 and i < jobs]
@@ -260,3 +262,8 @@ def _count(counter: Counter[K], key: K, step: int) -> None:
     counter[key] += step
     if not counter[key]:
         del counter[key]
+
+
+def first_traceback(measurement: Measurement) -> str:
+    """The traceback lines of the first job that raised, if any did."""
+    return next((error_traceback(r.error) for r in measurement.records if r.error), "")

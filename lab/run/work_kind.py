@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from lab.jobs import error_line
 from lab.own.task import PROBE
 from lab.run.supervisor import run_cell
 
@@ -64,7 +65,7 @@ def measure_work(task: Task, rounds: Rounds) -> WorkKind:
         return WorkKind(None, error=str(outcome.failure or "no measurement"))
     if measurement.error is not None:
         return WorkKind(None, error=measurement.error)
-    failed = next((r.error for r in measurement.records if r.error), None)
+    failed = next((error_line(r.error) for r in measurement.records if r.error), None)
     if failed is not None:
         return WorkKind(None, error=failed)
     wall = sum(r.duration for r in measurement.records)

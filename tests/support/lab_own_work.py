@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import random
 import threading
 import time
@@ -58,3 +59,15 @@ SQUARES = [1, 2, 3]
 NO_ITEMS: list[int] = []
 #: Items that differ in every process that imports them.
 SHUFFLED = random.sample(range(1000), 5)
+
+
+def hang() -> None:
+    """A call that never returns, in a child process of its own too."""
+    child = multiprocessing.get_context("spawn").Process(target=time.sleep, args=(3600,))
+    child.start()
+    time.sleep(3600)
+
+
+def make_lock() -> object:
+    """A result that cannot be pickled: fine in a thread, not across processes."""
+    return threading.Lock()
