@@ -13,9 +13,15 @@ Everything else under ``lab`` (``lab.cli``, ``lab.plan``, ``lab.run``, ``lab.wor
 ``lab.boundary``, ``lab.results``, ``lab.report``, ``lab.host``, ``lab.machine``, ``lab.envs``
 and the modules behind the names above) is the host's interior: it may change in any release,
 and the tests fail when a built-in plugin imports from it.
+
+For users rather than plugins, ``lab.measure`` is ``lab run`` from Python (:mod:`lab.api`):
+not part of the plugin contract, nor of :data:`__all__`, and loaded only when first used, so
+that a plugin or a worker importing ``lab`` never loads the host.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from lab.jobs import Job, JobRecord, Timed, describe_exception
 from lab.markers import hookimpl
@@ -71,3 +77,16 @@ __all__ = [
     "describe_exception",
     "hookimpl",
 ]
+
+if TYPE_CHECKING:
+    from lab.api import measure as measure
+else:
+
+    def __getattr__(name: str) -> object:
+        """``lab.measure``, imported from the top of the house when first asked for."""
+        if name == "measure":
+            from lab.api import measure
+
+            globals()["measure"] = measure
+            return measure
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,7 +12,7 @@ LAB = Path(__file__).resolve().parent.parent / "lab"
 #: From the top down, as README.md's Layout section lists them; a module belongs to the first
 #: layer with a prefix of its name. The last is the plugin contract and what it stands on.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("lab.__main__", "lab.cli"),
+    ("lab.__main__", "lab.cli", "lab.api"),
     ("lab.plan", "lab.testing"),
     ("lab.run", "lab.report"),
     ("lab.results", "lab.worker", "lab.own"),
@@ -20,6 +20,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("lab.host",),
     ("lab",),
 )
+
+
+#: The one import back up, pinned: ``lab`` hands out ``lab.measure`` from ``lab.api`` when it
+#: is first asked for (and mypy reads it under ``TYPE_CHECKING``), never when a plugin or a
+#: worker imports ``lab``.
+DEFERRED = {"lab": ("lab.api",)}
 
 
 def layer_of(module: str) -> int:
@@ -48,13 +54,40 @@ def imported(path: Path) -> list[str]:
 
 def upward(path: Path) -> list[str]:
     """The imports of ``path`` that run back up a layer."""
-    own = layer_of(module_name(path))
-    return [m for m in imported(path) if layer_of(m) < own]
+    name = module_name(path)
+    own, deferred = layer_of(name), DEFERRED.get(name, ())
+    return [m for m in imported(path) if layer_of(m) < own and m not in deferred]
 
 
 @pytest.mark.parametrize("path", sorted(LAB.rglob("*.py")), ids=lambda p: module_name(p))
 def test_no_import_runs_back_up(path: Path) -> None:
     assert upward(path) == []
+
+
+def test_the_deferred_imports_are_not_made_when_the_module_is() -> None:
+    """Each import :data:`DEFERRED` allows runs in a function or only for the type checker."""
+    for name, modules in DEFERRED.items():
+        path = LAB / Path(*name.split(".")[1:]) / "__init__.py"
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+                node.body = []  # only the type checker imports these
+        made = imported_at_import_time(tree)
+        assert not set(made) & set(modules), (name, made)
+
+
+def imported_at_import_time(tree: ast.Module) -> list[str]:
+    """The modules ``tree``'s own statements import, not those in its functions' bodies."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            node.body = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.append(node.module)
+        elif isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+    return found
 
 
 def test_an_import_back_up_is_found(tmp_path: Path) -> None:

@@ -40,6 +40,30 @@ class MeasuringCommand:
     tablefmt: str
     quiet: bool = False
     wide: bool = False
+    #: Print nothing but errors (:func:`lab.measure`'s default): no facts, tables, progress
+    #: or files written; the caller shows the results it gets back.
+    silent: bool = False
+
+    def say(self, text: str, error: bool = False) -> None:
+        """Print a line of the report (stdout), or of what became of the run (stderr): errors
+        always, the rest unless :attr:`silent`."""
+        if error or not self.silent:
+            print(text, file=sys.stderr if error else sys.stdout, flush=True)
+
+    def note(self, text: str) -> None:
+        """Print what became of the run on stderr, unless :attr:`silent`."""
+        if not self.silent:
+            print(text, file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a measuring command came to: its exit code, the results (``None`` when nothing
+    was measured: interrupted first) and what interrupted it, if anything did."""
+
+    code: int
+    results: Results | None
+    interrupted: KeyboardInterrupt | None = None
 
 
 def measure(
@@ -49,57 +73,70 @@ def measure(
 ) -> int:
     """Measure what ``plan`` builds under the machine lock, print the report and write the
     files the options asked for; the exit code."""
+    return measured(command, plan, warnings).code
+
+
+def measured(
+    command: MeasuringCommand,
+    plan: Callable[[Metadata], tuple[Results, Mapping[str, Task]]],
+    warnings: Callable[[Metadata], list[str]] = lambda facts: [],
+) -> Outcome:
+    """:func:`measure`, with the results it measured."""
     width = terminal_width()
     with machine_lock():
         journal = command.outputs.journal()  # a file that cannot be written fails before the run
         if journal is not None and journal.earlier:
-            print(f"lab: {_kept(journal)}", file=sys.stderr)
+            command.note(f"lab: {_kept(journal)}")
         try:
             facts = metadata.collect(command.rounds.start_method)
             said = [*metadata.warnings(facts), *warnings(facts)]
             lines = [*header_lines(facts, width), *warning_lines(said)]
-            print(wrap_lines("\n".join(lines), width), flush=True)
+            command.say(wrap_lines("\n".join(lines), width))
             results, tasks = plan(facts)  # calibration, which may be interrupted
             results.warnings = said
         except KeyboardInterrupt as stop:
             if journal is not None:
                 journal.discard()
-            print("lab: interrupted before anything was measured", file=sys.stderr)
-            return exit_code_of(stop)
+            command.note("lab: interrupted before anything was measured")
+            return Outcome(exit_code_of(stop), None, stop)
         except LabError:  # a calibrated size refused: nothing was measured
             if journal is not None:
                 journal.discard()
             raise
         try:
-            print(wrap_lines("\n".join(run_lines(results)), width), flush=True)
-            interrupted = measure_rounds(results, command.rounds, tasks, journal, command.quiet)
+            command.say(wrap_lines("\n".join(run_lines(results)), width))
+            interrupted = measure_rounds(
+                results, command.rounds, tasks, journal, command.quiet or command.silent
+            )
         finally:
             if journal is not None:
                 journal.close()
         if interrupted is not None and not any(c.samples for c in results.cells):
             if journal is not None:
                 journal.discard()
-            print("lab: interrupted before anything was measured", file=sys.stderr)
-            return exit_code_of(interrupted)
-        print("\n" + render_body(results, command.tablefmt, width, command.wide), flush=True)
+            command.note("lab: interrupted before anything was measured")
+            return Outcome(exit_code_of(interrupted), None, interrupted)
+        command.say("\n" + render_body(results, command.tablefmt, width, command.wide))
         errors = [] if journal is None or journal.error is None else [journal.error]
         if journal is not None:
             failed = journal.finish(results)
             errors += [] if failed is None else [failed]
-            outcome = f"lab: error: {failed}" if failed else f"lab: wrote {journal.path}"
-            print(outcome, file=sys.stderr)
+            if failed:
+                command.say(f"lab: error: {failed}", error=True)
+            else:
+                command.note(f"lab: wrote {journal.path}")
         written = command.outputs.write(results)
         for line in written.lines:
-            print(line, file=sys.stderr)
+            command.note(line)
         for error in written.errors:
-            print(f"lab: error: {error}", file=sys.stderr)
+            command.say(f"lab: error: {error}", error=True)
     if interrupted is not None:
-        print("lab: interrupted; the tables show what was measured", file=sys.stderr)
-        return exit_code_of(interrupted)
+        command.note("lab: interrupted; the tables show what was measured")
+        return Outcome(exit_code_of(interrupted), results, interrupted)
     # A cell the analysis judged (its records cannot be true, its answers differ) failed too.
     if errors or written.errors or any(a.status.failed for a in analyse(results).cells):
-        return EXIT_FAILED
-    return 0
+        return Outcome(EXIT_FAILED, results)
+    return Outcome(0, results)
 
 
 def _kept(journal: Journal) -> str:

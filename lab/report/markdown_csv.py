@@ -39,6 +39,25 @@ def to_csv(results: Results) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
+    writer.writerows(csv_rows(results))
+    return out.getvalue()
+
+
+def to_rows(results: Results) -> list[dict[str, object]]:
+    """The CSV's rows as dicts by its columns (:data:`CSV_COLUMNS`), the figures as numbers,
+    ``None`` where the CSV's field is empty."""
+    return [
+        {
+            column: None if value == "" else value
+            for column, value in zip(CSV_COLUMNS, row, strict=True)
+        }
+        for row in csv_rows(results)
+    ]
+
+
+def csv_rows(results: Results) -> list[list[object]]:
+    """One row per cell, a value per column of :data:`CSV_COLUMNS` (``""`` for none)."""
+    rows = []
     for analysed in analyse(results).cells:
         cell, fig, status = analysed.cell, analysed.figures, analysed.status
         operation = results.task(cell.task).operation
@@ -75,8 +94,8 @@ def to_csv(results: Results) -> str:
                 _blank(fig.operations_per_second), session,
                 _blank(fig.session_cpu), _blank(fig.session_peak_memory),
             ]  # fmt: skip
-        writer.writerow(row)
-    return out.getvalue()
+        rows.append(row)
+    return rows
 
 
 def to_markdown(results: Results) -> str:

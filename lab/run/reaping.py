@@ -42,8 +42,9 @@ import psutil
 from lab.machine.process_tree import KILL_WAIT, tree
 from lab.run.lab_watch import STATE_FILE
 
-#: prctl(2)'s option that makes orphaned descendants come to this process.
-PR_SET_CHILD_SUBREAPER = 36
+#: prctl(2)'s options that make orphaned descendants come to this process, and tell whether
+#: they do.
+PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
 #: The temporary folder of a running cell: this prefix, the lab's PID, a dash.
 CELL_FOLDER = "lab-cell-"
 #: The watcher's private folder: this prefix, the lab's PID, a dash. (Older labs wrote a state
@@ -52,16 +53,40 @@ GUARD_STATE = "lab-guard-"
 _OWNED = re.compile(rf"^(?:{CELL_FOLDER}(\d+)-.*|{GUARD_STATE}(\d+)(?:-.*|\.json|\.tmp))$")
 
 
+#: Whether :func:`become_subreaper` made this process a subreaper (it was none before).
+_made_subreaper = False
+
+
 @functools.cache
 def become_subreaper() -> bool:
     """Make orphaned descendants this process's children (Linux, once); whether it could."""
+    global _made_subreaper
     if not sys.platform.startswith("linux"):
         return False
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+        already = ctypes.c_int(0)
+        if libc.prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(already), 0, 0, 0) == 0 and already:
+            return True
+        made = bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
     except (OSError, AttributeError):
         return False
+    _made_subreaper = made
+    return made
+
+
+def release() -> None:
+    """Give back what running cells took, in a process that goes on after measuring
+    (:func:`lab.measure`'s): the watcher and its folder, and the subreaper role where the lab
+    took it (orphans go to init again, not to a process that would not reap them). The next
+    run takes them again."""
+    global _made_subreaper
+    GUARD.stop()
+    if _made_subreaper:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+        _made_subreaper = False
+    become_subreaper.cache_clear()
 
 
 def end_adopted(before: set[int], timeout: float = KILL_WAIT) -> None:
@@ -171,6 +196,7 @@ class Guard:
     def __init__(self) -> None:
         self.watcher: subprocess.Popen[bytes] | None = None
         self.folder: Path | None = None
+        self.stops_at_exit = False
 
     @property
     def state(self) -> Path | None:
@@ -194,7 +220,9 @@ class Guard:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        atexit.register(self.stop)
+        if not self.stops_at_exit:  # once: a process that goes on starts it again (lab.measure)
+            atexit.register(self.stop)
+            self.stops_at_exit = True
 
     def running(self, group: int, folder: str) -> None:
         self._write({"groups": [group], "folders": [folder]})
