@@ -9,7 +9,7 @@ from lab.report.fit import Column, fit_table, wrap_lines
 from lab.report.table import workers_text
 from lab.report.units import duration, memory
 from lab.report.verdict import caveat
-from lab.results.own_verdict import HOLDS, NO_GIL, RELEASES, own_verdicts
+from lab.results.own_verdict import HOLDS, NO_GIL, RELEASES, UNCLEAR, own_verdicts
 
 if TYPE_CHECKING:
     from lab.results.analysis import Analysis, CellAnalysis
@@ -20,6 +20,7 @@ GIL = {
     HOLDS: "holds the GIL: its threads computed one at a time",
     RELEASES: "releases the GIL: its threads computed in parallel",
     NO_GIL: "no GIL here: its threads may compute in parallel",
+    UNCLEAR: "its threads' CPU shows them computing in parallel, but they were not faster",
 }
 
 

@@ -40,6 +40,8 @@ def _call_text(task: TaskInfo) -> str:
     except (ValueError, TypeError):
         return task.name
     items = task.options.get("items") or task.options.get("items_file")
+    if not items and "items_literals" in task.options:
+        items = "the items given in Python"
     given = ", ".join(
         [*(["ITEM"] if items else []), *map(str, args), *(f"{k}={v}" for k, v in kwargs.items())]
     )

@@ -11,15 +11,17 @@ from typing import TYPE_CHECKING
 
 from lab.results.analysis import gil_on, released_gil
 from lab.results.model import UNSIZED
-from lab.results.selection import fastest, jobs_time, most_workers
+from lab.results.selection import fastest, jobs_time, most_workers, trusted
 from lab.runner import INLINE, THREADS
 
 if TYPE_CHECKING:
     from lab.results.analysis import Analysis, CellAnalysis
     from lab.results.model import TaskInfo
 
-#: What the jobs' threads did with the GIL, as the threads' cells showed it.
-HOLDS, RELEASES, NO_GIL = "holds", "releases", "no GIL"
+#: What the jobs' threads did with the GIL, as the threads' cells showed it: their CPU showed
+#: no parallel computing; it did and they were faster than one at a time; it did but they
+#: were not (a busy machine, or a cost that grows with threads); there is no GIL.
+HOLDS, RELEASES, UNCLEAR, NO_GIL = "holds", "releases", "unclear", "no GIL"
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,10 @@ def own_verdict(analysis: Analysis, task: TaskInfo) -> OwnVerdict:
     reference = analysis.results.interpreter_labels[0]
     on_reference = [a for a in measured if a.cell.interpreter == reference]
     baseline = next((a for a in on_reference if a.cell.kind == INLINE), None)
-    best = fastest(measured) if measured else None
-    others = [a for a in measured if best is not None and a.cell.runner != best.cell.runner]
+    # The runner-up is judged as the fastest is: among the cells as trusted as it.
+    pool = trusted(measured)
+    best = fastest(pool) if pool else None
+    others = [a for a in pool if best is not None and a.cell.runner != best.cell.runner]
     runner_up = fastest(others) if others else None
     gil, threads = _gil(analysis, on_reference)
     return OwnVerdict(
@@ -109,7 +113,10 @@ def _gil(analysis: Analysis, cells: list[CellAnalysis]) -> tuple[str, CellAnalys
         return "", None
     if not gil_on(threads.cell, analysis.results.metadata.gil_enabled):
         return NO_GIL, threads
-    return (RELEASES if released_gil(threads.cell) else HOLDS), threads
+    if not released_gil(threads.cell):
+        return HOLDS, threads
+    interval = threads.figures.interval if threads.figures is not None else None
+    return (RELEASES if interval is not None and interval.low > 1 else UNCLEAR), threads
 
 
 def _break_even(best: CellAnalysis | None, baseline: CellAnalysis | None) -> BreakEven | None:
