@@ -14,7 +14,7 @@ from lab.own.answers import answer, digest_of
 from lab.report.own_verdict import own_rows, render_own_verdict
 from lab.results.analysis import DIFFERENT, analyse
 from lab.results.model import UNSIZED, Cell, Results
-from lab.results.own_verdict import HOLDS, own_verdicts
+from lab.results.own_verdict import HOLDS, RELEASES, UNCLEAR, own_verdicts
 from lab.runner import Layout
 
 TASK = "mod:f"
@@ -108,3 +108,42 @@ def test_equal_values_give_the_same_answer_whatever_their_order(value: dict[str,
 def test_different_values_give_different_answers(one: object, other: object) -> None:
     if one != other or type(one) is not type(other):
         assert digest_of(answer(one)) != digest_of(answer(other)) or repr(one) == repr(other)
+
+
+def _parallel_cpu(made: Cell) -> Cell:
+    """``made`` with two jobs a run, each on the CPU the whole run: threads in parallel."""
+    made.samples = [
+        replace(
+            s,
+            records=[
+                JobRecord(i, 100, "MainProcess", f"T{i}", i, 0.0, s.job_span, s.job_span)
+                for i in range(2)
+            ],
+        )
+        for s in made.samples
+    ]
+    return made
+
+
+def test_threads_whose_cpu_shows_parallel_work_but_no_gain_are_unclear() -> None:
+    single = _cell("single", Layout(), [0.4, 0.41, 0.39], startup=0.0)
+    threads = _parallel_cpu(_cell("threads", Layout(threads=2), [0.4, 0.41, 0.39], 0.001))
+    [verdict] = own_verdicts(analyse(_own([single, threads])))
+    assert verdict.gil == UNCLEAR
+
+
+def test_threads_whose_cpu_shows_parallel_work_and_a_gain_release_the_gil() -> None:
+    single = _cell("single", Layout(), [0.4, 0.41, 0.39], startup=0.0)
+    threads = _parallel_cpu(_cell("threads", Layout(threads=2), [0.2, 0.21, 0.2], 0.001))
+    [verdict] = own_verdicts(analyse(_own([single, threads])))
+    assert verdict.gil == RELEASES
+
+
+def test_the_runner_up_is_as_trusted_as_the_fastest() -> None:
+    single = _cell("single", Layout(), [0.4, 0.4, 0.4], startup=0.0)
+    steady = _cell("processes", Layout(processes=2), [0.3, 0.3, 0.3], startup=0.1)
+    noisy = _cell("threads", Layout(threads=2), [0.1, 0.3, 0.05], startup=0.0)
+    analysis = analyse(_own([single, steady, noisy]))
+    [verdict] = own_verdicts(analysis)
+    assert verdict.fastest is not None and verdict.fastest.cell is steady
+    assert verdict.runner_up is not None and verdict.runner_up.cell is single

@@ -16,6 +16,13 @@ if TYPE_CHECKING:
     from lab.results.own_verdict import BreakEven, OwnVerdict
 
 BOUND = {"cpu": "CPU-bound", "io": "IO-bound"}
+#: The questions the verdict answers, in its order (each where the run measured it).
+WHAT, FASTEST, RUNNER_UP, START_UP = (
+    "what it is",
+    "fastest way to run it here",
+    "the runner-up",
+    "start-up against the gain",
+)
 GIL = {
     HOLDS: "holds the GIL: its threads computed one at a time",
     RELEASES: "releases the GIL: its threads computed in parallel",
@@ -27,14 +34,14 @@ GIL = {
 def own_rows(analysis: Analysis, verdict: OwnVerdict) -> list[tuple[str, str]]:
     """(question, evidence) pairs for one user function."""
     several = len(analysis.results.interpreter_labels) > 1
-    rows = [("what it is", _kind(verdict))]
+    rows = [(WHAT, _kind(verdict))]
     best = verdict.fastest
     if best is not None and best.figures is not None:
-        rows.append(("fastest way to run it here", _fastest(verdict, best, several)))
+        rows.append((FASTEST, _fastest(verdict, best, several)))
     if best is not None and verdict.runner_up is not None:
-        rows.append(("the runner-up", _runner_up(best, verdict.runner_up, several)))
+        rows.append((RUNNER_UP, _runner_up(best, verdict.runner_up, several)))
     if verdict.break_even is not None and best is not None:
-        rows.append(("start-up against the gain", _break_even(best, verdict.break_even)))
+        rows.append((START_UP, _break_even(best, verdict.break_even)))
     return rows
 
 
