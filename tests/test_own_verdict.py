@@ -11,11 +11,11 @@ from lab_builders import cell, results
 
 from lab.jobs import JobRecord
 from lab.own.answers import answer, digest_of
-from lab.report.own_verdict import own_rows, render_own_verdict
+from lab.report.own_verdict import FASTEST, own_rows, render_own_verdict
 from lab.results.analysis import DIFFERENT, analyse
 from lab.results.model import UNSIZED, Cell, Results
 from lab.results.own_verdict import HOLDS, RELEASES, UNCLEAR, own_verdicts
-from lab.runner import Layout
+from lab.runner import PROCESSES, Layout
 
 TASK = "mod:f"
 
@@ -142,8 +142,11 @@ def test_threads_whose_cpu_shows_parallel_work_and_a_gain_release_the_gil() -> N
 def test_the_runner_up_is_as_trusted_as_the_fastest() -> None:
     single = _cell("single", Layout(), [0.4, 0.4, 0.4], startup=0.0)
     steady = _cell("processes", Layout(processes=2), [0.3, 0.3, 0.3], startup=0.1)
-    noisy = _cell("threads", Layout(threads=2), [0.1, 0.3, 0.05], startup=0.0)
+    noisy = _cell("loky", Layout(processes=2), [0.25, 0.35, 0.15], 0.1, kind=PROCESSES)
     analysis = analyse(_own([single, steady, noisy]))
     [verdict] = own_verdicts(analysis)
     assert verdict.fastest is not None and verdict.fastest.cell is steady
     assert verdict.runner_up is not None and verdict.runner_up.cell is single
+    assert verdict.faster_unstable is not None and verdict.faster_unstable.cell is noisy
+    said = dict(own_rows(analysis, verdict))[FASTEST]
+    assert "; loky with workers 2 took" in said and "but its runs were not stable" in said

@@ -77,14 +77,20 @@ def _fastest(verdict: OwnVerdict, best: CellAnalysis, several: bool) -> str:
     figures = best.figures
     assert figures is not None
     text = f"{_where(best, several)}: {best.cell.jobs} jobs in {_took(figures.jobs.median)}"
+    quicker = verdict.faster_unstable
+    if quicker is not None and quicker.figures is not None:
+        took = _took(quicker.figures.jobs.median)
+        note = f"; {_where(quicker, several)} took {took}, but its runs were not stable"
+    else:
+        note = ""
     if best is verdict.baseline:
-        return text + " (no pool beat running the jobs one after another)" + caveat(best)
+        return text + " (no pool beat running the jobs one after another)" + caveat(best) + note
     if figures.speedup is not None and verdict.baseline is not None:
         text += f", {figures.speedup:.2f}x {verdict.baseline.cell.runner}"
         if figures.interval is not None:
             low, high = figures.interval.low, figures.interval.high
             text += f" (95% interval {low:.2f}-{high:.2f})"
-    return text + caveat(best)
+    return text + caveat(best) + note
 
 
 def _runner_up(best: CellAnalysis, second: CellAnalysis, several: bool) -> str:

@@ -59,6 +59,9 @@ class OwnVerdict:
     baseline: CellAnalysis | None
     runner_up: CellAnalysis | None
     break_even: BreakEven | None
+    #: A cell whose jobs took less time than the fastest's but whose runs were not stable
+    #: (the fastest is chosen among the stable cells where there are any).
+    faster_unstable: CellAnalysis | None = None
 
 
 def is_own(task: TaskInfo) -> bool:
@@ -83,6 +86,9 @@ def own_verdict(analysis: Analysis, task: TaskInfo) -> OwnVerdict:
     best = fastest(pool) if pool else None
     others = [a for a in pool if best is not None and a.cell.runner != best.cell.runner]
     runner_up = fastest(others) if others else None
+    quickest = min(measured, key=jobs_time) if measured else None
+    if best is not None and quickest is not None and jobs_time(quickest) >= jobs_time(best):
+        quickest = None
     gil, threads = _gil(analysis, on_reference)
     return OwnVerdict(
         task=task,
@@ -93,6 +99,7 @@ def own_verdict(analysis: Analysis, task: TaskInfo) -> OwnVerdict:
         baseline=baseline,
         runner_up=runner_up,
         break_even=_break_even(best, baseline),
+        faster_unstable=quickest,
     )
 
 
