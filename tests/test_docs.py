@@ -135,3 +135,27 @@ def test_every_fault_in_the_docs_names_tests_that_exist() -> None:
     rows = re.findall(r"^\| (\d+) \|.*\| (`test_.*`) \|$", FAULTS.read_text(), re.M)
     assert [int(number) for number, _ in rows] == list(range(1, len(rows) + 1))
     assert len(rows) >= 25
+
+
+OWN_WORK = (ROOT / "docs" / "own-work.md").read_text()
+
+
+def test_the_readme_links_the_own_work_page() -> None:
+    assert "(docs/own-work.md)" in README
+
+
+def test_the_own_work_page_names_only_options_lab_run_has() -> None:
+    from lab.cli import build_parser
+
+    run = build_parser()._subparsers._group_actions[0].choices["run"]  # type: ignore[union-attr]
+    known = {o for action in run._actions for o in action.option_strings}
+    named = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", OWN_WORK))
+    assert named and named <= known, named - known
+
+
+def test_the_own_work_page_explains_every_line_of_the_verdict() -> None:
+    from lab.report.own_verdict import FASTEST, RUNNER_UP, START_UP, WHAT
+
+    section = OWN_WORK.split("## The verdict\n")[1].split("\n## ")[0]
+    explained = re.findall(r"^\| ([a-z -]+) \|", section, re.M)
+    assert explained[1:] == [WHAT, FASTEST, RUNNER_UP, START_UP]  # under the header's row
