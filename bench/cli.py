@@ -1,12 +1,14 @@
-"""``python -m bench``: the lab's cells against hand-written equivalents, side by side."""
+"""``python -m bench``: the lab's cells against hand-written equivalents, side by side;
+``python -m bench report``: what ``lab report`` and ``lab compare`` cost per cell."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from time import perf_counter
 from typing import TYPE_CHECKING
 
-from bench import free_threading
+from bench import free_threading, report_cost
 from bench.jobs import asyncio_sleep, countdown, same_code, sleep, warm_up
 from bench.overhead import bookkeeping
 from bench.report import COST_LEGEND, LEGEND, cost_table, ratio_table
@@ -100,6 +102,9 @@ def _missing(_: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["report"]:
+        return report_cost.main(argv[1:])
     args = build_parser().parse_args(argv)
     count = args.count or calibrated_count()
     how = "" if args.count else f" (calibrated to {JOB_SECONDS} s a job)"

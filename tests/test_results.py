@@ -1,4 +1,5 @@
-"""Results people keep: JSON that re-renders, survives interruption, compares; CSV, Markdown."""
+"""Results people keep: JSON that re-renders, survives interruption, compares; CSV, Markdown. The
+labs of the fault tests here run side by side (they measure nothing: ``conftest.side_by_side``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import LabProcess
+from conftest import Completed, LabProcess, Ran, side_by_side
 from lab_builders import cell as built_cell
 from lab_builders import results as built_results
 
@@ -227,17 +228,23 @@ def wait_for_samples(path: Path, count: int) -> None:
     raise AssertionError(f"{path} never had {count} samples")
 
 
-def test_an_interrupted_run_leaves_a_valid_partial_results_file(
-    tmp_path: Path, lab_process: LabProcess, capsys: pytest.CaptureFixture[str]
-) -> None:
-    path = tmp_path / "run.json"
-    process = lab_process.start(
+def _interrupt_a_long_run(lab: LabProcess) -> Completed:
+    path = lab.folder / "run.json"
+    process = lab.start(
         "matrix", *TINY, "--tasks", "io", "--runners", "threads", "--repeat", "50",
         "--json", str(path),
     )  # fmt: skip
     wait_for_samples(path.with_name("run.json.partial"), 3)
     process.send_signal(signal.SIGINT)
-    result = lab_process.finish(process, timeout=30)
+    return lab.finish(process, timeout=30)
+
+
+@side_by_side(_interrupt_a_long_run)
+def test_an_interrupted_run_leaves_a_valid_partial_results_file(
+    ran: Ran, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result: Completed = ran.outcome
+    path = ran.lab.folder / "run.json"
     assert result.returncode == 130
     results = load(path)
     assert results.complete is False
@@ -246,16 +253,21 @@ def test_an_interrupted_run_leaves_a_valid_partial_results_file(
     assert "note: this run was interrupted" in capsys.readouterr().out
 
 
-def test_a_killed_run_leaves_a_loadable_journal(tmp_path: Path, lab_process: LabProcess) -> None:
-    path = tmp_path / "run.json"
-    process = lab_process.start(
+def _kill_a_long_run(lab: LabProcess) -> None:
+    path = lab.folder / "run.json"
+    process = lab.start(
         "matrix", *TINY, "--tasks", "io", "--runners", "threads", "--repeat", "50",
         "--json", str(path),
     )  # fmt: skip
-    partial = path.with_name("run.json.partial")
-    wait_for_samples(partial, 3)
+    wait_for_samples(path.with_name("run.json.partial"), 3)
     os.kill(process.pid, signal.SIGKILL)
-    lab_process.finish(process, timeout=30)
+    lab.finish(process, timeout=30)
+
+
+@side_by_side(_kill_a_long_run)
+def test_a_killed_run_leaves_a_loadable_journal(ran: Ran) -> None:
+    path = ran.lab.folder / "run.json"
+    partial = path.with_name("run.json.partial")
     assert not path.exists()
     results = load(partial)
     assert results.complete is False
@@ -301,8 +313,19 @@ def test_a_sweep_compares_level_by_level_and_writes_its_own_tables() -> None:
     assert all(r["jobs_per_second"] for r in rows)
 
 
-def test_results_files_get_the_permissions_of_any_new_file(saved: tuple[Path, str]) -> None:
-    folder, _ = saved
+def _run_writing_every_format(lab: LabProcess) -> Completed:
+    """One cell is enough: what is checked is how each file was created."""
+    return lab.run(
+        "matrix", "--tasks", "io", "--runners", "single", "--fast", "--jobs", "1",
+        "--sleep", "0.01", "-q", "--json", str(lab.folder / "run.json"),
+        "--csv", str(lab.folder / "run.csv"), "--markdown", str(lab.folder / "run.md"),
+    )  # fmt: skip
+
+
+@side_by_side(_run_writing_every_format)
+def test_results_files_get_the_permissions_of_any_new_file(ran: Ran) -> None:
+    result: Completed = ran.outcome
+    assert result.returncode == 0, result.stderr
     mask = current_umask()
     for name in ("run.json", "run.csv", "run.md"):
-        assert (folder / name).stat().st_mode & 0o777 == 0o666 & ~mask, name
+        assert (ran.lab.folder / name).stat().st_mode & 0o777 == 0o666 & ~mask, name

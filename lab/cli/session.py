@@ -12,7 +12,7 @@ from lab.errors import LabError, exit_code_of
 from lab.machine import metadata
 from lab.report.fit import terminal_width, wrap_lines
 from lab.report.terminal import header_lines, render_body, run_lines, warning_lines
-from lab.results.analysis import analyse
+from lab.results.analysis import analyse, different_answers
 from lab.run.lock import machine_lock
 from lab.run.rounds import run
 
@@ -133,8 +133,15 @@ def measured(
     if interrupted is not None:
         command.note("lab: interrupted; the tables show what was measured")
         return Outcome(exit_code_of(interrupted), results, interrupted)
-    # A cell the analysis judged (its records cannot be true, its answers differ) failed too.
-    if errors or written.errors or any(a.status.failed for a in analyse(results).cells):
+    # A cell whose answers differ from its baseline's failed too (a fact, not a judgement on
+    # timings, which the tables show and the exit code does not depend on).
+    cell_failed = any(c.failure is not None for c in results.cells)
+    if (
+        errors
+        or written.errors
+        or cell_failed
+        or any(map(different_answers, analyse(results).cells))
+    ):
         return Outcome(EXIT_FAILED, results)
     return Outcome(0, results)
 

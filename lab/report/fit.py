@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import shutil
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import tabulate as tabulate_module
 from tabulate import tabulate
 
 #: The width when the output is not a terminal (a file, a pipe): what a reader's editor or a
@@ -16,6 +17,14 @@ DEFAULT_WIDTH = 100
 MIN_TEXT_WIDTH = 16
 #: How many characters a wrapping column loses at each try.
 WRAP_STEP = 4
+#: The formats whose lines are the values as they are, padded and joined: a table's width then
+#: follows from its columns' widest values. Others (HTML, LaTeX) escape what they show.
+PADDED_FORMATS = frozenset(
+    {"plain", "simple", "github", "pipe", "orgtbl", "psql", "presto", "pretty", "rst", "jira"}
+    | {"grid", "simple_grid", "rounded_grid", "heavy_grid", "mixed_grid", "double_grid"}
+    | {"fancy_grid", "outline", "simple_outline", "rounded_outline", "heavy_outline"}
+    | {"mixed_outline", "double_outline", "fancy_outline", "tsv"}
+)
 
 
 def terminal_width() -> int:
@@ -42,22 +51,28 @@ class Column:
 
 def fit_table(columns: list[Column], width: int | None, tablefmt: str) -> str:
     """The table, within ``width`` columns where dropping and wrapping can make it so
-    (``None``: every column, nothing wrapped)."""
-    shown = list(columns)
-    if width is not None:
-        droppable = sorted((c for c in columns if c.drop is not None), key=lambda c: c.drop or 0)
-        while _width(shown, tablefmt) > width and droppable:
-            shown.remove(droppable.pop(0))
-    text = _render(shown, tablefmt)
+    (``None``: every column, nothing wrapped). Each try is measured on a few values a column
+    (:func:`_sample`), and the table rendered whole once."""
     if width is None:
-        return text
+        return _render(columns, tablefmt)
+    sampled = dict(zip(map(id, columns), _sample(columns, tablefmt), strict=True))
+    shown = list(columns)
+    droppable = sorted((c for c in columns if c.drop is not None), key=lambda c: c.drop or 0)
+    while _width([sampled[id(c)] for c in shown], tablefmt) > width and droppable:
+        shown.remove(droppable.pop(0))
     # Narrow the widest wrapping column, a few characters at a time, until the table fits.
+    measured = [sampled[id(c)] for c in shown]
     limits = {i: _widest("\n".join([c.header, *c.values])) for i, c in enumerate(shown) if c.wrap}
-    while _widest(text) > width and limits and max(limits.values()) > MIN_TEXT_WIDTH:
+    tried: dict[int, int] | None = None
+    while (
+        _width(measured, tablefmt, tried) > width
+        and limits
+        and max(limits.values()) > MIN_TEXT_WIDTH
+    ):
         widest = max(limits, key=lambda i: limits[i])
         limits[widest] = max(MIN_TEXT_WIDTH, limits[widest] - WRAP_STEP)
-        text = _render(shown, tablefmt, limits)
-    return text
+        tried = dict(limits)
+    return _render(shown, tablefmt, tried)
 
 
 def wrap_lines(text: str, width: int | None, indent: str = "  ") -> str:
@@ -102,8 +117,37 @@ def _render(columns: list[Column], tablefmt: str, widths: dict[int, int] | None 
     )
 
 
-def _width(columns: list[Column], tablefmt: str) -> int:
-    return _widest(_render(columns, tablefmt)) if columns else 0
+def _width(columns: list[Column], tablefmt: str, widths: dict[int, int] | None = None) -> int:
+    return _widest(_render(columns, tablefmt, widths)) if columns else 0
+
+
+def _sample(columns: list[Column], tablefmt: str) -> list[Column]:
+    """``columns`` with only the values that can set the table's width, blanks filling the
+    shorter: tabulate makes a column as wide as its widest value (or header), whichever row
+    holds it, and each line as wide as the columns before its last value. Each column keeps its
+    longest value, stripped or not (tabulate strips what it aligns), or where it wraps (a
+    wrapped value is not as wide as it is long) each distinct value. Where tabulate measures a
+    value by more than its length (a line break or an escape code: anything unprintable; a wide
+    character), or the format escapes it (not one of :data:`PADDED_FORMATS`), every row is
+    kept."""
+    text = "".join([c.header for c in columns] + [v for c in columns for v in c.values])
+    wide = tabulate_module.WIDE_CHARS_MODE and not text.isascii()
+    if tablefmt not in PADDED_FORMATS or not text.isprintable() or wide:
+        return columns
+    kept = [list(dict.fromkeys(c.values)) if c.wrap else _longest(c.values) for c in columns]
+    rows = max(map(len, kept), default=0)
+    return [
+        replace(c, values=values + [""] * (rows - len(values)))
+        for c, values in zip(columns, kept, strict=True)
+    ]
+
+
+def _longest(values: list[str]) -> list[str]:
+    """The longest of ``values`` and the longest stripped (the first of equals; one value
+    where it is both)."""
+    if not values:
+        return []
+    return list(dict.fromkeys([max(values, key=len), max(values, key=lambda v: len(v.strip()))]))
 
 
 def _widest(text: str) -> int:

@@ -58,10 +58,11 @@ def to_rows(results: Results) -> list[dict[str, object]]:
 def csv_rows(results: Results) -> list[list[object]]:
     """One row per cell, a value per column of :data:`CSV_COLUMNS` (``""`` for none)."""
     rows = []
+    tasks = {t.name: t for t in reversed(results.tasks)}  # the first of a name, as results.task
     for analysed in analyse(results).cells:
         cell, fig, status = analysed.cell, analysed.figures, analysed.status
-        operation = results.task(cell.task).operation
-        session = results.task(cell.task).session_name
+        operation = tasks[cell.task].operation
+        session = tasks[cell.task].session_name
         if fig is None or fig.session_peak_memory is None:
             session = ""
         row: list[object] = [

@@ -12,9 +12,11 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from lab.results import answers
+from lab.results.grouping import group_by
 from lab.results.model import SWEEP, UNSIZED
 from lab.results.stats import Interval, Summary, ratio_of_medians, summarise
 from lab.results.status import Kind, Status, error
@@ -151,7 +153,8 @@ class CellAnalysis:
 
 @dataclass(frozen=True)
 class Analysis:
-    """A run with every cell analysed, in the run's order."""
+    """A run with every cell analysed, in the run's order, and indexed once by task and by
+    task and interpreter: looking a task's cells up does not scan the others."""
 
     results: Results
     cells: tuple[CellAnalysis, ...]
@@ -160,11 +163,29 @@ class Analysis:
     answers: Mapping[str, str] = field(default_factory=dict)
 
     def task(self, name: str) -> list[CellAnalysis]:
-        return [a for a in self.cells if a.cell.task == name]
+        """The task's cells, in the run's order."""
+        return list(self._by_task.get(name, ()))
+
+    def task_on(self, name: str, interpreter: str) -> list[CellAnalysis]:
+        """The task's cells on one interpreter, in the run's order."""
+        return list(self._by_task_interpreter.get((name, interpreter), ()))
 
     def baseline(self, task: str) -> CellAnalysis | None:
         """The task's baseline: its first measured cell on an ``inline`` runner."""
-        return next((a for a in self.task(task) if is_baseline(a.cell)), None)
+        return next((a for a in self._by_task.get(task, ()) if is_baseline(a.cell)), None)
+
+    @cached_property
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds of the run's runners, in the order they first appear."""
+        return tuple(dict.fromkeys(a.cell.kind for a in self.cells))
+
+    @cached_property
+    def _by_task(self) -> dict[str, list[CellAnalysis]]:
+        return group_by(self.cells, lambda a: a.cell.task)
+
+    @cached_property
+    def _by_task_interpreter(self) -> dict[tuple[str, str], list[CellAnalysis]]:
+        return group_by(self.cells, lambda a: (a.cell.task, a.cell.interpreter))
 
 
 def is_baseline(cell: Cell) -> bool:
@@ -180,31 +201,36 @@ def analyse(results: Results) -> Analysis:
     found: list[CellAnalysis] = []
     said: dict[str, str] = {}
     reference = results.interpreter_labels[0]
+    by_task = group_by(results.cells, lambda c: c.task)
     for task in results.tasks:
-        cells = [c for c in results.cells if c.task == task.name]
+        cells = by_task.get(task.name, [])
         baselines = {
-            label: next((c for c in cells if c.interpreter == label and is_baseline(c)), None)
-            for label in dict.fromkeys(c.interpreter for c in cells)
+            label: next((c for c in group if is_baseline(c)), None)
+            for label, group in group_by(cells, lambda c: c.interpreter).items()
         }
         expected = {
             label: answers.reference(base) if task.same_answers and base is not None else None
             for label, base in baselines.items()
+        }
+        baseline_cpu = {
+            label: job_cpu(base) for label, base in baselines.items() if base is not None
         }
         compared = differed = 0
         reference_base = baselines.get(reference) if len(baselines) > 1 else None
         reference_median = (
             None if reference_base is None else statistics.median(job_times(reference_base))
         )
+        smallest = {
+            key: least_measured(siblings)
+            for key, siblings in group_by(cells, lambda c: (c.runner, c.interpreter)).items()
+        }
         for cell in cells:
-            siblings = [
-                c for c in cells if c.runner == cell.runner and c.interpreter == cell.interpreter
-            ]
             baseline = baselines[cell.interpreter]
             figures = cell_figures(
                 cell,
                 baseline,
                 cpus,
-                siblings,
+                smallest[cell.runner, cell.interpreter],
                 resolution,
                 gil,
                 results.kind == SWEEP,
@@ -213,7 +239,8 @@ def analyse(results: Results) -> Analysis:
             )
             if figures is not None and reference_median is not None and cell.bound != "transfer":
                 figures = replace(figures, vs_reference=reference_median / figures.jobs.median)
-            untrue = None if figures is None else impossible(cell, figures, baseline)
+            per_job = baseline_cpu.get(cell.interpreter)
+            untrue = None if figures is None else impossible(cell, figures, baseline, per_job)
             answer = expected[cell.interpreter]
             if answer is not None and figures is not None and cell is not answer.cell:
                 compared += 1
@@ -238,6 +265,12 @@ def analyse(results: Results) -> Analysis:
     order = {id(c): i for i, c in enumerate(results.cells)}
     found.sort(key=lambda a: order[id(a.cell)])
     return Analysis(results, tuple(found), said)
+
+
+def different_answers(analysed: CellAnalysis) -> bool:
+    """Whether the analysis made the cell an error because its answers were not its
+    baseline's."""
+    return analysed.status.failed and analysed.status.detail.startswith(DIFFERENT)
 
 
 def kept_peak(cell: Cell) -> KeptPeak | None:
@@ -285,7 +318,9 @@ UNTRUE = "the records cannot be true: "
 DIFFERENT = "a different answer: "
 
 
-def impossible(cell: Cell, figures: Figures, baseline: Cell | None) -> str | None:
+def impossible(
+    cell: Cell, figures: Figures, baseline: Cell | None, per_job: float | None = None
+) -> str | None:
     """Why the cell's figures cannot be true, if they cannot: its jobs took less time than the
     work they needed allows on this machine with its layout, by more than noise explains (the
     margin grows with the spread of its runs, and is said), or, on CPU-bound work, its
@@ -295,10 +330,13 @@ def impossible(cell: Cell, figures: Figures, baseline: Cell | None) -> str | Non
     The least time is physical, not a ratio to the baseline's time, so a baseline slowed by a
     busy machine does not make an honest cell impossible: the CPU the baseline's jobs used for
     as many jobs, shared by as many threads as can compute at once here. Jobs too short to
-    time well (:data:`SHORTEST_TRUSTED`) are not held to it."""
+    time well (:data:`SHORTEST_TRUSTED`) are not held to it. ``per_job`` is the baseline's
+    :func:`job_cpu`, when it is known already."""
     if cell.bound != "cpu" or baseline is None or baseline is cell or not cell.jobs:
         return None
-    needed = job_cpu(baseline) * cell.jobs  # the CPU as many jobs needed on the baseline
+    if per_job is None:
+        per_job = job_cpu(baseline)
+    needed = per_job * cell.jobs  # the CPU as many jobs needed on the baseline
     median = figures.jobs.median
     # Jobs too short to time well are too short to condemn: noise, not the work, sets them.
     if figures.possible and median >= SHORTEST_TRUSTED:
@@ -505,27 +543,31 @@ def reached(cell: Cell) -> int:
     return min(found, cell.layout.concurrency) if found else cell.layout.concurrency
 
 
+def least_measured(siblings: Sequence[Cell]) -> Cell | None:
+    """The measured cell of least concurrency among ``siblings`` (the first of equals): the
+    runner's smallest measured setting, which :func:`memory_per_worker` starts from."""
+    return min(
+        (c for c in siblings if measured(c)), key=lambda c: c.layout.concurrency, default=None
+    )
+
+
 def memory_per_worker(
     cell: Cell,
     baseline: Cell | None,
-    siblings: Sequence[Cell],
+    smallest: Cell | None,
     resolution: int,
     concurrency: Callable[[Cell], int] | None = None,
 ) -> Estimate | None:
     """What one more unit of concurrency costs: the slope of peak memory from the runner's
-    smallest measured setting to this one; for that smallest setting, or with one setting
+    smallest measured setting (``smallest``, :func:`least_measured` of the cells of the same
+    task, runner and interpreter) to this one; for that smallest setting, or with one setting
     only, the rise above the baseline's peak spread over the concurrency. Its resolution is
     the spread of the peaks on both sides plus the metric's own step, per unit. A cell's
     concurrency is its layout's, or what ``concurrency`` says it reached."""
     units_of = concurrency or (lambda c: c.layout.concurrency)
     peak = max(s.peak_memory for s in cell.samples)
-    smaller = [
-        c
-        for c in siblings
-        if c is not cell and measured(c) and c.layout.concurrency < cell.layout.concurrency
-    ]
-    if smaller:
-        reference = min(smaller, key=lambda c: c.layout.concurrency)
+    if smallest is not None and smallest.layout.concurrency < cell.layout.concurrency:
+        reference = smallest
         units = units_of(cell) - units_of(reference)
     elif baseline is not None and baseline is not cell and cell.layout.concurrency > 0:
         reference = baseline
@@ -543,17 +585,18 @@ def cell_figures(
     cell: Cell,
     baseline: Cell | None,
     cpus: int,
-    siblings: Sequence[Cell],
+    smallest: Cell | None,
     memory_resolution: int,
     gil_default: bool = True,
     sweep: bool = False,
     releases_gil: bool = False,
     waits: bool = True,
 ) -> Figures | None:
-    """The cell's figures, or ``None`` when it has no trustworthy samples. ``siblings`` are
-    the cells of the same task and runner; in a ``sweep``, memory per worker is per job the
-    runner really had running at once; ``releases_gil``: the task says its jobs do;
-    ``waits``: its size is the wait of an IO-bound job (not a user's function's)."""
+    """The cell's figures, or ``None`` when it has no trustworthy samples. ``smallest`` is
+    the measured cell of least concurrency of the same task, runner and interpreter
+    (:func:`least_measured`); in a ``sweep``, memory per worker is per job the runner really
+    had running at once; ``releases_gil``: the task says its jobs do; ``waits``: its size is
+    the wait of an IO-bound job (not a user's function's)."""
     if not measured(cell):
         return None
     samples = cell.samples
@@ -607,7 +650,7 @@ def cell_figures(
         else memory_per_worker(
             cell,
             baseline,
-            siblings,
+            smallest,
             memory_resolution,
             (lambda c: held if c is cell else reached(c)) if sweep else None,
         ),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from lab.results.analysis import gil_on
+from lab.results.grouping import group_by
 from lab.results.selection import (
     TaskCosts,
     fastest,
@@ -327,12 +328,13 @@ def synchronization(analysis: Analysis) -> SynchronizationClaim:
     is one that lost no update)."""
     sharing = tuple(t for t in analysis.results.tasks if t.shares_state)
     names = tuple(t.name for t in sharing)
-    cells = [a for a in analysis.cells if a.cell.task in names and a.cell.not_applicable is None]
+    shared = set(names)
+    cells = [a for a in analysis.cells if a.cell.task in shared and a.cell.not_applicable is None]
     kept = tuple(a for a in cells if a.figures is not None)
     failed = tuple(a for a in cells if a.cell.failure is not None)
+    kept_by_task = group_by(kept, lambda a: a.cell.task)
     costs = tuple(
-        TaskCosts(t, job_costs([a for a in kept if a.cell.task == t.name], WORKER_KINDS))
-        for t in sharing
+        TaskCosts(t, job_costs(kept_by_task.get(t.name, []), WORKER_KINDS)) for t in sharing
     )
     judgement = Judgement.MEASURED if cells else Judgement.NOT_MEASURED
     return SynchronizationClaim(judgement, names, kept, costs, failed)

@@ -20,8 +20,10 @@ from lab.results.stats import ratio_of_medians
 from lab.results.status import Kind
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from lab.results.analysis import CellAnalysis
-    from lab.results.model import Cell, Results
+    from lab.results.model import Cell, Results, TaskInfo
     from lab.results.stats import Interval
 
 #: Ratios whose whole interval lies this close to 1 are the same for any practical purpose.
@@ -118,19 +120,20 @@ def compare_runs(base: Results, base_name: str, other: Results, name: str) -> Co
     found = Comparison(notes=_context(base_name, base, name, other))
     # Two runs on one interpreter each compare across them: that is what they were made for.
     single = len(base.interpreter_labels) == 1 and len(other.interpreter_labels) == 1
+    base_tasks, other_tasks = tasks_by_name(base), tasks_by_name(other)
 
-    def key(cell: Cell, run: Results) -> tuple[object, ...]:
-        options = run.task(cell.task).options_text
+    def key(cell: Cell, tasks: Mapping[str, TaskInfo]) -> tuple[object, ...]:
+        options = tasks[cell.task].options_text
         return (*cell.key[:3], *cell.key[4:], options) if single else (*cell.key, options)
 
     def place(cell: Cell) -> tuple[object, ...]:
         return (cell.place[0], *cell.place[2:]) if single else cell.place
 
     mine = [a for a in analyse(base).cells if a.figures is not None]
-    theirs = {key(a.cell, other): a for a in analyse(other).cells if a.figures is not None}
+    theirs = {key(a.cell, other_tasks): a for a in analyse(other).cells if a.figures is not None}
     left: list[CellAnalysis] = []
     for analysed in mine:
-        counterpart = theirs.pop(key(analysed.cell, base), None)
+        counterpart = theirs.pop(key(analysed.cell, base_tasks), None)
         if counterpart is None:
             left.append(analysed)
             continue
@@ -144,9 +147,16 @@ def compare_runs(base: Results, base_name: str, other: Results, name: str) -> Co
         counterpart = by_place.get(place(analysed.cell))
         if counterpart is not None and places[place(analysed.cell)] == 1:
             before, after = analysed.cell, counterpart.cell
-            differences = _differences(base, other, before, after)
+            differences = _differences(
+                base_tasks[before.task], other_tasks[after.task], before, after
+            )
             found.different.append(DifferentWork(before, after, differences))
     return found
+
+
+def tasks_by_name(run: Results) -> dict[str, TaskInfo]:
+    """The run's tasks by name (the first of a name, as :meth:`Results.task` finds it)."""
+    return {t.name: t for t in reversed(run.tasks)}
 
 
 def _match(before: CellAnalysis, after: CellAnalysis) -> Match | None:
@@ -184,11 +194,12 @@ def judge(interval: Interval | None) -> Judgement:
 
 
 def _differences(
-    base: Results, other: Results, before: Cell, after: Cell
+    base: TaskInfo, other: TaskInfo, before: Cell, after: Cell
 ) -> list[tuple[str, str, str]]:
-    size_name = base.task(before.task).size_name
+    """What differs in the work of ``before`` (of the task ``base``) and ``after`` (``other``)."""
+    size_name = base.size_name
     found = []
-    options = base.task(before.task).options_text, other.task(after.task).options_text
+    options = base.options_text, other.options_text
     if options[0] != options[1]:
         found.append(("options", options[0] or "none", options[1] or "none"))
     if before.size != after.size:

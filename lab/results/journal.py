@@ -156,6 +156,7 @@ def load(path: Path, most_bytes: int | None = MOST_BYTES) -> Results:
         if _is_journal(text):
             return _from_journal(text, source)
         raise BadResultsFile(_json_problem(exc, text, source)) from None
+    del text  # parsed: not kept while the results are built from it
     return Results.from_data(data, source)
 
 

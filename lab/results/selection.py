@@ -37,7 +37,7 @@ class TaskCosts:
 
 def run_kinds(analysis: Analysis) -> list[str]:
     """The kinds of the run's runners that a verdict speaks for, in :data:`KINDS` order."""
-    present = list(dict.fromkeys(a.cell.kind for a in analysis.cells))
+    present = analysis.kinds
     ordered = [k for k in KINDS if k in present] + [k for k in present if k not in KINDS]
     return [k for k in ordered if k not in (INLINE, OTHER)]
 

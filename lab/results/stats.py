@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import random
 import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lab.results.bootstrap import RESAMPLES, ratio_bounds
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
-
-#: Resamples for the bootstrap interval; the seed makes the same samples give the same interval.
-RESAMPLES = 2000
-SEED = 20261125
 
 
 @dataclass(frozen=True)
@@ -70,18 +67,11 @@ def ratio_of_medians(
     resamples: int = RESAMPLES,
 ) -> Interval | None:
     """median(numerator) / median(denominator) with a percentile-bootstrap interval, resampling
-    both samples independently; ``None`` unless both have at least two values."""
+    both samples independently (:mod:`lab.results.bootstrap`); ``None`` unless both have at
+    least two values."""
     if len(numerator) < 2 or len(denominator) < 2:
         return None
     point = statistics.median(numerator) / statistics.median(denominator)
-    rng = random.Random(SEED)
-    ratios = sorted(
-        statistics.median(rng.choices(numerator, k=len(numerator)))
-        / statistics.median(rng.choices(denominator, k=len(denominator)))
-        for _ in range(resamples)
-    )
-    tail = (1 - confidence) / 2
-    low = ratios[int(tail * (resamples - 1))]
-    high = ratios[int((1 - tail) * (resamples - 1) + 0.5)]
+    low, high = ratio_bounds(numerator, denominator, confidence, resamples)
     # With few samples the percentile bounds can sit on one side of the point; widen to it.
     return Interval(point, min(low, point), max(high, point), confidence)

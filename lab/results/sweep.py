@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lab.results.grouping import group_by
 from lab.results.selection import fastest, jobs_time
 from lab.runner import EVENT_LOOP, THREADS
 
@@ -54,10 +55,9 @@ def short_of_level(analysed: CellAnalysis) -> bool:
 
 def sweep_findings(analysis: Analysis, task: str) -> tuple[SweepFinding, ...]:
     """What ``task``'s sweep showed on each interpreter with measured cells."""
-    cells = [a for a in analysis.task(task) if a.figures is not None]
     found = []
     for label in analysis.results.interpreter_labels:
-        here = [a for a in cells if a.cell.interpreter == label]
+        here = [a for a in analysis.task_on(task, label) if a.figures is not None]
         if not here:
             continue
         top = max(a.cell.jobs for a in here)
@@ -69,11 +69,12 @@ def sweep_findings(analysis: Analysis, task: str) -> tuple[SweepFinding, ...]:
 
 def keeping_up(cells: Sequence[CellAnalysis]) -> KeepingUp | None:
     """Threads against the event loops among ``cells``; ``None`` unless both ran at a level."""
-    levels = sorted({a.cell.jobs for a in cells})
+    by_level = group_by(cells, lambda a: a.cell.jobs)
+    levels = sorted(by_level)
     last: tuple[CellAnalysis, CellAnalysis] | None = None
     for level in levels:
-        threads = [a for a in cells if a.cell.jobs == level and a.cell.kind == THREADS]
-        loops = [a for a in cells if a.cell.jobs == level and a.cell.kind == EVENT_LOOP]
+        threads = [a for a in by_level[level] if a.cell.kind == THREADS]
+        loops = [a for a in by_level[level] if a.cell.kind == EVENT_LOOP]
         if not threads or not loops:
             continue
         last = fastest(threads), fastest(loops)

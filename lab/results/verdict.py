@@ -94,8 +94,7 @@ def speedups(analysis: Analysis) -> tuple[Speedup, ...]:
         if task.bound not in SPEEDUP_BOUNDS:
             continue
         for label in analysis.results.interpreter_labels:
-            cells = [a for a in analysis.task(task.name) if a.cell.interpreter == label]
-            for best in kind_speedups(analysis, cells):
+            for best in kind_speedups(analysis, analysis.task_on(task.name, label)):
                 alone = len(runners[best.cell.kind]) <= 1
                 found.append(Speedup(task, label, best, gil_on(best.cell, gil), alone))
     return tuple(found)
@@ -123,10 +122,10 @@ def fastest_cells(analysis: Analysis) -> tuple[Fastest, ...]:
 def transfers(analysis: Analysis) -> tuple[TaskCosts, ...]:
     """What one job of each transfer task cost on each of the run's kinds: the run's time per
     job, times the jobs running at once (on the reference interpreter)."""
-    cells = reference_cells(analysis)
+    reference = analysis.results.interpreter_labels[0]
     kinds = run_kinds(analysis)
     return tuple(
-        TaskCosts(task, job_costs([a for a in cells if a.cell.task == task.name], kinds))
+        TaskCosts(task, job_costs(analysis.task_on(task.name, reference), kinds))
         for task in analysis.results.tasks
         if task.bound == "transfer"
     )
