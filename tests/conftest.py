@@ -1,9 +1,11 @@
 """Shared fixtures: the loaded catalog, and running the ``lab`` command in a subprocess that is
-always reaped, with a check that it left no process behind."""
+always reaped, with a check that it left no process behind; the labs of a module's tests run
+side by side (:func:`side_by_side`)."""
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import re
 import resource
@@ -12,10 +14,11 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psutil
 import pytest
@@ -33,10 +36,15 @@ def fault_tests() -> set[str]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the tests docs/faults.md names, so that the document is the suite's index."""
+    """Mark the tests docs/faults.md names, so that the document is the suite's index. The
+    conformance kit's checks are marked on the runners a class of the kit says
+    (``in_fault_suite``, see ``tests/test_conformance.py``); unmarked, they still run in the
+    whole suite."""
     named = fault_tests()
     for item in items:
-        if getattr(item, "originalname", item.name) in named:
+        if getattr(item, "originalname", item.name) in named and getattr(
+            getattr(item, "cls", None), "in_fault_suite", True
+        ):
             item.add_marker(pytest.mark.faults)
 
 
@@ -83,6 +91,7 @@ class LabProcess:
         self.lock = lock or folder / "lab.lock"  # its own machine lock: tests measure nothing
         self.tmp = folder / "t"  # its own temporary folder (short: socket paths go in it)
         self.tmp.mkdir(exist_ok=True)
+        self.started: list[subprocess.Popen[str]] = []
 
     def cell_is_hanging(self) -> bool:
         """Whether a ``hang`` job of the test plugins has started."""
@@ -114,7 +123,7 @@ class LabProcess:
             if file_size_limit is not None:
                 resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
 
-        return subprocess.Popen(
+        process = subprocess.Popen(
             [*prefix, sys.executable, "-m", "lab", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -123,6 +132,8 @@ class LabProcess:
             start_new_session=True,
             preexec_fn=limit if file_size_limit is not None else None,
         )
+        self.started.append(process)
+        return process
 
     def finish(self, process: subprocess.Popen[str], timeout: float) -> Completed:
         try:
@@ -136,6 +147,15 @@ class LabProcess:
     def run(self, *args: str, timeout: float = 90, **options: Any) -> Completed:
         return self.finish(self.start(*args, **options), timeout)
 
+    def reap(self) -> None:
+        """Kill the process group of every lab this one started, and reap the lab, as
+        :meth:`finish` does (what left the group is for :meth:`leftovers`)."""
+        for process in self.started:
+            if process.returncode is None:  # once reaped, its PID may be another's
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
     def left_files(self) -> list[str]:
         """What the lab left in its temporary folder."""
         return sorted(p.name for p in self.tmp.iterdir())
@@ -148,9 +168,105 @@ class LabProcess:
         return left
 
 
+def finish_side_by_side(
+    runs: Sequence[tuple[LabProcess, subprocess.Popen[str]]], timeout: float
+) -> list[Completed]:
+    """Finish labs that were started side by side, all within ``timeout`` seconds; every one
+    is reaped, whatever became of the others."""
+    deadline = time.monotonic() + timeout
+    try:
+        return [lab.finish(process, max(deadline - time.monotonic(), 1.0)) for lab, process in runs]
+    finally:
+        for lab, _ in runs:
+            lab.reap()
+
+
 @pytest.fixture
 def lab_process(tmp_path: Path) -> LabProcess:
     return LabProcess(tmp_path)
+
+
+Test = TypeVar("Test", bound=Callable[..., None])
+#: What a test of labs that measure nothing runs (see :func:`side_by_side`): called with a lab
+#: of its own, in a folder of its own, and the test's parameters that it names.
+Procedure = Callable[..., Any]
+
+
+def side_by_side(procedure: Procedure) -> Callable[[Test], Test]:
+    """Run the lab of the decorated test with ``procedure``, side by side with those of the
+    other tests so decorated in its module, when the first of them asks; the test checks what
+    the procedure returned, which the ``ran`` fixture gives it. The labs measure nothing, so
+    they may share the machine; each keeps its timeouts and is reaped."""
+
+    def decorate(test: Test) -> Test:
+        test.side_by_side = procedure  # type: ignore[attr-defined]
+        return test
+
+    return decorate
+
+
+@dataclass
+class Ran:
+    """What a test's procedure (:func:`side_by_side`) ran: its lab, and what it returned."""
+
+    lab: LabProcess
+    outcome: Any
+
+
+class SideBySide:
+    """The procedures of a module's tests decorated with :func:`side_by_side` that this session
+    runs: all start at once, each in a thread with a lab of its own, when the first of those
+    tests asks, and all have ended before that test goes on, so that nothing of theirs runs
+    on into the tests after it (which may measure). A procedure's exception is its own
+    test's."""
+
+    def __init__(self, folder: Path, items: Sequence[pytest.Item]) -> None:
+        self.folder = folder
+        self.items = items
+        self.runs: dict[str, tuple[LabProcess, Future[Any]]] | None = None
+
+    def ran(self, item: pytest.Item) -> Ran:
+        if self.runs is None:
+            self.runs = {}
+            with ThreadPoolExecutor(max_workers=len(self.items)) as pool:
+                for i, test in enumerate(self.items):
+                    lab = LabProcess(self.folder / str(i))
+                    procedure: Procedure = test.function.side_by_side  # type: ignore[attr-defined]
+                    named = inspect.signature(procedure).parameters
+                    params = getattr(getattr(test, "callspec", None), "params", {})
+                    given = {k: v for k, v in params.items() if k in named}
+                    self.runs[test.nodeid] = (lab, pool.submit(procedure, lab, **given))
+        lab, outcome = self.runs[item.nodeid]
+        return Ran(lab, outcome.result())
+
+    def reap(self) -> None:
+        """Kill and reap whatever the procedures' labs left, once their tests are over."""
+        for lab, _ in (self.runs or {}).values():
+            lab.reap()
+            lab.leftovers()
+
+
+@pytest.fixture(scope="module")
+def side_by_side_runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SideBySide]:
+    items = [
+        item
+        for item in request.session.items
+        if item.module is request.module  # type: ignore[attr-defined]
+        and hasattr(getattr(item, "function", None), "side_by_side")
+    ]
+    runs = SideBySide(tmp_path_factory.mktemp("side-by-side"), items)
+    try:
+        yield runs
+    finally:
+        runs.reap()
+
+
+@pytest.fixture
+def ran(request: pytest.FixtureRequest, side_by_side_runs: SideBySide) -> Ran:
+    """What the procedure of this test (:func:`side_by_side`) ran."""
+    return side_by_side_runs.ran(request.node)
 
 
 def pip_install_target(source: Path, target: Path) -> Path:

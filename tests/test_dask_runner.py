@@ -1,7 +1,9 @@
 """The ``dask`` runner through ``lab matrix``: on the LocalCluster it starts, on a running
 cluster, with a scheduler address that is wrong or that nobody answers, and with a worker that
 dies; every process reaped, nothing left running. (The conformance kit and
-``tests/test_runners.py`` check it like every built-in runner.)"""
+``tests/test_runners.py`` check it like every built-in runner.) The labs of the fault tests
+that need no running cluster run side by side (they measure nothing:
+``conftest.side_by_side``)."""
 
 from __future__ import annotations
 
@@ -17,11 +19,20 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import MARKER_ENV, LabProcess, processes_marked
+from conftest import (
+    MARKER_ENV,
+    LabProcess,
+    Ran,
+    finish_side_by_side,
+    processes_marked,
+    side_by_side,
+)
+from lab_test_plugins import ON_A_CLUSTER_ENV
 
 from lab.results.analysis import CellAnalysis, analyse
 from lab.results.journal import load
 from lab.results.status import Kind
+from lab_plugins import dask_runner
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -88,12 +99,14 @@ def free_port() -> int:
 
 class Cluster:
     """A scheduler and its workers, each in a session of its own, outside the lab's tree;
-    their environment carries a marker of their own, to find whatever they leave."""
+    their environment carries a marker of their own, to find whatever they leave, and
+    ``ON_A_CLUSTER_ENV``, which makes the test plugins' ``*-on-a-cluster`` jobs run for ever
+    there."""
 
     def __init__(self, folder: Path, env: dict[str, str]) -> None:
         self.folder = folder
         self.marker = uuid.uuid4().hex
-        self.env = {**env, MARKER_ENV: self.marker}
+        self.env = {**env, MARKER_ENV: self.marker, ON_A_CLUSTER_ENV: "1"}
         self.processes: list[subprocess.Popen[bytes]] = []
         self.address = ""
 
@@ -160,10 +173,12 @@ class Cluster:
         return [p.pid for p in left]
 
 
-@pytest.fixture
-def cluster(lab_process: LabProcess) -> Iterator[Cluster]:
-    """A running cluster of a scheduler and two workers of one thread each."""
-    running = Cluster(lab_process.folder, lab_process.env())
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A running cluster of a scheduler and two workers of one thread each, started once for
+    the module's tests: none of them closes, adds or restarts a worker."""
+    folder = tmp_path_factory.mktemp("cluster")
+    running = Cluster(folder, LabProcess(folder / "lab").env())
     try:
         running.start_scheduler()
         for _ in range(2):
@@ -223,50 +238,65 @@ def test_a_scheduler_address_that_is_no_address_is_a_usage_error(
     assert lab_process.leftovers() == []
 
 
-def test_a_scheduler_nobody_answers_is_an_error_cell_in_time(tmp_path: Path) -> None:
-    """Nothing listening at one address; at the other, a socket that takes connections and
-    never says a word (dask's Client would wait for it for ever). Both cells end as errors
-    within the connect timeout (10 s), well within the cell's; the two labs run side by side
-    (they measure nothing)."""
-    why = {
-        "refused": "OSError: Timed out trying to connect to tcp://127.0.0.1:",
-        "silent": "took the connection but did not answer in 10 s",
-    }
+#: Why each of the cells whose scheduler nobody answers failed: nothing listens at one address;
+#: at the other, a socket takes connections and never says a word (dask's Client would wait
+#: for it for ever).
+NOBODY_ANSWERS = {
+    "refused": "OSError: Timed out trying to connect to tcp://127.0.0.1:",
+    "silent": "took the connection but did not answer in 2 s",
+}
+
+
+def _ask_schedulers_nobody_answers(lab: LabProcess) -> tuple[dict[str, LabProcess], float]:
+    """A lab for each of :data:`NOBODY_ANSWERS`, side by side; how long they took."""
     with socket.create_server(("127.0.0.1", 0)) as silent:
         ports = {"refused": free_port(), "silent": silent.getsockname()[1]}
-        labs = {name: LabProcess(tmp_path / name) for name in why}
+        labs = {name: LabProcess(lab.folder / name) for name in NOBODY_ANSWERS}
         started = time.monotonic()
-        processes = {}
-        for name, lab in labs.items():
-            processes[name] = lab.start(
-                "matrix", "-q", "--json", str(lab.folder / "run.json"), "--runners", "dask",
-                "--tasks", "io", "--workers", "1", "--fast", "--jobs", "1", "--sleep", "0.01",
-                "--timeout", "20", "--runner-option", f"dask.scheduler=tcp://127.0.0.1:{ports[name]}",
+        runs = []
+        for name, port in ports.items():
+            process = labs[name].start(
+                "matrix", "-q", "--json", str(labs[name].folder / "run.json"), "--runners",
+                "dask", "--tasks", "io", "--workers", "1", "--fast", "--jobs", "1", "--sleep",
+                "0.01", "--timeout", "20", "--runner-option",
+                f"dask.scheduler=tcp://127.0.0.1:{port}", "--runner-option",
+                "dask.connect-timeout=2",
             )  # fmt: skip
-        results = {name: labs[name].finish(p, timeout=RUN_TIMEOUT) for name, p in processes.items()}
-        took = time.monotonic() - started
+            runs.append((labs[name], process))
+        for result in finish_side_by_side(runs, RUN_TIMEOUT):
+            assert result.returncode == 1, result.stderr
+        return labs, time.monotonic() - started
+
+
+@side_by_side(_ask_schedulers_nobody_answers)
+def test_a_scheduler_nobody_answers_is_an_error_cell_in_time(ran: Ran) -> None:
+    """Both cells end as errors within the connect timeout (2 s here; 10 s unless
+    ``dask.connect-timeout`` says), well within the cell's."""
+    assert dask_runner.CONNECT_TIMEOUT == 10  # the default docs/faults.md gives
+    labs, took = ran.outcome
     for name, lab in labs.items():
-        assert results[name].returncode == 1, results[name].stderr
         [analysed] = dask_cells(list(analyse(load(lab.folder / "run.json")).cells))
         assert analysed.status.kind is Kind.ERROR, (name, analysed.status)
         assert "runner 'dask' (start method spawn) failed to start: " in analysed.status.detail
-        assert why[name] in analysed.status.detail, analysed.status.detail
+        assert NOBODY_ANSWERS[name] in analysed.status.detail, analysed.status.detail
         assert lab.leftovers() == []
     assert took < 20 + 10  # both cells before their timeout, and the rest of each run
 
 
-def test_a_worker_that_dies_is_an_error_cell_and_the_cluster_is_gone(
-    lab_process: LabProcess,
-) -> None:
-    cells = matrix(
-        lab_process,
+def _kill_a_worker(lab: LabProcess) -> list[CellAnalysis]:
+    return matrix(
+        lab,
         "-p", "lab_test_plugins", "--runners", "dask", "--tasks", "sigkill", "--workers", "2x1",
         "--fast", "--jobs", "2", "--size", "sigkill=0.05", "--timeout", "60",
     )  # fmt: skip
-    [analysed] = dask_cells(cells)
+
+
+@side_by_side(_kill_a_worker)
+def test_a_worker_that_dies_is_an_error_cell_and_the_cluster_is_gone(ran: Ran) -> None:
+    [analysed] = dask_cells(ran.outcome)
     assert analysed.status.kind is Kind.ERROR, analysed.status
     assert "KilledWorker" in analysed.status.detail
-    assert lab_process.leftovers() == []
+    assert ran.lab.leftovers() == []
 
 
 #: Waits (up to argv[2] seconds) until the scheduler at argv[1] has no task and no worker runs
@@ -313,40 +343,44 @@ def cluster_state(cluster: Cluster, wait: float) -> dict[str, Any]:
     return state
 
 
-@pytest.mark.parametrize(
-    ("task", "fate"),
-    [
-        pytest.param(  # a sleep Python cannot interrupt: cancelled, and its thread set aside
-            "hang", "; 2 were still running on the cluster and could not be stopped", id="sleep"
-        ),
-        pytest.param(  # a countdown far past the timeout: interrupted in its thread
-            "cpu",
-            "the cluster cancelled the cell's 2 unfinished jobs and stopped those running",
-            id="countdown",
-        ),
-    ],
-)
+#: What the cell of each task says of its jobs on the cluster at its timeout.
+FATES = {
+    # a sleep Python cannot interrupt: cancelled, and its thread set aside
+    "hang-on-a-cluster": "; 2 were still running on the cluster and could not be stopped",
+    # a countdown far past the timeout: interrupted in its thread
+    "countdown-on-a-cluster": (
+        "the cluster cancelled the cell's 2 unfinished jobs and stopped those running"
+    ),
+}
+
+
 def test_a_timed_out_cell_leaves_the_external_cluster_idle(
-    lab_process: LabProcess, cluster: Cluster, task: str, fate: str
+    lab_process: LabProcess, cluster: Cluster
 ) -> None:
-    """A dask cell on a running cluster whose jobs run far past the timeout: at the timeout its
+    """Dask cells on a running cluster whose jobs run far past the timeout, a sleep's and a
+    countdown's (for ever on the cluster, briefly on the baseline): at the timeout each cell's
     tasks are cancelled on the scheduler and its jobs stopped, or their threads set aside, and
-    the cell says which; the next cell runs on idle workers; the cluster keeps its two workers,
-    neither closed nor restarted."""
+    the cell says which; the next cell runs on idle workers (the countdown's after the
+    sleep's, the io cell after both); the cluster keeps its two workers, neither closed nor
+    restarted."""
     cells = matrix(
         lab_process,
-        "-p", "lab_test_plugins", "--runners", "dask", "--tasks", f"{task},io", "--workers",
-        "2x1", "--fast", "--jobs", "2", "--sleep", "0.5", "--count", "5000000000",
-        "--allow-large", "--timeout", "8", "--runner-option", f"dask.scheduler={cluster.address}",
+        "-p", "lab_test_plugins", "--runners", "dask", "--tasks", ",".join([*FATES, "io"]),
+        "--size", "hang-on-a-cluster=0.05", "--size", "countdown-on-a-cluster=100000",
+        "--workers", "2x1", "--fast", "--jobs", "2", "--sleep", "0.1", "--timeout", "8",
+        "--runner-option", f"dask.scheduler={cluster.address}",
     )  # fmt: skip
-    by_task = {a.cell.task: a.status for a in dask_cells(cells)}
-    assert by_task[task].kind is Kind.TIMEOUT, by_task
-    assert fate in by_task[task].detail, by_task
+    on_dask = dask_cells(cells)
+    assert [a.cell.task for a in on_dask] == [*FATES, "io"]  # one after another, in this order
+    by_task = {a.cell.task: a.status for a in on_dask}
+    for task, fate in FATES.items():
+        assert by_task[task].kind is Kind.TIMEOUT, by_task
+        assert fate in by_task[task].detail, by_task
     assert by_task["io"].kind in HEALTHY, by_task  # not timed out: the workers were idle
     state = cluster_state(cluster, wait=10)
     assert state["tasks"] == 0 and state["processing"] == 0, state
     assert [w["executing"] for w in state["workers"].values()] == [0, 0], state
     set_aside = sum(w["set_aside"] for w in state["workers"].values())
-    assert set_aside == (2 if task == "hang" else 0), state
+    assert set_aside == 2, state  # the sleeps' threads; the countdowns were stopped
     assert (state["added"], state["removed"]) == (2, 0), state  # no worker closed or restarted
     assert lab_process.leftovers() == []

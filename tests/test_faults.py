@@ -1,6 +1,7 @@
 """Faults the lab must survive (docs/faults.md): files that cannot be written or read, leftovers,
 name conflicts, and runners that lie. Every lab runs in its own session with an outer timeout,
-and nothing it started may outlive it."""
+and nothing it started may outlive it; the labs of the tests here run side by side (they
+measure nothing: ``conftest.side_by_side``)."""
 
 from __future__ import annotations
 
@@ -15,18 +16,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import LabProcess
+from conftest import Completed, LabProcess, Ran, side_by_side
+from lab_builders import cell, results
 
 from lab.cli import main
 from lab.results.analysis import analyse
 from lab.results.journal import load
 from lab.results.model import ResultsError
 from lab.results.status import Kind
+from lab.runner import Layout
 
 SMALL_IO = ["--tasks", "io", "--runners", "threads,asyncio", "--workers", "1,2", "--fast"]
 SMALL_IO += ["--sleep", "0.02", "--jobs", "4", "-q"]
-#: The cells SMALL_IO plans: the baseline, then two runners at two worker settings.
+#: The cells SMALL_IO plans: the baseline, then two runners at two worker settings. Its journal
+#: holds a header of about 2.3 kB and a line of about 0.9 kB a run: a disk full after 4 kB
+#: stops it at the second or third run, and the matrix goes on for the others.
 SMALL_IO_CELLS = 5
+#: A run of a single cell, for tests of what becomes of a run's files and folders.
+ONE_CELL = ["--tasks", "io", "--runners", "single", "--fast", "--sleep", "0.02", "--jobs", "1"]
+ONE_CELL += ["-q"]
 
 
 def _can_mount_tmpfs() -> bool:
@@ -50,17 +58,20 @@ def _full_disk(kind: str, folder: Path) -> dict[str, object]:
                        str(folder)]}  # fmt: skip
 
 
-@pytest.mark.parametrize("kind", ["size-limit", "tmpfs"])
-def test_a_full_disk_stops_the_journal_not_the_matrix(
-    lab_process: LabProcess, tmp_path: Path, kind: str
-) -> None:
-    full = tmp_path / "full"
+def _run_on_a_full_disk(lab: LabProcess, kind: str) -> Completed:
+    full = lab.folder / "full"
     full.mkdir()
-    csv = tmp_path / "r.csv"
-    result = lab_process.run(
-        "matrix", *SMALL_IO, "--json", str(full / "r.json"), "--csv", str(csv),
+    return lab.run(
+        "matrix", *SMALL_IO, "--json", str(full / "r.json"), "--csv", str(lab.folder / "r.csv"),
         **_full_disk(kind, full),
     )  # fmt: skip
+
+
+@side_by_side(_run_on_a_full_disk)
+@pytest.mark.parametrize("kind", ["size-limit", "tmpfs"])
+def test_a_full_disk_stops_the_journal_not_the_matrix(ran: Ran, kind: str) -> None:
+    result: Completed = ran.outcome
+    full, csv = ran.lab.folder / "full", ran.lab.folder / "r.csv"
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("lab: error: ")]
@@ -69,17 +80,21 @@ def test_a_full_disk_stops_the_journal_not_the_matrix(
     assert errors[1].startswith(f"lab: error: cannot write results to {full / 'r.json'}: ")
     assert result.stdout.count(" ok\n") + result.stdout.count("unstable: ") >= SMALL_IO_CELLS
     assert csv.read_text().count("\n") == SMALL_IO_CELLS + 1  # every cell, and the header
-    assert lab_process.leftovers() == []
+    assert ran.lab.leftovers() == []
 
 
-def test_every_file_of_a_run_is_written_whatever_became_of_the_others(
-    lab_process: LabProcess, tmp_path: Path
-) -> None:
-    """The JSON is too large for the limit, the CSV is not: the CSV is still written."""
-    result = lab_process.run(
-        "matrix", *SMALL_IO, "--json", str(tmp_path / "r.json"), "--csv", str(tmp_path / "r.csv"),
-        file_size_limit=6000,
+def _run_with_a_file_size_limit(lab: LabProcess) -> Completed:
+    return lab.run(
+        "matrix", *SMALL_IO, "--json", str(lab.folder / "r.json"), "--csv",
+        str(lab.folder / "r.csv"), file_size_limit=6000,
     )  # fmt: skip
+
+
+@side_by_side(_run_with_a_file_size_limit)
+def test_every_file_of_a_run_is_written_whatever_became_of_the_others(ran: Ran) -> None:
+    """The JSON is too large for the limit, the CSV is not: the CSV is still written."""
+    result: Completed = ran.outcome
+    tmp_path = ran.lab.folder
     assert result.returncode == 1
     assert f"lab: wrote {tmp_path / 'r.csv'}" in result.stderr
     assert f"lab: error: cannot write results to {tmp_path / 'r.json'}" in result.stderr
@@ -163,43 +178,48 @@ def test_a_truncated_results_file_is_called_truncated(
 
 @pytest.fixture(scope="module")
 def saved_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small complete run: two cells with one sample each."""
-    folder = tmp_path_factory.mktemp("saved")
-    path = folder / "run.json"
-    result = LabProcess(folder).run(
-        "matrix", "--tasks", "io", "--runners", "threads", "--workers", "2", "--fast",
-        "--sleep", "0.01", "--jobs", "2", "-q", "--json", str(path),
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    """A small complete run as the lab writes it: two cells with a sample each (built by hand:
+    what is checked is how the file is read)."""
+    path = tmp_path_factory.mktemp("saved") / "run.json"
+    cells = [cell("single", Layout(), [0.1]), cell("threads", Layout(threads=2), [0.05])]
+    path.write_text(results(cells, repeat=1).to_json())
     return path
 
 
-def test_a_dead_labs_leftovers_are_removed_by_the_next_run(lab_process: LabProcess) -> None:
-    """What a lab killed with its watcher left in the temporary folder goes; what a running
-    lab owns stays."""
+def _run_among_a_dead_labs_leftovers(lab: LabProcess) -> tuple[Completed, str]:
     dead = subprocess.Popen(["true"])
     dead.wait(timeout=10)
-    dead_cell = lab_process.tmp / f"lab-cell-{dead.pid}-x1y2"
+    dead_cell = lab.tmp / f"lab-cell-{dead.pid}-x1y2"
     dead_cell.mkdir()
     (dead_cell / "spec.json").write_text("{}")
-    (lab_process.tmp / f"lab-guard-{dead.pid}.json").write_text("{}")
-    alive = lab_process.tmp / f"lab-cell-{os.getpid()}-a1b2"
+    (lab.tmp / f"lab-guard-{dead.pid}.json").write_text("{}")
+    alive = lab.tmp / f"lab-cell-{os.getpid()}-a1b2"
     alive.mkdir()
-    result = lab_process.run("matrix", *SMALL_IO)
+    return lab.run("matrix", *ONE_CELL), alive.name
+
+
+@side_by_side(_run_among_a_dead_labs_leftovers)
+def test_a_dead_labs_leftovers_are_removed_by_the_next_run(ran: Ran) -> None:
+    """What a lab killed with its watcher left in the temporary folder goes; what a running
+    lab owns stays."""
+    result, alive = ran.outcome
     assert result.returncode == 0, result.stderr
-    assert lab_process.left_files() == [alive.name]
+    assert ran.lab.left_files() == [alive]
 
 
-def test_a_runner_that_runs_jobs_it_does_not_report_is_caught(
-    lab_process: LabProcess, tmp_path: Path
-) -> None:
-    """Its records check out one by one; the calls counted where the jobs ran do not."""
-    path = tmp_path / "r.json"
-    result = lab_process.run(
+def _run_a_runner_that_runs_jobs_twice(lab: LabProcess) -> Completed:
+    return lab.run(
         "matrix", "-p", "lab_test_plugins", "--tasks", "cpu", "--runners",
-        "quietly-twice,threads", "--count", "3000000", "--jobs", "2", "--workers", "2",
-        "--fast", "-q", "--json", str(path),
+        "quietly-twice,threads", "--count", "1000000", "--jobs", "2", "--workers", "2",
+        "--fast", "-q", "--json", str(lab.folder / "r.json"),
     )  # fmt: skip
+
+
+@side_by_side(_run_a_runner_that_runs_jobs_twice)
+def test_a_runner_that_runs_jobs_it_does_not_report_is_caught(ran: Ran) -> None:
+    """Its records check out one by one; the calls counted where the jobs ran do not."""
+    result: Completed = ran.outcome
+    path = ran.lab.folder / "r.json"
     assert result.returncode == 1, result.stderr
     statuses = {a.cell.runner: a.status for a in analyse(load(path)).cells}
     lying = statuses.pop("quietly-twice")
@@ -211,42 +231,49 @@ def test_a_runner_that_runs_jobs_it_does_not_report_is_caught(
     assert not any("was called" in s.detail for s in statuses.values()), statuses
 
 
-def test_a_disk_full_from_the_start_leaves_no_empty_journal(
-    lab_process: LabProcess, tmp_path: Path
-) -> None:
-    result = lab_process.run(
-        "matrix", *SMALL_IO, "--json", str(tmp_path / "r.json"), file_size_limit=100
-    )  # fmt: skip
+def _run_on_a_disk_full_from_the_start(lab: LabProcess) -> Completed:
+    return lab.run("matrix", *SMALL_IO, "--json", str(lab.folder / "r.json"), file_size_limit=100)
+
+
+@side_by_side(_run_on_a_disk_full_from_the_start)
+def test_a_disk_full_from_the_start_leaves_no_empty_journal(ran: Ran) -> None:
+    result: Completed = ran.outcome
     assert result.returncode == 1
     assert "the tables above are all that was kept" in result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["lab.lock", "t"]
+    assert sorted(p.name for p in ran.lab.folder.iterdir()) == ["lab.lock", "t"]
 
 
-def test_ctrl_c_before_the_first_run_ends_leaves_no_file(
-    lab_process: LabProcess, tmp_path: Path
-) -> None:
-    """Calibration is over, the first cell hangs: nothing was measured, nothing is written."""
-    path = tmp_path / "run.json"
-    process = lab_process.start(
+def _interrupt_the_first_run(lab: LabProcess) -> Completed:
+    process = lab.start(
         "matrix", "-p", "lab_test_plugins", "--tasks", "hang", "--runners", "single",
-        "--timeout", "60", "--fast", "--json", str(path),
+        "--timeout", "60", "--fast", "--json", str(lab.folder / "run.json"),
     )  # fmt: skip
-    lab_process.wait_until_hanging()
+    lab.wait_until_hanging()
     process.send_signal(signal.SIGINT)
-    result = lab_process.finish(process, timeout=30)
+    return lab.finish(process, timeout=30)
+
+
+@side_by_side(_interrupt_the_first_run)
+def test_ctrl_c_before_the_first_run_ends_leaves_no_file(ran: Ran) -> None:
+    """Calibration is over, the first cell hangs: nothing was measured, nothing is written."""
+    result: Completed = ran.outcome
     assert result.returncode == 130
     assert result.stderr.splitlines()[-1] == "lab: interrupted before anything was measured"
-    assert list(tmp_path.glob("run.json*")) == []
-    assert lab_process.leftovers() == []
+    assert list(ran.lab.folder.glob("run.json*")) == []
+    assert ran.lab.leftovers() == []
 
 
-def test_save_adds_its_files_to_those_json_and_plot_name(
-    lab_process: LabProcess, tmp_path: Path
-) -> None:
-    result = lab_process.run(
-        "matrix", *SMALL_IO, "--runners", "threads", "--workers", "2", "--json",
-        str(tmp_path / "a.json"), "--save", str(tmp_path / "saved"),
+def _run_saved(lab: LabProcess) -> Completed:
+    return lab.run(
+        "matrix", *ONE_CELL, "--json", str(lab.folder / "a.json"), "--save",
+        str(lab.folder / "saved"),
     )  # fmt: skip
+
+
+@side_by_side(_run_saved)
+def test_save_adds_its_files_to_those_json_and_plot_name(ran: Ran) -> None:
+    result: Completed = ran.outcome
+    tmp_path = ran.lab.folder
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "a.json").exists()
     assert len(list((tmp_path / "saved").glob("lab-*.json"))) == 1

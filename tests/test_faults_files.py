@@ -1,6 +1,7 @@
 """The lab's own files in shared folders (docs/faults.md): nothing written through a link, no
 earlier run's journal lost on a rerun, and results files that are not what they claim refused
-in one line. Every lab runs in its own session with an outer timeout."""
+in one line. Every lab runs in its own session with an outer timeout; the labs of the tests here
+run side by side (they measure nothing: ``conftest.side_by_side``)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,16 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import LabProcess
+from conftest import Completed, LabProcess, Ran, side_by_side
 from lab_builders import cell, results
 
 from lab.cli import main
 from lab.results.journal import MOST_BYTES, load
 from lab.runner import Layout
 
-SMALL_IO = ["--tasks", "io", "--runners", "threads", "--workers", "1", "--fast"]
-SMALL_IO += ["--sleep", "0.02", "--jobs", "2", "-q"]
+#: A run of one cell: these tests are about the files of a run, not its figures.
+SMALL_IO = ["--tasks", "io", "--runners", "single", "--fast", "--sleep", "0.02", "--jobs", "2"]
+SMALL_IO += ["-q"]
 KNOWN = "someone else's file\n"
 
 
@@ -30,38 +32,51 @@ def _someone_elses(folder: Path) -> Path:
     return target
 
 
-def test_a_journal_is_never_written_through_a_link(lab_process: LabProcess, tmp_path: Path) -> None:
+def _run_with_a_link_where_the_journal_goes(lab: LabProcess) -> Completed:
+    (lab.folder / "l.json.partial").symlink_to(_someone_elses(lab.folder))
+    return lab.run("matrix", *SMALL_IO, "--json", str(lab.folder / "l.json"))
+
+
+@side_by_side(_run_with_a_link_where_the_journal_goes)
+def test_a_journal_is_never_written_through_a_link(ran: Ran) -> None:
     """A link where the journal would go, as another user of a shared folder could plant."""
-    target = _someone_elses(tmp_path)
-    path = tmp_path / "l.json"
-    (tmp_path / "l.json.partial").symlink_to(target)
-    result = lab_process.run("matrix", *SMALL_IO, "--json", str(path))
+    result: Completed = ran.outcome
+    tmp_path = ran.lab.folder
     assert result.returncode == 0, result.stderr
-    assert target.read_text() == KNOWN
+    assert (tmp_path / "theirs").read_text() == KNOWN
     assert (tmp_path / "l.json.partial").is_symlink()
     assert f"this run journals to {tmp_path / 'l.json.2.partial'}" in result.stderr
-    assert load(path).complete is True
+    assert load(tmp_path / "l.json").complete is True
     assert not (tmp_path / "l.json.2.partial").exists()  # the run ended: its journal went
-    assert lab_process.leftovers() == []
+    assert ran.lab.leftovers() == []
 
 
-def test_the_lock_is_never_written_through_a_link(lab_process: LabProcess, tmp_path: Path) -> None:
-    """Neither the lock file nor any file beside it is opened through a planted link."""
-    target = _someone_elses(tmp_path)
+def _run_with_links_at_the_lock(lab: LabProcess) -> tuple[Completed, str, Completed, str]:
+    """A run with links beside the lock file, and one with the lock file a link: what each
+    printed, and the links' target after it."""
+    target = _someone_elses(lab.folder)
     for name in ("lab.lock.holder", "lab.lock.holder.tmp"):
-        (tmp_path / name).symlink_to(target)
-    result = lab_process.run("matrix", *SMALL_IO)
-    assert result.returncode == 0, result.stderr
-    assert target.read_text() == KNOWN
-    lab_process.lock.unlink()
-    lab_process.lock.symlink_to(target)
-    result = lab_process.run("matrix", *SMALL_IO)
-    assert result.returncode == 2
-    assert result.stderr == (
-        f"lab: error: LAB_LOCK={lab_process.lock}: is a symbolic link; the lab opens its lock"
+        (lab.folder / name).symlink_to(target)
+    beside = lab.run("matrix", *SMALL_IO)
+    after_beside = target.read_text()
+    lab.lock.unlink()
+    lab.lock.symlink_to(target)
+    at = lab.run("matrix", *SMALL_IO)
+    return beside, after_beside, at, target.read_text()
+
+
+@side_by_side(_run_with_links_at_the_lock)
+def test_the_lock_is_never_written_through_a_link(ran: Ran) -> None:
+    """Neither the lock file nor any file beside it is opened through a planted link."""
+    beside, after_beside, at, after_at = ran.outcome
+    assert beside.returncode == 0, beside.stderr
+    assert after_beside == KNOWN
+    assert at.returncode == 2
+    assert at.stderr == (
+        f"lab: error: LAB_LOCK={ran.lab.lock}: is a symbolic link; the lab opens its lock"
         " file only itself\n"
     )
-    assert target.read_text() == KNOWN
+    assert after_at == KNOWN
 
 
 @pytest.mark.parametrize(
@@ -95,29 +110,36 @@ def test_a_lab_lock_that_cannot_be_a_lock_file_is_one_line(
     assert not Path(f"/nonexistent-{unique}").exists()  # no folder made for the lock
 
 
-def test_a_rerun_keeps_the_journal_of_a_killed_run(lab_process: LabProcess, tmp_path: Path) -> None:
-    """A run killed outright leaves its journal; the same command run again and interrupted
-    before it measured anything neither truncates nor removes it."""
-    path = tmp_path / "run.json"
+def _rerun_a_killed_run(lab: LabProcess) -> tuple[bytes, Completed]:
+    """What the killed run's journal held, and what the rerun printed."""
+    path = lab.folder / "run.json"
     command = ["matrix", *SMALL_IO, "--repeat", "50", "--json", str(path)]
-    first = lab_process.start(*command)
-    journal = tmp_path / "run.json.partial"
+    first = lab.start(*command)
+    journal = lab.folder / "run.json.partial"
     _wait_for(lambda: journal.exists() and journal.read_text().count('"sample"') >= 2)
     os.kill(first.pid, signal.SIGKILL)
-    lab_process.finish(first, timeout=30)
+    lab.finish(first, timeout=30)
     kept = journal.read_bytes()
-    second = lab_process.start(*command)
-    _wait_for((tmp_path / "run.json.2.partial").exists)
+    second = lab.start(*command)
+    _wait_for((lab.folder / "run.json.2.partial").exists)
     second.send_signal(signal.SIGINT)
-    result = lab_process.finish(second, timeout=30)
+    return kept, lab.finish(second, timeout=30)
+
+
+@side_by_side(_rerun_a_killed_run)
+def test_a_rerun_keeps_the_journal_of_a_killed_run(ran: Ran) -> None:
+    """A run killed outright leaves its journal; the same command run again and interrupted
+    before it measured anything neither truncates nor removes it."""
+    kept, result = ran.outcome
+    journal = ran.lab.folder / "run.json.partial"
     assert result.returncode == 130, result.stderr
     assert (
         f"lab: {journal} is there already (an earlier run's journal) and is kept;" in result.stderr
     )
     assert journal.read_bytes() == kept
     assert load(journal).complete is False
-    assert not (tmp_path / "run.json.2.partial").exists()  # the second measured nothing
-    assert lab_process.leftovers() == []
+    assert not (ran.lab.folder / "run.json.2.partial").exists()  # the second measured nothing
+    assert ran.lab.leftovers() == []
 
 
 def _wait_for(condition: object, timeout: float = 60) -> None:

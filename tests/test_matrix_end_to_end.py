@@ -1,4 +1,5 @@
-"""``lab matrix`` end to end in a subprocess, on tiny sizes, faults included."""
+"""``lab matrix`` end to end in a subprocess, on tiny sizes, faults included; the labs of the
+fault tests run side by side (they measure nothing: ``conftest.side_by_side``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import LabProcess, processes_marked
+from conftest import (
+    Completed,
+    LabProcess,
+    Ran,
+    finish_side_by_side,
+    processes_marked,
+    side_by_side,
+)
 
 from lab.results.analysis import analyse
 from lab.results.journal import load
@@ -193,20 +201,27 @@ FAULT_RUNS: list[
 ]
 
 
-def test_faults_become_marked_cells_and_the_rest_runs(tmp_path: Path) -> None:
-    """Each fault marks its own cell, the other cells still run, the exit code is 1, nothing
-    is left running. The groups run side by side: these runs measure nothing."""
+def _run_the_fault_groups(lab: LabProcess) -> list[tuple[LabProcess, Completed]]:
+    """Each group of :data:`FAULT_RUNS` in a lab of its own, the groups side by side."""
     common = ["-p", "lab_test_plugins", "--fast", "--jobs", "2"]
     common += ["--workers", "2", "--sleep", "0.05", "--size", "sigkill=0.05"]
-    labs = [LabProcess(tmp_path / str(i)) for i in range(len(FAULT_RUNS))]
+    labs = [LabProcess(lab.folder / str(i)) for i in range(len(FAULT_RUNS))]
     processes = [
-        lab.start(
-            "matrix", *common, *args, "--timeout", timeout, "--json", str(lab.folder / "r.json")
+        group.start(
+            "matrix", *common, *args, "--timeout", timeout, "--json", str(group.folder / "r.json")
         )
-        for lab, (args, timeout, _) in zip(labs, FAULT_RUNS, strict=True)
+        for group, (args, timeout, _) in zip(labs, FAULT_RUNS, strict=True)
     ]
-    results = [lab.finish(p, timeout=180) for lab, p in zip(labs, processes, strict=True)]
-    for lab, result, (args, _, expected) in zip(labs, results, FAULT_RUNS, strict=True):
+    results = finish_side_by_side(list(zip(labs, processes, strict=True)), timeout=180)
+    return list(zip(labs, results, strict=True))
+
+
+@side_by_side(_run_the_fault_groups)
+def test_faults_become_marked_cells_and_the_rest_runs(ran: Ran) -> None:
+    """Each fault marks its own cell, the other cells still run, the exit code is 1, nothing
+    is left running."""
+    groups: list[tuple[LabProcess, Completed]] = ran.outcome
+    for (lab, result), (args, _, expected) in zip(groups, FAULT_RUNS, strict=True):
         found_cells = analyse(load(lab.folder / "r.json")).cells
         statuses = {(a.cell.task, a.cell.runner): a.status for a in found_cells}
         for key, wanted in expected.items():
@@ -224,110 +239,113 @@ def test_faults_become_marked_cells_and_the_rest_runs(tmp_path: Path) -> None:
         failing = any(wanted is not HEALTHY for wanted in expected.values())
         assert result.returncode == (1 if failing else 0), (args, result.stderr)
         assert "Traceback" not in result.stderr
-    for lab in labs:
+    for lab, _ in groups:
         assert lab.leftovers() == []
 
 
-def test_ctrl_c_keeps_what_was_measured_and_exits_130(lab_process: LabProcess) -> None:
-    process = lab_process.start(
-        "matrix",
-        "-p",
-        "lab_test_plugins",
-        "--tasks",
-        "io,hang",
-        "--runners",
-        "threads",
-        "--timeout",
-        "60",
-        "--fast",
-        "--jobs",
-        "2",
-        "--workers",
-        "2",
-        "--sleep",
-        "0.05",
-    )
-    lab_process.wait_until_hanging()
+def _interrupt_a_hung_cell(lab: LabProcess) -> Completed:
+    process = lab.start(
+        "matrix", "-p", "lab_test_plugins", "--tasks", "io,hang", "--runners", "threads",
+        "--timeout", "60", "--fast", "--jobs", "2", "--workers", "2", "--sleep", "0.05",
+    )  # fmt: skip
+    lab.wait_until_hanging()
     process.send_signal(signal.SIGINT)
-    result = lab_process.finish(process, timeout=30)
+    return lab.finish(process, timeout=30)
+
+
+@side_by_side(_interrupt_a_hung_cell)
+def test_ctrl_c_keeps_what_was_measured_and_exits_130(ran: Ran) -> None:
+    result: Completed = ran.outcome
     assert result.returncode == 130
     table = rows(result.stdout)
     assert healthy(table[("io", "threads")])
     assert "interrupted" in result.stderr
-    assert lab_process.leftovers() == []
+    assert ran.lab.leftovers() == []
 
 
-def test_a_daemon_that_double_forked_out_of_a_cell_ends_with_it(
-    lab_process: LabProcess,
-) -> None:
-    result = lab_process.run(
+def _run_a_daemonizer(lab: LabProcess) -> Completed:
+    return lab.run(
         "matrix", "-p", "lab_test_plugins", "--tasks", "io", "--runners", "daemonizer",
         "--sleep", "0.05", "--fast", "--jobs", "2", "--workers", "1",
     )  # fmt: skip
+
+
+@side_by_side(_run_a_daemonizer)
+def test_a_daemon_that_double_forked_out_of_a_cell_ends_with_it(ran: Ran) -> None:
+    result: Completed = ran.outcome
     assert result.returncode == 0, result.stderr
-    assert lab_process.leftovers() == []
+    assert ran.lab.leftovers() == []
 
 
-def test_a_lab_killed_while_a_job_holds_the_gil_leaves_nothing(
-    lab_process: LabProcess, tmp_path: Path
-) -> None:
-    """The job's C loop keeps the worker's own watch thread from running: the lab's watcher
-    process ends the cell, and removes its temporary folder."""
-    process = lab_process.start(
+def _kill_a_lab_while_a_job_holds_the_gil(lab: LabProcess) -> tuple[set[int], list[int], list[str]]:
+    """The cell's processes, and what was left of them and of its files 5 s after the lab was
+    killed (sooner once nothing is)."""
+    process = lab.start(
         "matrix", "-p", "lab_test_plugins", "--tasks", "spin-forever", "--runners", "single",
         "--timeout", "600", "--fast", "--jobs", "1",
     )  # fmt: skip
-    lab_process.wait_until_hanging()
-    cells = {p.pid for p in processes_marked(lab_process.marker)} - {process.pid}
+    lab.wait_until_hanging()
+    cells = {p.pid for p in processes_marked(lab.marker)} - {process.pid}
     process.kill()
-    lab_process.finish(process, timeout=30)
+    lab.finish(process, timeout=30)
     deadline = time.monotonic() + 5
-    while (processes_marked(lab_process.marker) or lab_process.left_files()) and (
-        time.monotonic() < deadline
-    ):
+    while (processes_marked(lab.marker) or lab.left_files()) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert cells and processes_marked(lab_process.marker) == []
-    assert lab_process.left_files() == []
+    return cells, [p.pid for p in processes_marked(lab.marker)], lab.left_files()
 
 
-def test_sigterm_is_handled_like_ctrl_c_and_exits_143(
-    lab_process: LabProcess, tmp_path: Path
-) -> None:
-    path = tmp_path / "run.json"
-    process = lab_process.start(
+@side_by_side(_kill_a_lab_while_a_job_holds_the_gil)
+def test_a_lab_killed_while_a_job_holds_the_gil_leaves_nothing(ran: Ran) -> None:
+    """The job's C loop keeps the worker's own watch thread from running: the lab's watcher
+    process ends the cell, and removes its temporary folder."""
+    cells, left, files = ran.outcome
+    assert cells and left == []
+    assert files == []
+
+
+def _terminate_a_hung_cell(lab: LabProcess) -> Completed:
+    process = lab.start(
         "matrix", "-p", "lab_test_plugins", "--tasks", "io,hang", "--runners", "threads",
         "--timeout", "60", "--fast", "--jobs", "2", "--workers", "2", "--sleep", "0.05",
-        "--json", str(path),
+        "--json", str(lab.folder / "run.json"),
     )  # fmt: skip
-    lab_process.wait_until_hanging()
+    lab.wait_until_hanging()
     process.send_signal(signal.SIGTERM)
-    result = lab_process.finish(process, timeout=30)
+    return lab.finish(process, timeout=30)
+
+
+@side_by_side(_terminate_a_hung_cell)
+def test_sigterm_is_handled_like_ctrl_c_and_exits_143(ran: Ran) -> None:
+    result: Completed = ran.outcome
+    path = ran.lab.folder / "run.json"
     assert result.returncode == 143, result.stderr
     assert healthy(rows(result.stdout)[("io", "threads")])
     assert "Traceback" not in result.stderr
     saved = load(path)
     assert saved.complete is False
     assert not path.with_name("run.json.partial").exists()
-    assert lab_process.leftovers() == []
-    assert lab_process.left_files() == []
+    assert ran.lab.leftovers() == []
+    assert ran.lab.left_files() == []
 
 
-def test_ctrl_c_during_calibration_is_one_line_and_leaves_no_file(
-    lab_process: LabProcess, tmp_path: Path
-) -> None:
-    path = tmp_path / "run.json"
-    process = lab_process.start(
+def _interrupt_the_calibration(lab: LabProcess) -> Completed:
+    process = lab.start(
         "matrix", "-p", "lab_test_plugins", "--tasks", "hang-calibrating", "--runners",
-        "single", "--timeout", "60", "--fast", "--json", str(path),
+        "single", "--timeout", "60", "--fast", "--json", str(lab.folder / "run.json"),
     )  # fmt: skip
-    lab_process.wait_until_hanging()
+    lab.wait_until_hanging()
     process.send_signal(signal.SIGINT)
-    result = lab_process.finish(process, timeout=30)
+    return lab.finish(process, timeout=30)
+
+
+@side_by_side(_interrupt_the_calibration)
+def test_ctrl_c_during_calibration_is_one_line_and_leaves_no_file(ran: Ran) -> None:
+    result: Completed = ran.outcome
     assert result.returncode == 130
     assert result.stderr.splitlines()[-1] == "lab: interrupted before anything was measured"
     assert "Traceback" not in result.stderr
-    assert list(tmp_path.glob("run.json*")) == []
-    assert lab_process.leftovers() == []
+    assert list(ran.lab.folder.glob("run.json*")) == []
+    assert ran.lab.leftovers() == []
 
 
 @pytest.mark.parametrize("start_method", ["spawn", "forkserver", "fork"])
@@ -346,34 +364,29 @@ def test_every_start_method_runs_processes(lab_process: LabProcess, start_method
     assert f"start method {start_method}" in result.stdout
 
 
-def test_workers_exit_when_the_lab_is_killed(lab_process: LabProcess) -> None:
-    process = lab_process.start(
-        "matrix",
-        "-p",
-        "lab_test_plugins",
-        "--tasks",
-        "hang",
-        "--runners",
-        "processes",
-        "--timeout",
-        "60",
-        "--fast",
-        "--jobs",
-        "2",
-        "--workers",
-        "2",
-    )
+def _kill_a_lab_whose_workers_hang(lab: LabProcess) -> list[int]:
+    """What was left of the cell's processes 10 s after the lab was killed (sooner once
+    nothing is)."""
+    process = lab.start(
+        "matrix", "-p", "lab_test_plugins", "--tasks", "hang", "--runners", "processes",
+        "--timeout", "60", "--fast", "--jobs", "2", "--workers", "2",
+    )  # fmt: skip
     try:
-        lab_process.wait_until_hanging()
+        lab.wait_until_hanging()
         process.kill()  # the lab alone, as the OOM killer would
         process.wait(timeout=10)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and processes_marked(lab_process.marker):
+        while time.monotonic() < deadline and processes_marked(lab.marker):
             time.sleep(0.1)
-        assert processes_marked(lab_process.marker) == []
+        return [p.pid for p in processes_marked(lab.marker)]
     finally:
-        lab_process.finish(process, timeout=10)
-        lab_process.leftovers()
+        lab.finish(process, timeout=10)
+        lab.leftovers()
+
+
+@side_by_side(_kill_a_lab_whose_workers_hang)
+def test_workers_exit_when_the_lab_is_killed(ran: Ran) -> None:
+    assert ran.outcome == []
 
 
 def test_blocked_plugins_stay_blocked_in_the_workers(
@@ -391,22 +404,31 @@ def test_blocked_plugins_stay_blocked_in_the_workers(
     assert {r.thread.split("_")[0] for s in threads.samples for r in s.records} == {"Shadow"}
 
 
-def test_a_second_matrix_is_refused_while_one_runs(lab_process: LabProcess, tmp_path: Path) -> None:
-    first = lab_process.start(
+def _run_a_second_matrix_beside_one(lab: LabProcess) -> tuple[int, Completed, int]:
+    """The first lab's PID, what the second printed, and how a third run ended once the first
+    was gone."""
+    first = lab.start(
         "matrix", "-p", "lab_test_plugins", "--tasks", "hang", "--runners", "single",
         "--timeout", "60", "--fast", "--jobs", "1",
     )  # fmt: skip
     try:
-        lab_process.wait_until_hanging()
-        second = LabProcess(tmp_path / "second", lock=lab_process.lock)
+        lab.wait_until_hanging()
+        second = LabProcess(lab.folder / "second", lock=lab.lock)
         result = second.run("matrix", *TINY, timeout=60)
-        assert result.returncode == 1
-        assert result.stdout == ""
-        [line] = result.stderr.splitlines()
-        assert line.startswith("lab: error: another lab is measuring on this machine (pid ")
-        assert f"pid {first.pid} since " in line
-        assert "lab matrix -p lab_test_plugins --tasks hang" in line
     finally:
         first.send_signal(signal.SIGINT)
-        lab_process.finish(first, timeout=30)
-    assert lab_process.run("matrix", *TINY, "--tasks", "io", "--runners", "threads").returncode == 0
+        lab.finish(first, timeout=30)
+    third = lab.run("matrix", *TINY, "--tasks", "io", "--runners", "single")
+    return first.pid, result, third.returncode
+
+
+@side_by_side(_run_a_second_matrix_beside_one)
+def test_a_second_matrix_is_refused_while_one_runs(ran: Ran) -> None:
+    first, result, third = ran.outcome
+    assert result.returncode == 1
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith("lab: error: another lab is measuring on this machine (pid ")
+    assert f"pid {first} since " in line
+    assert "lab matrix -p lab_test_plugins --tasks hang" in line
+    assert third == 0

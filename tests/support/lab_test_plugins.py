@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from lab import InlineSession, Job, JobRecord, Layout, RunContext, Runner, Size, Task, hookimpl
+from lab_plugins.tasks import check_countdown, countdown
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -78,6 +79,25 @@ def hang_calibrating(count: int) -> None:
     hang(float(count))
 
 
+#: Set in the environment of the running dask cluster's processes that tests start: there the
+#: ``*-on-a-cluster`` tasks' jobs run far past any timeout, elsewhere (the baseline, say) they
+#: are as long as their size says, so that only the cells on the cluster time out.
+ON_A_CLUSTER_ENV = "LAB_TEST_ON_A_CLUSTER"
+
+
+def hang_on_a_cluster(seconds: float) -> None:
+    """On the cluster, ``hang``: a sleep Python cannot interrupt; elsewhere a sleep."""
+    if os.environ.get(ON_A_CLUSTER_ENV):
+        hang(seconds)
+    time.sleep(seconds)
+
+
+def countdown_on_a_cluster(count: int) -> int:
+    """The ``cpu`` task's countdown: on the cluster from 10**12 (hours), elsewhere from
+    ``count``."""
+    return countdown(10**12 if os.environ.get(ON_A_CLUSTER_ENV) else count)
+
+
 TASKS = [
     _task("hang", hang),
     Task(
@@ -87,6 +107,15 @@ TASKS = [
         forms={"sync": hang_calibrating},
         size=Size(name="count", kind=int, default=1000, soft_limit=10**9),
         calibrated=True,
+    ),
+    _task("hang-on-a-cluster", hang_on_a_cluster),
+    Task(
+        name="countdown-on-a-cluster",
+        description="test task: the cpu task's countdown, for hours on a running cluster",
+        bound="cpu",
+        forms={"sync": countdown_on_a_cluster},
+        size=Size(name="count", kind=int, default=1000, soft_limit=10**9),
+        check=check_countdown,
     ),
     _task("spin", spin),
     _task("spin-forever", spin_forever),
