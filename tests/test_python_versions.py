@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +42,10 @@ def find_python(minor: int) -> str | None:
         if out.returncode == 0 and out.stdout.strip() == str(minor):
             return candidate
     return None
+
+
+#: How the one failure that scheduling alone may cause begins (lab/run/validate.py).
+SCHEDULING_FAILURE = "used at most "
 
 
 @pytest.mark.timeout(900)
@@ -90,12 +93,16 @@ def test_installs_and_runs_a_tiny_matrix(version: str, tmp_path: Path) -> None:
         start_new_session=True,
         env={**os.environ, "LAB_LOCK": str(tmp_path / "lab.lock")},
     )
-    assert result.returncode == 0, result.stderr
-    assert f"CPython {version.rstrip('t')}." in result.stdout
-    measured = re.findall(r"  (?:ok|unstable: .*)$", result.stdout, flags=re.MULTILINE)
-    # 5 runners on cpu, 9 on io, and interpreters on both from 3.13; noise may flag some
-    assert len(measured) == (16 if int(version[2:4]) >= 13 else 14), result.stdout
     saved = json.loads((tmp_path / "run.json").read_text())
+    # Whether a pool's jobs ran at once depends on the scheduler: on a busy machine a cell may
+    # fail that check (and the run exit 1); any other failure is the interpreter's.
+    failures = [c["failure"]["detail"] for c in saved["cells"] if c["failure"]]
+    assert all(f.startswith(SCHEDULING_FAILURE) for f in failures), failures
+    assert result.returncode == (1 if failures else 0), result.stderr
+    assert f"CPython {version.rstrip('t')}." in result.stdout
+    ran = [c for c in saved["cells"] if c["samples"] or c["failure"]]
+    # 5 runners on cpu, 9 on io, and interpreters on both from 3.13
+    assert len(ran) == (16 if int(version[2:4]) >= 13 else 14), result.stdout
     states = {s["gil_enabled"] for c in saved["cells"] for s in c["samples"]}
     if free_threaded:
         assert "(free-threaded " in result.stdout and " · GIL off · " in result.stdout
