@@ -60,6 +60,9 @@ class Journal:
         self.begun = False
         self.runs = 0
         self.earlier: list[Path] = []
+        #: Each cell's position in the list ``add`` was last given, by identity: found once,
+        #: not by comparing every cell's fields on every run.
+        self._positions: dict[int, int] = {}
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.partial, self._file = self._create()
@@ -85,10 +88,18 @@ class Journal:
         """The facts and the planned cells, before anything is measured."""
         self._write(results.to_data())
 
+    def _position(self, cells: list[Cell], cell: Cell) -> int:
+        """Where ``cell`` is in ``cells``."""
+        found = self._positions.get(id(cell))
+        if found is None or found >= len(cells) or cells[found] is not cell:
+            self._positions = {id(c): i for i, c in enumerate(cells)}
+            found = self._positions[id(cell)]
+        return found
+
     def add(self, cells: list[Cell], cell: Cell, sample: Sample | None) -> None:
         """One run of ``cell``: its kept sample, or its failure."""
         failure = None if cell.failure is None else cell.failure.to_data()
-        entry: dict[str, Any] = {"cell": cells.index(cell), "failure": failure}
+        entry: dict[str, Any] = {"cell": self._position(cells, cell), "failure": failure}
         if sample is not None:
             entry["sample"] = sample_to_data(sample)
         if cell.failed_peak_memory is not None:
