@@ -22,6 +22,7 @@ from lab.report.plots import (
     IDEAL_LABEL,
     MIN_BAR_PIXELS,
     PAST_LABEL,
+    SUMMARY_GID,
     TIMELINE_MAX_HEIGHT,
     Bar,
     PlotError,
@@ -92,6 +93,17 @@ def lane_labels(ax: Axes) -> list[str]:
     return [t.get_text() for t in ax.get_yticklabels()]
 
 
+def summary(ax: Axes) -> str:
+    """A timeline panel's line on what its jobs did, below its title."""
+    (found,) = [t.get_text() for t in ax.texts if t.get_gid() == SUMMARY_GID]
+    return found
+
+
+def job_labels(ax: Axes) -> list[str]:
+    """The job indexes written on a timeline's bars, sorted."""
+    return sorted(t.get_text() for t in ax.texts if t.get_gid() != SUMMARY_GID)
+
+
 # Timelines
 
 THREADS_ON_CPU = [  # two threads take turns: each job takes twice as long as alone
@@ -158,8 +170,8 @@ def test_threads_take_turns_while_processes_run_side_by_side() -> None:
     assert {round(w, 6) for _, w, _ in bars(threads)} == {0.2}
     assert {round(w, 6) for _, w, _ in bars(processes)} == {0.1}
     busy = "jobs' CPU 0.400 s = {} cores busy"
-    assert threads.get_title(loc="right") == "4 jobs in 0.410 s · " + busy.format("0.98")
-    assert processes.get_title(loc="right") == "4 jobs in 0.210 s · " + busy.format("1.90")
+    assert summary(threads) == "4 jobs in 0.410 s · " + busy.format("0.98")
+    assert summary(processes) == "4 jobs in 0.210 s · " + busy.format("1.90")
 
 
 def test_timelines_share_a_time_axis_when_asked() -> None:
@@ -180,16 +192,16 @@ def test_jobs_overlapping_on_an_event_loop_are_stacked_in_one_lane() -> None:
     assert len(rows) == 4
     for spans in rows.values():
         assert sorted(spans) == [pytest.approx((0.0, 0.1)), pytest.approx((0.1, 0.2))]
-    assert "cores busy" not in ax.get_title(loc="right")  # event loops do not time job CPU
+    assert "cores busy" not in summary(ax)  # event loops do not time job CPU
 
 
 def test_bars_are_labelled_with_the_job_index_only_where_it_fits() -> None:
     wide = timeline("threads", Layout(threads=2), THREADS_ON_CPU)
-    assert sorted(t.get_text() for t in wide.texts) == ["0", "1", "2", "3"]
+    assert job_labels(wide) == ["0", "1", "2", "3"]
     many = [record(i, i * 0.001, (i + 1) * 0.001) for i in range(1000)]
     narrow = timeline("single", Layout(), many)
     assert len(bars(narrow)) == 1000
-    assert len(narrow.texts) == 0
+    assert job_labels(narrow) == []
 
 
 def test_timelines_of_several_cells_share_one_time_axis() -> None:

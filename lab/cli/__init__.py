@@ -209,12 +209,10 @@ def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> i
         return matrix_command.run(args, catalog, selection)
     except LabError as exc:
         return _fail(exc)
-    except KeyboardInterrupt as stop:  # reading saved runs, or setting up an interpreter
-        saved_runs = args.command in ("report", "compare")
-        print(
-            f"lab: interrupted{'' if saved_runs else ' before anything was measured'}",
-            file=sys.stderr,
-        )
+    except KeyboardInterrupt as stop:  # loading plugins, or setting up an interpreter
+        if args.command in ("list", "plugins"):  # commands that measure nothing
+            return saved.interrupted(args.command, stop)
+        print("lab: interrupted before anything was measured", file=sys.stderr)
         return exit_code_of(stop)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lab.cli import options
-from lab.errors import UsageError
+from lab.errors import UsageError, exit_code_of
 from lab.report import comparison_table
 from lab.report.fit import terminal_width
 from lab.report.output_files import Outputs, file_path, write_file
@@ -30,7 +30,33 @@ def _most_bytes(args: argparse.Namespace) -> int | None:
     return None if args.allow_large else MOST_BYTES
 
 
+def interrupted(command: str, stop: KeyboardInterrupt) -> int:
+    """A command that measures nothing (``report``, ``compare``, ``list``) stopped by Ctrl-C
+    or SIGTERM: one line naming the command, which has nothing measured to lose; the shell's
+    code for the signal."""
+    print(f"lab: {command} interrupted", file=sys.stderr)
+    return exit_code_of(stop)
+
+
 def report_command(args: argparse.Namespace) -> int:
+    """``lab report``: the saved run as the terminal shows it, and the files asked for."""
+    try:
+        return _report(args)
+    except KeyboardInterrupt as stop:  # reading, analysing, or writing a large run
+        return interrupted("report", stop)
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    """``lab compare``: the report, the files asked for, and exit 3 when a later run had
+    nothing to compare, else 1 when, with ``--fail-slower``, a cell was slower than the
+    threshold (or a file could not be written)."""
+    try:
+        return _compare(args)
+    except KeyboardInterrupt as stop:
+        return interrupted("compare", stop)
+
+
+def _report(args: argparse.Namespace) -> int:
     options.check_tablefmt(args.tablefmt)
     results = load(Path(args.results), _most_bytes(args))
     outputs = Outputs.from_args(args)
@@ -43,10 +69,7 @@ def report_command(args: argparse.Namespace) -> int:
     return 1 if written.errors else 0
 
 
-def compare_command(args: argparse.Namespace) -> int:
-    """``lab compare``: the report, the files asked for, and exit 3 when a later run had
-    nothing to compare, else 1 when, with ``--fail-slower``, a cell was slower than the
-    threshold (or a file could not be written)."""
+def _compare(args: argparse.Namespace) -> int:
     options.check_tablefmt(args.tablefmt)
     if len(args.runs) < 2:
         raise UsageError("compare needs two results files or more")

@@ -128,8 +128,9 @@ def levels_for(task: Task, text: str | None, cpus: int, allow_large: bool) -> li
 
 
 def parse_levels(text: str) -> list[int]:
-    """The levels written as ``text``: comma-separated whole numbers in the digits 0-9."""
-    levels = []
+    """The levels written as ``text``: comma-separated whole numbers in the digits 0-9, in
+    rising order; a level given twice is an error (as an interpreter is, for ``--python``)."""
+    levels: list[int] = []
     for part in text.split(","):
         level = limits.whole_number(part)
         if level is None:
@@ -139,5 +140,7 @@ def parse_levels(text: str) -> list[int]:
             )
         if level < 1:
             raise UsageError(f"--levels must be at least 1, not {level}")
+        if level in levels:
+            raise UsageError(f"--levels names level {level:,} twice: {text!r}")
         levels.append(level)
-    return sorted(set(levels))
+    return sorted(levels)

@@ -81,7 +81,7 @@ def render_classic(analysis: Analysis, tablefmt: str, width: int | None = None) 
     columns = [
         Column("the classic claim", [f"{r.aspect}: {r.claim}" for r in rows], wrap=True),
         Column("this run's figures", [r.evidence for r in rows], wrap=True),
-        Column("verdict", [r.verdict for r in rows]),
+        Column("verdict", [r.verdict for r in rows], wrap=True),  # names tasks when mixed
     ]
     return fit_table(columns, width, tablefmt)
 

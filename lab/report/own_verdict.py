@@ -130,7 +130,7 @@ def render_own_verdict(analysis: Analysis, tablefmt: str, width: int | None = No
     for verdict in own_verdicts(analysis):
         rows = own_rows(analysis, verdict)
         columns = [
-            Column("which way?", [q for q, _ in rows]),
+            Column("which way?", [q for q, _ in rows], wrap=True),
             Column("this run's evidence", [e for _, e in rows], wrap=True),
         ]
         title = wrap_lines(f"the verdict on {verdict.task.name}:", width)

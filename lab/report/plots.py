@@ -48,8 +48,20 @@ TIMELINE_MAX_HEIGHT = 16.0
 #: A timeline figure's height besides its panels: its title, the time axis and a warning line
 #: (inches).
 TIMELINE_MARGIN = 1.3
-#: A timeline panel's height besides its rows: its titles (inches).
-PANEL_MARGIN = 0.45
+#: A timeline panel's summary line (how many jobs in how long, the cores they kept busy): its
+#: font size, and the room between it and the axes below it, in points.
+SUMMARY_FONT_SIZE = 9.0
+SUMMARY_GAP = 3.0
+#: The ``gid`` of a timeline panel's summary, to find it among the panel's texts.
+SUMMARY_GID = "summary"
+#: How far a timeline panel's title stands above its axes (points): over the summary line, so
+#: that however long the cell's name and the summary are, they are never on one line.
+TIMELINE_TITLE_PAD = 3 * SUMMARY_GAP + 1.5 * SUMMARY_FONT_SIZE
+#: A timeline panel's title (a plugin's task, a runner, an interpreter) wraps past this many
+#: characters: about what the plotting area's width holds at the title's size.
+TIMELINE_TITLE_CHARS = 70
+#: A timeline panel's height besides its rows: its title and summary lines (inches).
+PANEL_MARGIN = 0.7
 #: Jobs overlapping on one thread (an event loop's tasks) are stacked in at most this many rows.
 MAX_STACKED = 16
 #: Space between two threads' lanes, in rows.
@@ -626,7 +638,8 @@ def timelines_figure(cells: Sequence[Cell], seconds: float | None = None) -> Fig
 
 
 def draw_timeline(ax: Axes, cell: Cell, scale: Scale) -> None:
-    """One cell's timeline: its lanes, titled with the cell and what its jobs did."""
+    """One cell's timeline: its lanes, titled with the cell, and a line below the title with
+    what its jobs did."""
     records = cell.samples[0].records
     found = lanes(records)
     pids = list(dict.fromkeys(lane.pid for lane in found))
@@ -639,11 +652,25 @@ def draw_timeline(ax: Axes, cell: Cell, scale: Scale) -> None:
     ax.set_yticks(ticks, [lane.label for lane in found])
     ax.set_ylim(max(base - LANE_GAP - 0.4, 0.6), -0.6)
     ax.set_xlim(0, scale.seconds * 1.02)
-    ax.set_title(f"{cell.task} on {series(cell)}, workers {workers_text(cell)}", loc="left")
+    title = f"{cell.task} on {series(cell)}, workers {workers_text(cell)}"
+    lines = textwrap.wrap(title, TIMELINE_TITLE_CHARS, break_on_hyphens=False)
+    ax.set_title("\n".join(lines), loc="left", pad=TIMELINE_TITLE_PAD)
     summary = timeline_summary(records)
     if any(lane.crowded for lane in found):
         summary += f" · over {MAX_STACKED} at once on a thread: bars overlap"
-    ax.set_title(summary, loc="right", fontsize=9)
+    # On a line of its own between the title and the axes, at the right: a title is as long
+    # as its task's, runner's and interpreter's names, and would run into it on one line.
+    ax.annotate(
+        summary,
+        xy=(1, 1),
+        xycoords="axes fraction",
+        xytext=(0, SUMMARY_GAP),
+        textcoords="offset points",
+        ha="right",
+        va="bottom",
+        fontsize=SUMMARY_FONT_SIZE,
+        gid=SUMMARY_GID,
+    )
     ax.grid(axis="x", alpha=0.3)
 
 

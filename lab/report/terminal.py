@@ -133,7 +133,7 @@ def render_body(
                 parts.append(verdict)
             classic = render_classic(analysis, tablefmt, width)
             if classic:
-                parts.append(f"{CLASSIC_TITLE}\n{classic}")
+                parts.append(f"{wrap_lines(CLASSIC_TITLE, width)}\n{classic}")
     notes = [n for n in (_gil_note(results),) if n]
     if not results.complete:
         notes.append("note: this run was interrupted; the tables show what was measured")

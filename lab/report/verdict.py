@@ -167,12 +167,12 @@ def _costs(analysis: Analysis, costs: tuple[KindCost, ...], on: str) -> list[tup
 
 
 def render_verdict(analysis: Analysis, tablefmt: str, width: int | None = None) -> str:
-    """The verdict's table, its evidence wrapped to fit ``width``."""
+    """The verdict's table, its questions and evidence wrapped to fit ``width``."""
     rows = verdict_rows(analysis)
     if not rows:
         return ""
-    columns = [
-        Column("threads or processes?", [question for question, _ in rows]),
+    columns = [  # a question names a task, which a plugin may name at length: both wrap
+        Column("threads or processes?", [question for question, _ in rows], wrap=True),
         Column("this run's evidence", [evidence for _, evidence in rows], wrap=True),
     ]
     return fit_table(columns, width, tablefmt)
