@@ -21,6 +21,7 @@ from lab.machine.metadata import Metadata
 from lab.own.answers import answer
 from lab.report.output_files import write_file
 from lab.results.model import SWEEP, UNSIZED, Cell, Results, Sample, TaskInfo, span
+from lab.results.records import Records
 from lab.results.status import timeout
 from lab.runner import (
     EVENT_LOOP,
@@ -234,7 +235,7 @@ def _sample(cell: Cell, task: TaskInfo, gil: bool, rng: random.Random) -> Sample
         job_span=job_span,
         peak_memory=peak + rng.randrange(0, 2 * MIB),
         gil_enabled=gil,
-        records=records,
+        records=Records.of(records),
         cpu_resolution=0.01,
         session_cpu=0.02 if task.session_name else None,
         session_peak_memory=40 * MIB if task.session_name else None,

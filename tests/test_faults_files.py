@@ -18,6 +18,7 @@ from lab_builders import cell, results
 
 from lab.cli import main
 from lab.results.journal import MOST_BYTES, load
+from lab.results.model import SCHEMA_VERSION
 from lab.runner import Layout
 
 #: A run of one cell: these tests are about the files of a run, not its figures.
@@ -219,13 +220,14 @@ def _bad(tmp_path: Path, kind: str) -> Path:
     if kind == "nested":
         path.write_text("[" * 200_000)
     elif kind == "long number":
-        path.write_text(json.dumps(good).replace('"version": 2', '"version": ' + "9" * 5000, 1))
+        version = f'"version": {SCHEMA_VERSION}'
+        path.write_text(json.dumps(good).replace(version, '"version": ' + "9" * 5000, 1))
     elif kind in ("Infinity", "-Infinity", "NaN"):
         text = json.dumps(good["cells"][0]["samples"][0]["wall"])
         path.write_text(text.replace(text, kind, 1))
-    elif kind == "overflow":
-        text = json.dumps(good["cells"][0]["samples"][0]["wall"])
-        path.write_text(text.replace(text, "1e999", 1))
+    elif kind == "overflow":  # read as an infinity
+        wall = json.dumps(good["cells"][0]["samples"][0]["wall"])
+        path.write_text(json.dumps(good).replace(f'"wall": {wall}', '"wall": 1e999', 1))
     elif kind == "too large":
         with path.open("w") as file:
             file.truncate(MOST_BYTES + 1)  # sparse: nothing is written
@@ -240,7 +242,7 @@ def _bad(tmp_path: Path, kind: str) -> Path:
         ("Infinity", "Infinity is not a figure a results file holds"),
         ("-Infinity", "-Infinity is not a figure a results file holds"),
         ("NaN", "NaN is not a figure a results file holds"),
-        ("overflow", "1e999 is past the largest figure a results file holds"),
+        ("overflow", "cells[0].samples[0].wall is past the largest figure a results file holds"),
         ("too large", "past the 512 MiB a results file is read to; --allow-large reads it whole"),
     ],
 )

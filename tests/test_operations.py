@@ -13,12 +13,13 @@ from hypothesis import strategies as st
 from lab_builders import cell, results
 
 from lab import JobRecord, Layout, Size, Task, Timed
-from lab.boundary.measurement import Measurement
+from lab.boundary.measurement import RECORD_FIELDS, Measurement
 from lab.report.markdown_csv import to_csv
 from lab.report.sweep_table import render_sweep
 from lab.report.table import render_task
 from lab.results.analysis import analyse, percentile
 from lab.results.model import Results, Sample
+from lab.results.records import Records
 from lab.run.validate import problems
 
 DURATIONS = st.lists(st.floats(min_value=0, max_value=10, allow_nan=False), min_size=1, max_size=50)
@@ -123,9 +124,11 @@ def test_the_tables_name_the_operation_and_show_its_latency() -> None:
 
 def test_a_run_saved_before_records_timed_operations_still_loads() -> None:
     data = with_operations([[0.5]]).to_data()
-    data["record_fields"] = data["record_fields"][:-1]
+    data["version"] = 2  # a row of fields a job, and no operations yet
+    data["record_fields"] = fields = RECORD_FIELDS[:-1]
     for sample in data["cells"][0]["samples"]:
-        sample["records"] = [record[:-1] for record in sample["records"]]
+        found = Records.from_data(sample["records"])
+        sample["records"] = [[getattr(r, name) for name in fields] for r in found]
     del data["tasks"][0]["operation"]
     loaded = Results.from_data(data, "old.json")
     assert loaded.cells[0].samples[0].records[0].operations is None

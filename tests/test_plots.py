@@ -45,6 +45,7 @@ from lab.report.plots import (
 from lab.results import status
 from lab.results.analysis import IDEAL_TOLERANCE, analyse
 from lab.results.model import SWEEP, Cell, Results, span
+from lab.results.records import Records
 from lab.results.stats import Interval
 from lab.runner import INLINE, PROCESSES_THREADS, Layout
 
@@ -646,7 +647,7 @@ def test_a_sweep_of_timed_operations_plots_their_latency_per_level() -> None:
     for swept in found.cells:  # a request takes 1 ms plus 0.1 ms per job at once, p99 twice that
         taken = [0.001 + 0.0001 * swept.jobs] * 98 + [0.002 + 0.0002 * swept.jobs] * 2
         for run in swept.samples:
-            run.records = [replace(r, operations=taken) for r in run.records]
+            run.records = Records.of([replace(r, operations=taken) for r in run.records])
     points = latency_points(analyse(found), "http")
     assert list(points) == list(SWEPT)
     assert points["asyncio"] == [pytest.approx((n, 1 + 0.1 * n, 2 + 0.2 * n)) for n in LEVELS]

@@ -20,6 +20,7 @@ from lab.plan.sweep import DEFAULT_LEVELS, SweepPlan, levels_for
 from lab.results.analysis import analyse, most_at_once, percentile
 from lab.results.journal import load
 from lab.results.model import Results
+from lab.results.records import Records
 from lab.results.status import Kind
 from lab_plugins.dask_runner import DaskRunner
 from lab_plugins.http_task import HTTP
@@ -162,11 +163,11 @@ def swept(times: dict[str, tuple[float, ...]], held: dict[str, int] | None = Non
             at_once = min(level, (held or {}).get(runner, level))
             for sample in made.samples:  # jobs in waves of at_once, filling the span
                 wave = sample.job_span / math.ceil(level / at_once)
-                sample.records = [
+                sample.records = Records.of([
                     JobRecord(i, 1, "p", "t", i, (i // at_once) * wave, (i // at_once + 1) * wave,
                               None)
                     for i in range(level)
-                ]  # fmt: skip
+                ])  # fmt: skip
             cells.append(made)
     run = results(cells, repeat=2)
     run.settings.update(kind="sweep", levels=[1, 10, 100])

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from lab.results import answers
 from lab.results.grouping import group_by
 from lab.results.model import SWEEP, UNSIZED
+from lab.results.records import Records
 from lab.results.stats import Interval, Summary, ratio_of_medians, summarise
 from lab.results.status import Kind, Status, error
 from lab.runner import INLINE, INTERPRETERS
@@ -365,8 +366,9 @@ def job_cpu(cell: Cell) -> float:
     they all have it, else its run's CPU over its jobs."""
     per_run = []
     for s in cell.samples:
-        if s.records and all(r.cpu is not None for r in s.records):
-            per_run.append(sum(r.cpu or 0.0 for r in s.records) / len(s.records))
+        total = s.records.total("cpu") if s.records else None
+        if total is not None:
+            per_run.append(total / len(s.records))
         elif cell.jobs:
             per_run.append(s.cpu / cell.jobs)
     return statistics.median(per_run) if per_run else 0.0
@@ -452,10 +454,11 @@ def released_gil(cell: Cell) -> bool:
         if sample.job_span <= 0:
             continue
         by_process: dict[tuple[str, int], float] = {}
-        for r in sample.records:
-            if r.cpu is not None:
-                key = (r.host, r.pid)
-                by_process[key] = by_process.get(key, 0.0) + r.cpu
+        records = sample.records
+        columns = (records.column(name) for name in ("host", "pid", "cpu"))
+        for host, pid, cpu in zip(*columns, strict=True):
+            if cpu is not None:
+                by_process[host, pid] = by_process.get((host, pid), 0.0) + cpu
         if any(cpu > RELEASED_GIL_CORES * sample.job_span for cpu in by_process.values()):
             return True
     return False
@@ -488,21 +491,27 @@ def wake_up_delays(cell: Cell, waits: bool = True) -> list[float]:
     if not waits:
         return []
     wait = job_wait(cell)
-    return [r.end - r.start - wait for s in cell.samples for r in s.records]
+    return [d - wait for s in cell.samples for d in s.records.durations()]
 
 
 def operation_latencies(cell: Cell) -> list[float]:
     """How long every operation the jobs timed took, over all runs (seconds)."""
-    return [t for s in cell.samples for r in s.records for t in r.operations or ()]
+    return [
+        t
+        for s in cell.samples
+        if not s.records.shared("operations")
+        for found in s.records.column("operations")
+        for t in found or ()
+    ]
 
 
 def operations_per_second(cell: Cell) -> float | None:
     """The operations a run's jobs timed / the jobs' time, median over the runs; ``None``
     when its jobs timed none."""
     rates = [
-        sum(len(r.operations or ()) for r in s.records) / job_time(cell, s)
+        sum(len(found or ()) for found in s.records.column("operations")) / job_time(cell, s)
         for s in cell.samples
-        if job_time(cell, s) > 0
+        if job_time(cell, s) > 0 and not s.records.shared("operations")
     ]
     return statistics.median(rates) if rates and any(rates) else None
 
@@ -520,20 +529,20 @@ def peak_spread(cell: Cell) -> int:
 def most_at_once(records: Sequence[JobRecord]) -> int:
     """The most jobs that ran at one instant, from their records (on the wall clock when they
     come from several hosts); a job that ends as another starts is not beside it."""
-    shift = len({r.host for r in records}) > 1
-    events = sorted(
-        event
-        for r in records
-        for event in (
-            (r.start + (r.clock_offset if shift else 0.0), 1),
-            (r.end + (r.clock_offset if shift else 0.0), -1),
-        )
-    )
-    running = most = 0
-    for _, step in events:  # at one instant, -1 sorts before +1
-        running += step
+    if not records:
+        return 0
+    starts, ends = Records.of(records).times()
+    ordered_ends = sorted(ends)
+    running = most = ended = 0
+    for start in sorted(starts):
+        while (
+            ended < len(ordered_ends) and ordered_ends[ended] <= start
+        ):  # at one instant, an end comes before a start
+            ended += 1
+            running -= 1
+        running += 1
         most = max(most, running)
-    return max(most, 1) if records else 0  # a job of no length ran too
+    return max(most, 1)  # a job of no length ran too
 
 
 def reached(cell: Cell) -> int:

@@ -11,10 +11,9 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lab.boundary.measurement import RECORD_FIELDS
 from lab.errors import LabError
-from lab.jobs import JobRecord
 from lab.machine.metadata import Metadata
+from lab.results.records import Records
 from lab.results.schema import RESULTS, SchemaError, validate
 from lab.results.status import Status
 from lab.runner import Layout
@@ -22,8 +21,12 @@ from lab.runner import Layout
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from lab.jobs import JobRecord
+
 SCHEMA = "concurrency-lab/results"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+#: The versions this lab reads: version 2 kept each job's record as a row of its fields.
+READ_VERSIONS = (2, SCHEMA_VERSION)
 #: What ``settings["kind"]`` says of a run; a comparison needs both runs of one kind.
 MATRIX = "matrix"
 SWEEP = "sweep"
@@ -62,7 +65,7 @@ class Sample:
     job_span: float
     peak_memory: int
     gil_enabled: bool | None = None
-    records: list[JobRecord] = field(default_factory=list)
+    records: Records = field(default_factory=lambda: Records.of([]))
     cpu_resolution: float = 0.0
     #: The jobs ran outside the cell's process tree (a remote cluster): ``cpu`` and
     #: ``peak_memory`` are the lab's side only.
@@ -72,17 +75,18 @@ class Sample:
     session_cpu: float | None = None
     session_peak_memory: int | None = None
 
+    def __post_init__(self) -> None:
+        if type(self.records) is not Records:  # a list of records: kept by column
+            self.records = Records.of(self.records)
+
 
 def span(records: Sequence[JobRecord]) -> float:
     """From the first job's start to the last job's end (0 without records): on the records'
     own clock when they come from one host, on the wall clock when from several."""
     if not records:
         return 0.0
-    if len({r.host for r in records}) == 1:
-        return max(r.end for r in records) - min(r.start for r in records)
-    return max(r.end + r.clock_offset for r in records) - min(
-        r.start + r.clock_offset for r in records
-    )
+    starts, ends = Records.of(records).times()
+    return float(max(ends) - min(starts))
 
 
 @dataclass
@@ -210,7 +214,13 @@ class Results:
                 )
 
     def to_json(self) -> str:
-        return json.dumps(self.to_data(), indent=1)
+        """The results file: its header indented for people to read, then one cell a line
+        (a large run's cells would otherwise take a line for every figure of every job)."""
+        data = self.to_data()
+        cells = data.pop("cells")
+        head = json.dumps(data, indent=1)[: -len("\n}")]
+        lines = ",\n  ".join(json.dumps(cell, separators=(",", ":")) for cell in cells)
+        return f'{head},\n "cells": [\n  {lines}\n ]\n}}' if cells else head + ',\n "cells": []\n}'
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -220,7 +230,6 @@ class Results:
             "metadata": dataclasses.asdict(self.metadata),
             "settings": self.settings,
             "tasks": [dataclasses.asdict(t) for t in self.tasks],
-            "record_fields": list(RECORD_FIELDS),
             "interpreters": self.interpreters,
             "warnings": self.warnings,
             "cells": [cell_to_data(c) for c in self.cells],
@@ -237,7 +246,7 @@ class Results:
                 metadata=Metadata(**data["metadata"]),
                 settings=dict(data["settings"]),
                 tasks=[TaskInfo(**t) for t in data["tasks"]],
-                cells=[cell_from_data(c) for c in data["cells"]],
+                cells=[_cell_from_data(number, c) for number, c in enumerate(data["cells"])],
                 complete=bool(data["complete"]),
                 interpreters=[dict(i) for i in data.get("interpreters", [])],
                 warnings=list(data.get("warnings", [])),
@@ -254,24 +263,26 @@ def check_schema(data: Any, source: str) -> None:
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         raise BadResultsFile(f"{source} is not a concurrency-lab results file")
     version = data.get("version")
-    if version != SCHEMA_VERSION:
+    if version not in READ_VERSIONS:
         earlier = isinstance(version, int) and version < SCHEMA_VERSION
         raise BadResultsFile(
             f"{source} has results version {version!r}"
             + (" from an earlier lab" if earlier else "")
-            + f"; this lab reads version {SCHEMA_VERSION}"
+            + f"; this lab reads versions {' and '.join(map(str, READ_VERSIONS))}"
             + ("; measure it again" if earlier else "")
         )
 
 
 def sample_to_data(sample: Sample) -> dict[str, Any]:
     data = {f.name: getattr(sample, f.name) for f in dataclasses.fields(Sample)}
-    data["records"] = [[getattr(r, name) for name in RECORD_FIELDS] for r in sample.records]
+    data["records"] = sample.records.to_data()
     return data
 
 
 def sample_from_data(data: dict[str, Any]) -> Sample:
-    records = [JobRecord(*values) for values in data.pop("records")]
+    """A sample from its file form: records by column, or (version 2) a row a job."""
+    found = data.pop("records")
+    records = Records.from_rows(found) if isinstance(found, list) else Records.from_data(found)
     return Sample(**data, records=records)
 
 
@@ -295,6 +306,14 @@ def cell_to_data(cell: Cell) -> dict[str, Any]:
             else {"failed_peak_memory": cell.failed_peak_memory}
         ),
     }
+
+
+def _cell_from_data(number: int, data: dict[str, Any]) -> Cell:
+    """Cell ``number`` of a results file; what is wrong with its records names the cell."""
+    try:
+        return cell_from_data(data)
+    except ValueError as exc:
+        raise ValueError(f"cell {number}: {exc}") from None
 
 
 def cell_from_data(data: dict[str, Any]) -> Cell:

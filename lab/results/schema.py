@@ -6,6 +6,7 @@ with one line naming the field (``cells[0].samples[1].wall must be number``), ne
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
@@ -17,11 +18,18 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 _STRING = {"type": "string"}
-_NUMBER = {"type": "number"}
-_INTEGER = {"type": "integer"}
-_COUNT = {"type": "integer", "minimum": 0}
-_SECONDS = {"type": "number", "minimum": 0}
-_POSITIVE = {"type": "integer", "minimum": 1}
+#: The largest figure a results file holds: any finite number, whole numbers of at most 30
+#: digits (nanoseconds since 1970 take 19). The JSON decoder turns a figure past the largest
+#: float into an infinity, which these bounds refuse.
+LARGEST = sys.float_info.max
+LARGEST_WHOLE = 10**30 - 1
+PAST_THE_LARGEST = "is past the largest figure a results file holds"
+
+_NUMBER = {"type": "number", "minimum": -LARGEST, "maximum": LARGEST}
+_INTEGER = {"type": "integer", "minimum": -LARGEST_WHOLE, "maximum": LARGEST_WHOLE}
+_COUNT = {"type": "integer", "minimum": 0, "maximum": LARGEST_WHOLE}
+_SECONDS = {"type": "number", "minimum": 0, "maximum": LARGEST}
+_POSITIVE = {"type": "integer", "minimum": 1, "maximum": LARGEST_WHOLE}
 
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -72,6 +80,23 @@ _RECORD = {
     "additionalItems": False,
 }
 
+
+def _column(value: dict[str, Any]) -> dict[str, Any]:
+    """A column of a run's records: a list of one ``value`` a job, or one ``value`` (not a
+    list) every job shares."""
+    types = value.get("type")
+    if types is None:  # any value: a list is one value a job
+        return {"items": value}
+    listed = types if isinstance(types, list) else [types]
+    return {**value, "type": sorted({"array", *listed}), "items": value}
+
+
+#: A run's records by column (:mod:`lab.results.records`): version 3.
+_COLUMNS = _object(
+    {"jobs": _COUNT} | {name: _column(_RECORD_TYPES[name]) for name in RECORD_FIELDS},
+    optional=("result", "error", "host", "clock_offset", "operations"),  # records.OMITTED
+)
+
 _SAMPLE = _object(
     {
         "startup": _SECONDS,
@@ -81,7 +106,8 @@ _SAMPLE = _object(
         "job_span": _SECONDS,
         "peak_memory": _COUNT,
         "gil_enabled": _nullable({"type": "boolean"}),
-        "records": {"type": "array", "items": _RECORD},
+        # by column (version 3) or a row a job (version 2)
+        "records": {**_COLUMNS, "type": ["array", "object"], "items": _RECORD},
         "cpu_resolution": _NUMBER,
         "outside_tree": {"type": "boolean"},
         "session_cpu": _nullable(_SECONDS),
@@ -178,7 +204,7 @@ _SETTINGS = {
         "levels": {"type": "array", "items": _POSITIVE, "minItems": 1},
         "warmups": _COUNT,
         "repeat": _POSITIVE,
-        "timeout": {"type": "number", "exclusiveMinimum": 0},
+        "timeout": {"type": "number", "exclusiveMinimum": 0, "maximum": LARGEST},
         "start_method": _STRING,
     },
     "required": ["jobs", "warmups", "repeat"],
@@ -229,7 +255,15 @@ def validate(schema: dict[str, Any], data: Any) -> None:
         _compiled(schema)(data)
     except fastjsonschema.JsonSchemaValueException as exc:
         where = (exc.name or "data").removeprefix("data").lstrip(".") or "the document"
+        if exc.rule in ("minimum", "maximum") and _past_the_largest(exc.value):
+            raise SchemaError(f"{where} {PAST_THE_LARGEST}") from None
         raise SchemaError(where + exc.message[len(exc.name or "data") :]) from None
+
+
+def _past_the_largest(value: Any) -> bool:
+    if isinstance(value, float):
+        return not -LARGEST <= value <= LARGEST
+    return isinstance(value, int) and not -LARGEST_WHOLE <= value <= LARGEST_WHOLE
 
 
 _VALIDATORS: dict[int, Callable[[Any], Any]] = {}

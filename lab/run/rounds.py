@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from lab.boundary.requests import CellSpec, WorkerOptions
 from lab.results import status
 from lab.results.model import Cell, Sample, span
+from lab.results.records import Records
 from lab.run import validate
 from lab.run.supervisor import run_cell
 
@@ -125,7 +126,7 @@ def measure_once(cell: Cell, rounds: Rounds, task: Task, keep: bool = True) -> S
         job_span=span(records),
         peak_memory=outcome.peak_memory,
         gil_enabled=measurement.gil_enabled,
-        records=records,
+        records=Records.of(records),
         outside_tree=measurement.outside_tree,
         session_cpu=measurement.session_cpu,
         session_peak_memory=outcome.session_peak_memory,
