@@ -12,7 +12,7 @@ from bench.core import BenchError
 from bench.jobs import anoop, noop
 from lab.boundary.measurement import Measurement
 from lab.invocations import counters
-from lab.jobs import Job
+from lab.jobs import Job, host_clock
 from lab.run.validate import problems
 from lab.runner import Layout
 from lab.timing import clock, thread_cpu
@@ -114,17 +114,27 @@ def drive(coroutine: Coroutine[object, object, object]) -> object:
 
 
 def measurement() -> Measurement:
-    """A valid run of ``RECORDS`` no-op jobs, one after another in this thread."""
+    """A valid run of ``RECORDS`` no-op jobs, one after another in this thread.
+
+    Like a cell worker's (``lab.worker.measure``), it names this host and its clock offset: the
+    records do (``Job`` stamps them), and a record from a host other than the measurement's is
+    checked on the wall clock, ``start + clock_offset``, against the run on the measurement's,
+    ``run_start + clock_offset``; with the measurement's host left empty and its offset 0, every
+    record would fall some 10⁹ s (the wall clock's epoch) after the run."""
+    host, offset = host_clock()
     start = clock()
     records = [job() for job in make_jobs(noop, 0, RECORDS, None)]
+    end = clock()
     return Measurement(
         startup=0.0,
-        wall=clock() - start,
+        wall=end - start,
         teardown=0.0,
         cpu=0.0,
         run_start=start,
-        run_end=clock(),
+        run_end=end,
         records=records,
+        host=host,
+        clock_offset=offset,
     )
 
 

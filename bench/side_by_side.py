@@ -1,4 +1,5 @@
-"""Rounds of lab-versus-hand-written runs, interleaved, and their medians."""
+"""Paired rounds of lab-versus-hand-written runs: both sides in every round, the order
+alternating, until each case's goal can be judged (:mod:`bench.goals`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bench import goals
 from bench.core import BenchError, Timing
+from bench.goals import Judged
 from bench.sides import Case, run_hand, run_lab
 
 if TYPE_CHECKING:
@@ -19,25 +22,27 @@ if TYPE_CHECKING:
 
 @dataclass
 class Comparison:
-    """What was measured of one case on both sides."""
+    """What was measured of one case on both sides, round by round."""
 
     case: Case
     lab: list[Timing] = field(default_factory=list)
     hand: list[Timing] = field(default_factory=list)
     failure: str | None = None
 
-    def job_ratio(self) -> float:
-        return median(self.lab, "job_time") / median(self.hand, "job_time")
-
-    def wall_ratio(self) -> float:
-        return median(self.lab, "wall") / median(self.hand, "wall")
-
     def round_ratios(self) -> list[float]:
         """Lab / hand-written job time, round by round."""
         return [lab.job_time / hand.job_time for lab, hand in zip(self.lab, self.hand, strict=True)]
 
-    def meets_goal(self) -> bool:
-        return self.failure is None and bool(self.lab) and self.job_ratio() <= self.case.goal
+    def judged(self) -> Judged:
+        """The goal judged on the interval of the rounds' ratios."""
+        return Judged(self.case.goal, tuple(self.round_ratios()))
+
+    def wall_ratio(self) -> float:
+        return median(self.lab, "wall") / median(self.hand, "wall")
+
+    def missed(self) -> bool:
+        """Whether the case failed, or its rounds say it misses its goal."""
+        return self.failure is not None or self.judged().verdict is goals.Verdict.MISSES
 
 
 def median(timings: list[Timing], name: str) -> float:
@@ -47,15 +52,16 @@ def median(timings: list[Timing], name: str) -> float:
 
 
 def run_rounds(
-    comparisons: list[Comparison], rounds: int, settings: Rounds, catalog: Catalog
+    comparisons: list[Comparison], most: int, settings: Rounds, catalog: Catalog
 ) -> None:
-    """Each round runs every case on both sides, lab first in even rounds, hand-written first
-    in odd ones; a case that fails is not run again."""
-    for number in range(rounds):
-        for comparison in comparisons:
-            if comparison.failure is None:
-                _one_round(comparison, number, settings, catalog)
-                _progress(comparison, number, rounds)
+    """Paired rounds of every case (lab first in even rounds, hand-written first in odd ones)
+    until its goal is settled, ``most`` at most; a case that fails is not run again."""
+
+    def one_round(comparison: Comparison, number: int) -> None:
+        _one_round(comparison, number, settings, catalog)
+        _progress(comparison, number, most)
+
+    goals.run_rounds(comparisons, most, one_round)
 
 
 def _one_round(comparison: Comparison, number: int, settings: Rounds, catalog: Catalog) -> None:
@@ -73,11 +79,12 @@ def _one_round(comparison: Comparison, number: int, settings: Rounds, catalog: C
         del comparison.lab[done:], comparison.hand[done:]
 
 
-def _progress(comparison: Comparison, number: int, rounds: int) -> None:
-    name = comparison.case.runner
+def _progress(comparison: Comparison, number: int, most: int) -> None:
+    case = comparison.case
     if comparison.failure is not None:
         line = f"failed: {comparison.failure}"
     else:
         lab, hand = comparison.lab[-1], comparison.hand[-1]
         line = f"job time lab {lab.job_time:.4f} s, hand-written {hand.job_time:.4f} s"
-    print(f"round {number + 1}/{rounds} · {name}: {line}", file=sys.stderr, flush=True)
+    name = f"{case.runner} {case.task}"
+    print(f"round {number + 1} (at most {most}) · {name}: {line}", file=sys.stderr, flush=True)

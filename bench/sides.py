@@ -12,6 +12,7 @@ from lab.run.supervisor import run_cell
 from lab.runner import Workers
 
 if TYPE_CHECKING:
+    from bench.goals import Goal
     from lab.boundary.measurement import Measurement
     from lab.host.registry import Catalog
     from lab.run.rounds import Rounds
@@ -19,14 +20,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Case:
-    """One cell to compare: ``jobs`` jobs of ``task`` at ``size`` on ``runner``."""
+    """One cell to compare: ``jobs`` jobs of ``task`` at ``size`` on ``runner``, and the goal
+    for its lab / hand-written job time."""
 
     runner: str
     task: str
     workers: int
     jobs: int
     size: int | float
-    goal: float
+    goal: Goal
 
 
 def run_lab(case: Case, settings: Rounds, catalog: Catalog) -> Timing:

@@ -131,13 +131,13 @@ def test_the_server_runs_in_its_own_process_and_is_gone_after_the_session() -> N
 
 def test_a_server_that_cannot_start_is_an_error_and_leaves_no_process() -> None:
     before = children()
-    start = time.monotonic()
+    # The server's own report, not its start-up timeout ("did not start in 30 s"): it failed
+    # as soon as it could not bind, whatever the machine's load made that take.
     with (
         pytest.raises(RuntimeError, match=r"the HTTP server failed: OSError: .*assign"),
         http_server(DELAY, host="192.0.2.1"),  # TEST-NET-1: no address of this machine
     ):
         pass
-    assert time.monotonic() - start < http_task.START_TIMEOUT
     assert gone(children() - before, GONE_TIMEOUT)
 
 

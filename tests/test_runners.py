@@ -6,13 +6,19 @@ The conformance kit (``tests/test_conformance.py``) checks the rest, in worker p
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 
 import pytest
 
 from lab.boundary.measurement import Measurement
+from lab.boundary.requests import WorkerOptions
+from lab.host.manager import PluginSelection
 from lab.host.registry import Catalog, load_catalog
 from lab.run import validate
+from lab.run.rounds import Rounds
+from lab.run.supervisor import run_cell
 from lab.runner import Layout, RunContext, Runner, Workers
+from lab.task import WARM_UP_CALLS
 from lab.testing import most_at_once
 from lab.worker.measure import make_jobs, measure
 
@@ -82,3 +88,33 @@ def test_start_up_is_not_counted_as_run_time(runner: Runner) -> None:
     assert measurement.run_start is not None
     assert min(r.start for r in measurement.records) >= measurement.run_start
     assert measurement.wall >= ideal - 0.002
+
+
+@pytest.mark.parametrize(("name", "workers"), [("single", "1"), ("processes", "2")])
+def test_every_process_makes_the_warm_up_calls_once_before_its_first_job(
+    name: str, workers: str
+) -> None:
+    """Each process that runs jobs (the cell's own for ``single``, each of the pool's fresh
+    ones for ``processes``) calls the task's function exactly ``WARM_UP_CALLS`` times before its
+    first job, and not again between jobs: the kit's ``warm`` task returns how many calls its
+    process has made, this one included. Counted, not timed: whether warm jobs run as fast as
+    later ones is ``make bench``'s to measure (its warm-up section)."""
+    jobs = 8
+    settings = Rounds(
+        repeat=1,
+        timeout=120,
+        start_method="spawn",
+        worker=WorkerOptions.of_lab(PluginSelection(modules=("lab.testing_tasks",))),
+    )
+    outcome = run_cell(settings.spec("conformance-warm", name, workers, jobs, 0.0), 120)
+    assert outcome.failure is None and outcome.measurement is not None, outcome.failure
+    assert outcome.measurement.error is None, outcome.measurement.error
+    records = outcome.measurement.records
+    assert sorted(r.index for r in records) == list(range(jobs))
+    calls: dict[int, list[int]] = defaultdict(list)
+    for record in sorted(records, key=lambda r: r.start):  # one thread a process: call order
+        calls[record.pid].append(record.result)
+    assert 1 <= len(calls) <= int(workers)
+    for pid, numbers in calls.items():
+        expected = list(range(WARM_UP_CALLS + 1, WARM_UP_CALLS + 1 + len(numbers)))
+        assert numbers == expected, (pid, numbers)
