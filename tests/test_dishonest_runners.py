@@ -214,3 +214,15 @@ def test_a_layout_that_was_claimed_but_not_used_is_named_except_in_a_sweep() -> 
     assert validate.problems(run, 4, Layout(threads=4), IO, 0.1, uses_layout=False) == []
     too_short = measurement([record(i, 1.0 + i * 0.01, 1.001 + i * 0.01, None) for i in range(4)])
     assert validate.problems(too_short, 4, Layout(threads=4), IO, 0.1) == []
+
+
+def test_jobs_one_after_another_on_as_many_threads_as_the_layout_are_a_busy_machine() -> None:
+    """An honest pool of 2 hands each thread a job; on a busy machine the second may get no CPU
+    until the first job has ended: not the runner's doing, and no error. On fewer threads than
+    the layout has, it is."""
+    starved = [record(i, 1.0 + i * 0.2, 1.15 + i * 0.2, None, thread=11 + i) for i in range(2)]
+    assert validate.problems(measurement(starved), 2, Layout(threads=2), IO, 0.1) == []
+    one = [record(i, 1.0 + i * 0.2, 1.15 + i * 0.2, None) for i in range(2)]
+    assert validate.problems(measurement(one), 2, Layout(threads=2), IO, 0.1) == [
+        "used at most 1 of 2 workers: its 2 jobs never ran more than 1 at once"
+    ]

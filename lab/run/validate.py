@@ -154,12 +154,15 @@ def _untrue_timings(measurement: Measurement, task: Task) -> list[str]:
 
 def _unused_layout(records: Sequence[JobRecord], layout: Layout) -> list[str]:
     """A layout that was claimed but not used: fewer jobs ran at once than it allows, though
-    there were enough of them and each was long enough to overlap the next."""
+    there were enough of them and each was long enough to overlap the next, and they ran on
+    fewer threads than that. Jobs that ran one after another on as many threads as the layout
+    has are a busy machine's doing (a worker that got no CPU until the others' jobs had ended),
+    not the runner's: an honest pool hands each of its workers a job."""
     wanted = min(layout.concurrency, len(records))
     if wanted < 2 or min(r.duration for r in records) < LAYOUT_USE_SHORTEST:
         return []
     most = peaks(records).jobs
-    if most >= wanted:
+    if most >= wanted or len({(r.host, r.pid, r.thread_id) for r in records}) >= wanted:
         return []
     return [
         f"used at most {most} of {layout.concurrency} workers: its {len(records)} jobs never ran"
