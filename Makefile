@@ -18,12 +18,17 @@ seed: $(RUN_DEPS)
 sweep: $(RUN_DEPS)
 	$(BIN)/lab sweep --save results $(ARGS)
 
+# The tests measure nothing and mostly wait on the labs they start: a pytest-xdist worker a CPU
+# runs them side by side, a module (or a class of the conformance kit) to a worker.
+TEST_PROCESSES ?= auto
+PYTEST := $(BIN)/pytest -n $(TEST_PROCESSES) --dist loadscope
+
 test: $(DEV_DEPS)
-	$(BIN)/pytest $(ARGS)
+	$(PYTEST) $(ARGS)
 
 # The fault suite alone: the tests docs/faults.md lists.
 faults: $(DEV_DEPS)
-	$(BIN)/pytest -m faults $(ARGS)
+	$(PYTEST) -m faults $(ARGS)
 
 bench: $(RUN_DEPS)
 	$(BIN)/python -m bench $(ARGS)

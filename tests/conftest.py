@@ -9,9 +9,11 @@ import inspect
 import os
 import re
 import resource
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -24,6 +26,7 @@ import psutil
 import pytest
 
 from lab.host.registry import Catalog, load_catalog
+from lab.report.fit import DEFAULT_WIDTH
 
 SUPPORT = Path(__file__).parent / "support"
 MARKER_ENV = "LAB_TEST_MARKER"
@@ -54,6 +57,15 @@ def pytest_configure(config: pytest.Config) -> None:
     do: give the suite (and so its children) the default handling."""
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    # The tests measure nothing, and the suite's processes (pytest-xdist's workers) run side by
+    # side: each has a machine lock of its own, in a folder of its own, for the labs it runs
+    # in-process (a lab in a subprocess gets its test's own, LabProcess).
+    # Output is as wide whatever runs the suite (a terminal, a pipe, a worker of pytest-xdist,
+    # which says 80): the width the lab takes for a file or a pipe.
+    os.environ["COLUMNS"] = str(DEFAULT_WIDTH)
+    folder = Path(tempfile.mkdtemp(prefix="concurrency-lab-tests-"))
+    os.environ["LAB_LOCK"] = str(folder / "lab.lock")
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 @pytest.fixture(scope="session")

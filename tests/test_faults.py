@@ -78,7 +78,8 @@ def test_a_full_disk_stops_the_journal_not_the_matrix(ran: Ran, kind: str) -> No
     assert len(errors) == 2, result.stderr
     assert errors[0].startswith(f"lab: error: cannot write {full / 'r.json.partial'}: ")
     assert errors[1].startswith(f"lab: error: cannot write results to {full / 'r.json'}: ")
-    assert result.stdout.count(" ok\n") + result.stdout.count("unstable: ") >= SMALL_IO_CELLS
+    measured = (" ok\n", "unstable: ", "used at most ")  # the last: a busy machine's scheduling
+    assert sum(map(result.stdout.count, measured)) >= SMALL_IO_CELLS
     assert csv.read_text().count("\n") == SMALL_IO_CELLS + 1  # every cell, and the header
     assert ran.lab.leftovers() == []
 
@@ -86,7 +87,7 @@ def test_a_full_disk_stops_the_journal_not_the_matrix(ran: Ran, kind: str) -> No
 def _run_with_a_file_size_limit(lab: LabProcess) -> Completed:
     return lab.run(
         "matrix", *SMALL_IO, "--json", str(lab.folder / "r.json"), "--csv",
-        str(lab.folder / "r.csv"), file_size_limit=6000,
+        str(lab.folder / "r.csv"), file_size_limit=4000,  # the CSV is about 2.9 kB, the JSON 5.7
     )  # fmt: skip
 
 
