@@ -3,6 +3,7 @@ text wrapped, numbers right-aligned."""
 
 from __future__ import annotations
 
+import bisect
 import shutil
 import textwrap
 from dataclasses import dataclass, replace
@@ -60,19 +61,31 @@ def fit_table(columns: list[Column], width: int | None, tablefmt: str) -> str:
     droppable = sorted((c for c in columns if c.drop is not None), key=lambda c: c.drop or 0)
     while _width([sampled[id(c)] for c in shown], tablefmt) > width and droppable:
         shown.remove(droppable.pop(0))
-    # Narrow the widest wrapping column, a few characters at a time, until the table fits.
+    # Narrow the widest wrapping column, a few characters at a time, until the table fits: the
+    # first of the narrowings that fits, found by halving (each wraps to at most the widths of
+    # the one before it), or the last. Unwrapped, the table may be narrower than wrapped at its
+    # widest values (tabulate closes an escape code where it wraps): that is tried first.
     measured = [sampled[id(c)] for c in shown]
-    limits = {i: _widest("\n".join([c.header, *c.values])) for i, c in enumerate(shown) if c.wrap}
-    tried: dict[int, int] | None = None
-    while (
-        _width(measured, tablefmt, tried) > width
-        and limits
-        and max(limits.values()) > MIN_TEXT_WIDTH
-    ):
+    tries = _narrowings(
+        {i: _widest("\n".join([c.header, *c.values])) for i, c in enumerate(shown) if c.wrap}
+    )
+    if len(tries) == 1 or _width(measured, tablefmt, None) <= width:
+        return _render(shown, tablefmt, None)
+    first = bisect.bisect_left(
+        range(1, len(tries)), True, key=lambda n: _width(measured, tablefmt, tries[n]) <= width
+    )
+    return _render(shown, tablefmt, tries[min(first + 1, len(tries) - 1)])
+
+
+def _narrowings(limits: dict[int, int]) -> list[dict[int, int] | None]:
+    """The wrapping widths to try in turn: none, then the widest column narrowed by
+    :data:`WRAP_STEP` at each try (the first of equals), down to :data:`MIN_TEXT_WIDTH`."""
+    tries: list[dict[int, int] | None] = [None]
+    while limits and max(limits.values()) > MIN_TEXT_WIDTH:
         widest = max(limits, key=lambda i: limits[i])
         limits[widest] = max(MIN_TEXT_WIDTH, limits[widest] - WRAP_STEP)
-        tried = dict(limits)
-    return _render(shown, tablefmt, tried)
+        tries.append(dict(limits))
+    return tries
 
 
 def wrap_lines(text: str, width: int | None, indent: str = "  ") -> str:
