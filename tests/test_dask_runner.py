@@ -365,7 +365,7 @@ def test_a_timed_out_cell_leaves_the_external_cluster_idle(
         lab_process,
         "-p", "lab_test_plugins", "--runners", "dask", "--tasks", ",".join([*FATES, "io"]),
         "--size", "hang-on-a-cluster=0.05", "--size", "countdown-on-a-cluster=100000",
-        "--workers", "2x1", "--fast", "--jobs", "2", "--sleep", "0.1", "--timeout", "4",
+        "--workers", "2x1", "--fast", "--jobs", "2", "--sleep", "0.1", "--timeout", "8",
         "--runner-option", f"dask.scheduler={cluster.address}",
     )  # fmt: skip
     on_dask = dask_cells(cells)
