@@ -19,9 +19,9 @@ from pathlib import Path
 from lab.jobs import JobRecord
 from lab.machine.metadata import Metadata
 from lab.own.answers import answer
+from lab.records import Records
 from lab.report.output_files import write_file
 from lab.results.model import SWEEP, UNSIZED, Cell, Results, Sample, TaskInfo, span
-from lab.results.records import Records
 from lab.results.status import timeout
 from lab.runner import (
     EVENT_LOOP,

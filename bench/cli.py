@@ -1,5 +1,7 @@
 """``python -m bench``: the lab's cells against hand-written equivalents, side by side;
-``python -m bench report``: what ``lab report`` and ``lab compare`` cost per cell."""
+``python -m bench report``: what ``lab report`` and ``lab compare`` cost per cell;
+``python -m bench waiters``: memory per waiter, the lab's asyncio cell of 1,000,000 sleeps
+against a hand-written ``asyncio.gather`` of them."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import sys
 from time import perf_counter
 from typing import TYPE_CHECKING
 
-from bench import free_threading, report_cost, warm
+from bench import free_threading, report_cost, waiters, warm
 from bench.core import BenchError
 from bench.goals import MIN_ROUNDS, Goal
 from bench.jobs import asyncio_sleep, countdown, same_code, sleep, warm_up
@@ -119,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv[:1] == ["report"]:
             return report_cost.main(argv[1:])
+        if argv[:1] == ["waiters"]:
+            return waiters.main(argv[1:])
         return run(build_parser().parse_args(argv))
     except KeyboardInterrupt:
         print("bench: interrupted", file=sys.stderr)

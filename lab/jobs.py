@@ -6,6 +6,7 @@ it ran, so a runner cannot change what is measured.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import sys
@@ -13,7 +14,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from lab.timing import clock, thread_cpu
 
@@ -57,6 +58,62 @@ class JobRecord:
         return self.end - self.start
 
 
+#: A record's fields, in the order of :class:`JobRecord`'s constructor.
+RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(JobRecord))
+
+
+class _Recorded(JobRecord):
+    """The record a job returns where the lab keeps its record itself (see :data:`RECORDED`):
+    one object for every such job, which nothing may change."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(
+            "this record is kept by the lab (lab.jobs.RECORDED): a runner passes it back as"
+            " the job's record and changes nothing in it"
+        )
+
+    def __reduce__(self) -> str:
+        return "RECORDED"
+
+    def __repr__(self) -> str:
+        return "RECORDED"
+
+
+def _recorded() -> JobRecord:
+    marker = object.__new__(_Recorded)
+    nothing = JobRecord(-1, 0, "", "", 0, 0.0, 0.0, None)
+    for name in RECORD_FIELDS:
+        object.__setattr__(marker, name, getattr(nothing, name))
+    return marker
+
+
+#: What ``job()`` and ``await job.arun()`` return where the lab keeps the job's record by
+#: column as it ends (a large run, in the cell's own process): a runner passes it back, in the
+#: job's place, like any record. Its fields say nothing of the job (``index`` is -1); nothing
+#: in it can be changed.
+RECORDED: JobRecord = _recorded()
+
+
+class JobRecorder(Protocol):
+    """Where a large run's jobs keep their records by column as they end (the cell worker's
+    :class:`lab.worker.recorder.Recorder`)."""
+
+    def add(
+        self,
+        index: int,
+        identity: Identity,
+        start: float,
+        end: float,
+        cpu: float | None,
+        result: Any,
+        error: str | None,
+    ) -> bool:
+        """Keep job ``index``'s record; ``False`` (nothing kept) where it is not kept here."""
+        ...
+
+
 class Timed(NamedTuple):
     """What a task's job function returns when the job is made of operations it times itself
     (the requests it sends, the files it reads): its result, and how long each operation took
@@ -70,7 +127,7 @@ class Timed(NamedTuple):
     operations: tuple[float, ...] | list[float]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Job:
     """One call of a task function with its size: picklable, run by calling it.
 
@@ -81,6 +138,12 @@ class Job:
     :param trace: the start and finish words to print live, or ``None`` for no trace.
     :param counters: where each call of the job is counted, in the process that makes it (the
         lab compares the counts with the records that came back); ``None``: not counted.
+    :param recorder: where the job keeps its record by column as it ends, in the process that
+        made the job (a large run's: see :mod:`lab.worker.recorder`); the job then returns
+        :data:`RECORDED`. A job pickled to another process leaves it behind and returns its
+        record there, as it does without one.
+
+    Slotted: a run of 1,000,000 jobs holds as many of them.
     """
 
     index: int
@@ -88,6 +151,11 @@ class Job:
     size: Any
     trace: tuple[str, str] | None = None
     counters: Counters | None = None
+    recorder: JobRecorder | None = None
+
+    def __reduce__(self) -> tuple[type[Job], tuple[Any, ...]]:
+        # The recorder stays in the process that made the job.
+        return Job, (self.index, self.func, self.size, self.trace, self.counters)
 
     def __call__(self) -> JobRecord:
         """Run the job in the calling thread and return its record; never raises for the job.
@@ -96,7 +164,7 @@ class Job:
         CPU time (what the host checks a CPU-bound run's CPU against).
         """
         # Everything between two jobs' clock reads counts in a run's span: keep it to locals.
-        pid, process, thread, thread_id, host, offset = _this_thread.identity or _identity()
+        identity = _this_thread.identity or _identity()
         counters = self.counters
         if counters is not None and (calls := counters.view) is not None:
             calls[self.index] += 1
@@ -118,6 +186,12 @@ class Job:
         cpu = thread_cpu() - cpu0
         if trace is not None:
             _write_trace(trace[1])
+        recorder = self.recorder
+        if recorder is not None and recorder.add(
+            self.index, identity, start, end, cpu, result, error
+        ):
+            return RECORDED
+        pid, process, thread, thread_id, host, offset = identity
         return JobRecord(
             self.index, pid, process, thread, thread_id, start, end, cpu, result, error, host,
             offset,
@@ -129,18 +203,17 @@ class Job:
         The loop's thread runs other jobs while this one waits, so the thread's CPU clock says
         nothing about this job: it is not read, and the record's ``cpu`` is ``None``.
         """
-        pid, process, thread, thread_id, host, offset = _this_thread.identity or _identity()
-        counters = self.counters
-        if counters is not None and (calls := counters.view) is not None:
-            calls[self.index] += 1
-        trace = self.trace
-        if trace is not None:
-            _write_trace(trace[0])
-        func, size = self.func, self.size
+        # A waiting job's coroutine holds every local name of this function in its frame: few
+        # of them (1,000,000 waiting jobs hold 1,000,000 frames), and no call but the job's
+        # own between the two clock reads. The loop's thread is read where the job ends.
+        if self.counters is not None and self.counters.view is not None:
+            self.counters.view[self.index] += 1
+        if self.trace is not None:
+            _write_trace(self.trace[0])
         error = None
         start = clock()
         try:
-            result = await func(size)
+            result = await self.func(self.size)
         except KeyboardInterrupt:
             raise
         except BaseException as exc:
@@ -149,23 +222,25 @@ class Job:
             result = None
             error = describe_failure(exc)
         end = clock()
-        if trace is not None:
-            _write_trace(trace[1])
+        if self.trace is not None:
+            _write_trace(self.trace[1])
+        if self.recorder is not None and self.recorder.add(
+            self.index, _this_thread.identity or _identity(), start, end, None, result, error
+        ):
+            return RECORDED
         # JobRecord(...) without the call of its __init__, which costs 0.1 µs more a job: 1 ms
         # inside a run of 10,000 jobs on one loop. Every field is set, as __init__ would.
         record = _new_record(JobRecord)
         record.index = self.index
-        record.pid = pid
-        record.process = process
-        record.thread = thread
-        record.thread_id = thread_id
+        (
+            record.pid, record.process, record.thread, record.thread_id, record.host,
+            record.clock_offset,
+        ) = _this_thread.identity or _identity()  # fmt: skip
         record.start = start
         record.end = end
         record.cpu = None
         record.result = result
         record.error = error
-        record.host = host
-        record.clock_offset = offset
         record.operations = None
         return record
 

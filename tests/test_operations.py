@@ -14,12 +14,12 @@ from lab_builders import cell, results
 
 from lab import JobRecord, Layout, Size, Task, Timed
 from lab.boundary.measurement import RECORD_FIELDS, Measurement
+from lab.records import Records
 from lab.report.markdown_csv import to_csv
 from lab.report.sweep_table import render_sweep
 from lab.report.table import render_task
 from lab.results.analysis import analyse, percentile
 from lab.results.model import Results, Sample
-from lab.results.records import Records
 from lab.run.validate import problems
 
 DURATIONS = st.lists(st.floats(min_value=0, max_value=10, allow_nan=False), min_size=1, max_size=50)

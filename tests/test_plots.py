@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 import lab.report
 from lab.jobs import JobRecord
+from lab.records import Records
 from lab.report import plots
 from lab.report.plots import (
     IDEAL_LABEL,
@@ -45,7 +46,6 @@ from lab.report.plots import (
 from lab.results import status
 from lab.results.analysis import IDEAL_TOLERANCE, analyse
 from lab.results.model import SWEEP, Cell, Results, span
-from lab.results.records import Records
 from lab.results.stats import Interval
 from lab.runner import INLINE, PROCESSES_THREADS, Layout
 

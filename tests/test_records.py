@@ -1,4 +1,4 @@
-"""A run's records kept by column (:mod:`lab.results.records`): the same records back from the
+"""A run's records kept by column (:mod:`lab.records`): the same records back from the
 file form, the figures the analysis takes from the columns equal to those from the records."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from lab_builders import cell, results
 
 from lab.cli import main
 from lab.jobs import JobRecord
+from lab.records import Records, Shared
 from lab.results.analysis import most_at_once
 from lab.results.model import span
-from lab.results.records import Records, Shared
 from lab.runner import Layout
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)

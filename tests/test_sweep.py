@@ -17,10 +17,10 @@ from lab.errors import UsageError
 from lab.jobs import JobRecord
 from lab.plan.limits import descriptor_limit
 from lab.plan.sweep import DEFAULT_LEVELS, SweepPlan, levels_for
+from lab.records import Records
 from lab.results.analysis import analyse, most_at_once, percentile
 from lab.results.journal import load
 from lab.results.model import Results
-from lab.results.records import Records
 from lab.results.status import Kind
 from lab_plugins.dask_runner import DaskRunner
 from lab_plugins.http_task import HTTP

@@ -1,15 +1,22 @@
 """What a worker process answers for one cell: its measurement, each job's record as a list of
-:data:`RECORD_FIELDS`, every field's type checked when the lab reads it."""
+:data:`RECORD_FIELDS` (or, for a large run, the records by column in their compact file form:
+see :mod:`lab.records`), every field's type checked when the lab reads it."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import json
+import math
 import operator
+import sys
+from array import array
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from lab.jobs import JobRecord, Timed
+from lab.jobs import RECORD_FIELDS, JobRecord, Timed
+from lab.records import JOBS, Records
 
 JsonScalar = int | float | str | bool | None
 
@@ -29,7 +36,8 @@ class Measurement:
     cpu_resolution: float | None = None
     run_start: float | None = None
     run_end: float | None = None
-    records: list[JobRecord] = field(default_factory=list)
+    #: A list of records, or (a large run's, kept by column as its jobs ended) :class:`Records`.
+    records: list[JobRecord] | Records = field(default_factory=list)
     error: str | None = None
     gil_enabled: bool | None = None
     outside_tree: bool = False
@@ -47,11 +55,21 @@ class Measurement:
     #: How many times each job was called, by index, counted in the processes that called it
     #: (``None``: not counted; calls on another host are not counted).
     calls: list[int] | None = None
+    #: The bytes the worker held for the records and the call counts of the run's jobs
+    #: (``None``: not known), which its peak memory includes: the lab's, not the jobs'.
+    records_memory: int | None = None
 
     def to_json(self) -> str:
-        """JSON with each record as a list of its fields, in :data:`RECORD_FIELDS` order."""
+        """JSON with each record as a list of its fields, in :data:`RECORD_FIELDS` order, or
+        records by column in their compact file form."""
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        data["records"] = [_portable_values(r) for r in self.records]
+        records = self.records
+        if isinstance(records, Records):
+            data["records"] = _columns_to_json(records)
+            if self.calls is not None:
+                data["calls"] = _packed(array("q", self.calls))
+        else:
+            data["records"] = [_portable_values(r) for r in records]
         return json.dumps(data)
 
     @classmethod
@@ -59,14 +77,116 @@ class Measurement:
         """Parse a worker's answer; anything malformed raises ``ValueError``."""
         try:
             data: dict[str, Any] = json.loads(text)
-            records = [_checked(JobRecord(*values)) for values in data.pop("records")]
+            found = data.pop("records")
+            records: list[JobRecord] | Records
+            if isinstance(found, dict):
+                records = _checked_columns(found)
+                if isinstance(data.get("calls"), dict):
+                    data["calls"] = _unpacked("calls", data["calls"], "q").tolist()
+            else:
+                records = [_checked(JobRecord(*values)) for values in found]
             measurement = cls(records=records, **data)
         except (TypeError, KeyError, AttributeError, json.JSONDecodeError) as exc:
             raise ValueError(f"malformed measurement: {exc}") from exc
         return _checked(measurement)
 
 
-RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(JobRecord))
+#: The columns a worker sends as packed arrays, each with its array's type code: 64-bit
+#: floats and integers, sent whole (8 bytes a job, base64) and read back exactly.
+PACKED = {
+    "index": "q",
+    "pid": "q",
+    "thread_id": "q",
+    "start": "d",
+    "end": "d",
+    "cpu": "d",
+    "clock_offset": "d",
+}
+ARRAY, BASE64 = "array", "base64"
+
+
+def _packed(values: array[Any]) -> dict[str, str]:
+    """An array as JSON: its type code and its bytes in little-endian order, in base64."""
+    if sys.byteorder != "little":
+        values = array(values.typecode, values)
+        values.byteswap()
+    return {ARRAY: values.typecode, BASE64: base64.b64encode(values.tobytes()).decode("ascii")}
+
+
+def _unpacked(name: str, data: dict[str, Any], typecode: str) -> array[Any]:
+    """The array :func:`_packed` made of column ``name``; ``ValueError`` for anything else."""
+    if set(data) != {ARRAY, BASE64} or data[ARRAY] != typecode:
+        raise ValueError(f"malformed measurement: {name} is not an array of {typecode!r}")
+    values = array(typecode)
+    try:
+        values.frombytes(base64.b64decode(data[BASE64], validate=True))
+    except (TypeError, ValueError, binascii.Error) as exc:
+        raise ValueError(f"malformed measurement: {name}: {exc}") from None
+    if sys.byteorder != "little":
+        values.byteswap()
+    if typecode == "d" and not all(map(math.isfinite, values)):
+        raise ValueError(f"malformed measurement: {name} is not finite")
+    return values
+
+
+def _columns_to_json(records: Records) -> dict[str, Any]:
+    """A large run's records for the lab: each column that is an array of :data:`PACKED`
+    packed, the others in their file form, the results made portable."""
+    data = records.to_data(compact=False, arrays=True)
+    for name, value in data.items():
+        if isinstance(value, array):
+            data[name] = _packed(value)
+    if isinstance(data.get("result"), list):
+        data["result"] = list(map(portable, data["result"]))
+    elif "result" in data:
+        data["result"] = portable(data["result"])
+    return data
+
+
+def _checked_columns(data: dict[str, Any]) -> Records:
+    """Records by column from a worker's answer, every value of every column checked for its
+    field's type (the packed columns as arrays of theirs)."""
+    length = data.get(JOBS)
+    if type(length) is not int or length < 0:
+        raise ValueError("malformed measurement: records.jobs must be a count")
+    unknown = sorted(set(data) - {JOBS, *RECORD_FIELDS})
+    if unknown:
+        raise ValueError(f"malformed measurement: records has no field {unknown[0]!r}")
+    columns: dict[str, Any] = {JOBS: length}
+    for name, value in data.items():
+        if name == JOBS:
+            continue
+        if name in PACKED and isinstance(value, dict) and ARRAY in value:
+            columns[name] = _unpacked(name, value, PACKED[name])
+        elif isinstance(value, list):
+            _check_column(name, value)
+            columns[name] = value
+        else:
+            _check_column(name, [value])
+            columns[name] = value
+    try:
+        return Records.from_data(columns)
+    except ValueError as exc:
+        raise ValueError(f"malformed measurement: {exc}") from None
+
+
+def _check_column(name: str, values: list[Any]) -> None:
+    """``ValueError`` unless every value in ``values`` has field ``name``'s type."""
+    allowed = set(_TYPES[name])  # by exact type: True is not a whole number here
+    if name == "operations":
+        for value in values:
+            if value is not None and not (
+                isinstance(value, list)
+                and all(type(seconds) in _NUMBER and seconds >= 0 for seconds in value)
+            ):
+                raise ValueError("malformed measurement: operations must be seconds, none negative")
+        return
+    found = set(map(type, values))
+    if not found <= allowed:
+        wrong = sorted(t.__name__ for t in found - allowed)
+        raise ValueError(f"malformed measurement: records.{name} has a {wrong[0]}")
+
+
 _record_values = operator.attrgetter(*RECORD_FIELDS)
 _RESULT = RECORD_FIELDS.index("result")
 _OPERATIONS = RECORD_FIELDS.index("operations")
@@ -111,7 +231,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "teardown": (*_NUMBER, type(None)),
     "run_start": (*_NUMBER, type(None)),
     "run_end": (*_NUMBER, type(None)),
-    "records": (list,),
+    "records": (list, Records),
+    "records_memory": (int, type(None)),
     "gil_enabled": (bool, type(None)),
     "outside_tree": (bool,),
     "host": (str,),

@@ -26,6 +26,9 @@ DEFAULT_TASK = "io"
 DEFAULT_REPEAT = 3
 DEFAULT_WARMUPS = 0
 DEFAULT_TIMEOUT = 300.0
+#: Waiters the default timeout is for: a higher level's run may take as much longer (anyio on
+#: trio took 16 s for the jobs of 100,000 here, and more than 10 times that for 1,000,000).
+TIMEOUT_LEVEL = 100_000
 #: The sweep's default size for a task sized in seconds: long enough to time, short enough
 #: for 10,000 waiters.
 DEFAULT_SECONDS = 0.2
@@ -61,11 +64,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
-        default=str(DEFAULT_TIMEOUT),
-        help=f"seconds one run may take (default: {DEFAULT_TIMEOUT:g})",
+        help=f"seconds one run may take (default: {DEFAULT_TIMEOUT:g}, and as much again for"
+        f" each {TIMEOUT_LEVEL:,} jobs of a level above {TIMEOUT_LEVEL:,})",
     )
     options.add_measuring_arguments(parser)
     options.add_saving_arguments(parser, "also write the run and its plots in DIR")
+
+
+def default_timeout(levels: list[int]) -> float:
+    """Seconds one run may take unless ``--timeout`` says: :data:`DEFAULT_TIMEOUT`, in
+    proportion above :data:`TIMEOUT_LEVEL` jobs at once (3,000 s for 1,000,000)."""
+    return DEFAULT_TIMEOUT * max(1.0, max(levels) / TIMEOUT_LEVEL)
 
 
 def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginSelection) -> int:
@@ -91,7 +100,11 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginSelection) ->
     repeat = options.positive_int(args.repeat, "--repeat")
     warmups = options.positive_int(args.warmups, "--warmups", minimum=0)
     limits.check_rounds(warmups, repeat)
-    timeout = options.positive_float(args.timeout, "--timeout")
+    timeout = (
+        default_timeout(levels)
+        if args.timeout is None
+        else options.positive_float(args.timeout, "--timeout")
+    )
     runner_options = options.runner_options(args.runner_option, runners)
     task_options, (task,) = options.task_options(args.task_option, [task])
     planned = sweep.SweepPlan(task, runners, levels, size, cpus, args.allow_large)

@@ -142,6 +142,15 @@ def check_sweep_cell(
     """Refuse a sweep level that the machine cannot hold, naming the limit: the OS's thread
     limit, the memory available, descriptors for sockets; and, unless ``allow_large``, the
     sweep's soft limits."""
+    check_sweep_soft_limits(runner, level, layout, allow_large)
+    beyond = machine_limit(runner, level, layout, sockets)
+    if beyond is not None:
+        raise UsageError(beyond)
+
+
+def check_sweep_soft_limits(runner: str, level: int, layout: Layout, allow_large: bool) -> None:
+    """Unless ``allow_large``, refuse a sweep level above the sweep's soft limits, naming the
+    limit and ``--allow-large``."""
     threads = layout.processes * layout.threads
     hint = "; pass --allow-large to run it anyway"
     if not allow_large and threads > SWEEP_MAX_THREADS:
@@ -154,23 +163,41 @@ def check_sweep_cell(
             f"{runner} at {level:,} runs {layout.tasks:,} tasks at once, above the sweep's soft"
             f" limit of {SWEEP_MAX_TASKS:,}{hint}"
         )
+
+
+def thread_limit(runner: str, level: int, layout: Layout) -> str | None:
+    """Why this machine cannot start a sweep level's threads, whatever ``--allow-large`` says
+    (the OS's thread limit), naming the limit; ``None`` where it can."""
+    threads = layout.processes * layout.threads
     os_limit = os_thread_limit()
     if os_limit is not None and threads > os_limit // 2:
-        raise UsageError(
+        return (
             f"{runner} at {level:,} starts {threads:,} threads; this machine allows {os_limit:,}"
             " for the user (RLIMIT_NPROC, threads-max), and the lab keeps half free"
         )
+    return None
+
+
+def machine_limit(runner: str, level: int, layout: Layout, sockets: int) -> str | None:
+    """Why this machine cannot hold a sweep level, whatever ``--allow-large`` says (the OS's
+    thread limit, the memory available, descriptors for sockets), naming the limit; ``None``
+    where it can."""
+    beyond = thread_limit(runner, level, layout)
+    if beyond is not None:
+        return beyond
+    threads = layout.processes * layout.threads
     estimate = threads * THREAD_BYTES + layout.tasks * TASK_BYTES
     estimate += layout.processes * PROCESS_BYTES
     available = psutil.virtual_memory().available
     if estimate > available // 2:
-        raise UsageError(
+        return (
             f"{runner} at {level:,} would need about {estimate / 2**30:.1f} GiB, more than half"
             f" of the {available / 2**30:.1f} GiB available"
         )
     descriptors = descriptor_limit()
     if sockets and descriptors is not None and sockets + SPARE_DESCRIPTORS > descriptors:
-        raise UsageError(
+        return (
             f"{runner} at {level:,} needs {sockets:,} sockets, but this process may open only"
             f" {descriptors:,} descriptors (RLIMIT_NOFILE); raise it with ulimit -n"
         )
+    return None

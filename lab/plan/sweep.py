@@ -66,16 +66,35 @@ class SweepPlan:
             " it at more"
         )
 
+    def beyond_threads(self, runner: Runner, level: int) -> str | None:
+        """Why this machine cannot start the threads of ``runner`` at ``level``, whatever
+        ``--allow-large`` says (the OS's thread limit): its cell is ``n/a``, saying so, while
+        runners that wait without a thread a job go on to that level."""
+        layout = runner.layout(workers_at(runner, level, self.cpus))
+        return limits.thread_limit(runner.name, level, layout)
+
     def check(self) -> None:
-        """Every level a runner is swept at, checked against the machine's limits before
-        anything starts (or is set up)."""
+        """Every level a runner is swept at, checked against the sweep's soft limits (unless
+        ``allow_large``) and the machine's before anything starts (or is set up): a usage
+        error names the first limit passed (the memory available, descriptors for sockets),
+        or the OS's thread limit when no cell is left below it."""
+        beyond: list[str] = []
+        held = 0
         for level in self.levels:
             for runner in self.runners:
                 if not_applicable(self.task, runner) or self.above_limit(runner, level):
                     continue
                 layout = runner.layout(workers_at(runner, level, self.cpus))
+                limits.check_sweep_soft_limits(runner.name, level, layout, self.allow_large)
+                why = self.beyond_threads(runner, level)
+                if why is not None:
+                    beyond.append(why)
+                    continue
+                held += 1
                 sockets = level * self.task.sockets_per_job
                 limits.check_sweep_cell(runner.name, level, layout, sockets, self.allow_large)
+        if beyond and not held:
+            raise UsageError(beyond[0])
 
     def cells(
         self,
@@ -83,7 +102,7 @@ class SweepPlan:
         unavailable: Mapping[str, Mapping[str, str | None]] | None = None,
     ) -> list[Cell]:
         """A cell per interpreter, level and runner: ``level`` jobs, all at once; ``n/a``
-        above a runner's own sweep limit."""
+        above a runner's own sweep limit, and past the OS's thread limit."""
         cells = []
         for interpreter in interpreters:
             for level in self.levels:
@@ -92,7 +111,11 @@ class SweepPlan:
                     cell = new_cell(
                         self.task, runner, workers, level, self.size, interpreter, unavailable
                     )
-                    cell.not_applicable = cell.not_applicable or self.above_limit(runner, level)
+                    cell.not_applicable = (
+                        cell.not_applicable
+                        or self.above_limit(runner, level)
+                        or self.beyond_threads(runner, level)
+                    )
                     cells.append(cell)
         return cells
 

@@ -14,14 +14,16 @@ from lab.report.table import (
     session_lines,
     session_names,
 )
-from lab.report.units import MIB, blank, memory_estimate, milliseconds, per_second
+from lab.report.units import MIB, blank, memory, memory_estimate, milliseconds, per_second
 from lab.results.analysis import WAKE_UP_PERCENTILES
 from lab.results.selection import jobs_time
 from lab.results.status import Kind
 from lab.results.sweep import short_of_level, sweep_findings
 
 if TYPE_CHECKING:
-    from lab.results.analysis import Analysis, CellAnalysis
+    from collections.abc import Sequence
+
+    from lab.results.analysis import Analysis, CellAnalysis, Estimate
     from lab.results.sweep import KeepingUp, SweepFinding
 
 HEADERS = (
@@ -53,6 +55,12 @@ OPERATIONS_LEGEND = """\
 of the wake-up · {op}s/s: the {op}s a run's jobs made / the jobs' time, median of the runs"""
 
 
+#: Said of a sweep whose cells say what their records took (runs since the lab said so).
+RECORDS_LEGEND = """\
+records/waiter: the bytes the cell's worker held for each job's record and call count (from
+20,000 jobs, by column in arrays): the lab's, not the waiter's, yet inside the peak memory and
+so inside + per waiter; the lines above give a waiter without them"""
+
 #: Said when a runner held fewer jobs at once than a level asked for.
 AT_ONCE_LEGEND = """\
 at once: the most jobs running at one time in a run, from the records, shown where a runner
@@ -60,11 +68,18 @@ held fewer than its level (it handed jobs out slower than they finished); + per 
 job it held"""
 
 
-def legend(operations: list[str], sessions: list[str] | None = None, short: bool = False) -> str:
+def legend(
+    operations: list[str],
+    sessions: list[str] | None = None,
+    short: bool = False,
+    records: bool = False,
+) -> str:
     """The sweep's legend, with a line for each kind of operation its tasks time, for each
-    name of their own processes, and for runners ``short`` of their level."""
+    name of their own processes, for runners ``short`` of their level, and for the
+    ``records`` memory column."""
     lines = [LEGEND, *(OPERATIONS_LEGEND.format(op=op) for op in operations)]
     lines += [SESSION_LEGEND.format(name=name) for name in sessions or ()]
+    lines += [RECORDS_LEGEND] if records else []
     lines += [AT_ONCE_LEGEND] if short else []
     return "\n".join(lines)
 
@@ -90,9 +105,12 @@ DROP_ORDER = {
     "max": 4,
     "overhead s": 5,
     "peak MiB": 6,
-    "+ per waiter": 7,
-    "p99": 8,
+    "records/waiter": 7,
+    "+ per waiter": 8,
+    "p99": 9,
 }
+#: Where the records' memory column sits: after what one more waiter costs, which it is in.
+RECORDS_HEADER = "records/waiter"
 
 
 def render_sweep(
@@ -108,7 +126,8 @@ def render_sweep(
     operations = sorted({t.operation for t in analysis.results.tasks if t.operation})
     sessions = session_names(analysis.results)
     short = any(short_of_level(a) for a in analysis.cells)
-    shown = legend(operations, sessions if wide else [], short)
+    records = any(records_per_waiter(a) is not None for a in analysis.cells)
+    shown = legend(operations, sessions if wide else [], short, records)
     return "\n\n".join([*parts, wrap_lines(shown, width)])
 
 
@@ -126,6 +145,13 @@ def render_sweep_task(
                drop=DROP_ORDER.get(header), wrap=header == "status")
         for number, header in enumerate(headers(operation))
     ]  # fmt: skip
+    kept = [records_per_waiter(a) for a in measured]
+    if any(k is not None for k in kept):
+        where = next(n for n, c in enumerate(columns) if c.header == "+ per waiter") + 1
+        shown = ["" if k is None else memory(k) for k in kept]
+        columns.insert(
+            where, Column(RECORDS_HEADER, shown, numeric=True, drop=DROP_ORDER[RECORDS_HEADER])
+        )
     if any(short_of_level(a) for a in measured):
         held = [f"{a.figures.most_at_once:,}" if a.figures else "" for a in measured]
         columns.insert(2, Column("at once", held, numeric=True))  # never dropped: it qualifies
@@ -145,7 +171,8 @@ def render_sweep_task(
 
 
 def sweep_evidence(analysis: Analysis, task: str) -> list[str]:
-    """What a task's sweep showed (:func:`lab.results.sweep.sweep_findings`), in words."""
+    """What a task's sweep showed (:func:`lab.results.sweep.sweep_findings`), in words, and
+    what a waiter cost without the lab's records at each runner's highest level."""
     operation = analysis.results.task(task).operation
     lines = []
     for found in sweep_findings(analysis, task):
@@ -153,7 +180,54 @@ def sweep_evidence(analysis: Analysis, task: str) -> list[str]:
         lines.append(_served(found, operation, on))
         if found.threads is not None:
             lines.append(_keeping_up(found.threads) + on)
+    return lines + waiter_lines(analysis.task(task))
+
+
+def records_per_waiter(analysed: CellAnalysis) -> float | None:
+    """The bytes the cell's worker held for each job's record and call count, the most of its
+    runs' (``None`` where its runs did not say, as in files written before they did)."""
+    kept = [s.records_memory for s in analysed.cell.samples if s.records_memory is not None]
+    if not kept or analysed.figures is None or not analysed.cell.jobs:
+        return None
+    return max(kept) / analysed.cell.jobs
+
+
+def waiter_lines(cells: Sequence[CellAnalysis]) -> list[str]:
+    """For each runner at the highest level it was measured at with the records' memory
+    known: what one more waiter cost, the records' share of it, and the waiter without them."""
+    highest: dict[tuple[str, str], tuple[CellAnalysis, float, float]] = {}
+    for analysed in cells:
+        found, records = analysed.figures, records_per_waiter(analysed)
+        if found is None or found.memory_per_worker is None or records is None:
+            continue
+        if not found.memory_per_worker.resolved:
+            continue
+        place = (analysed.cell.interpreter, analysed.cell.runner)
+        if place not in highest or highest[place][0].cell.jobs < analysed.cell.jobs:
+            highest[place] = analysed, found.memory_per_worker.value, records
+    lines = []
+    for (interpreter, runner), (analysed, per_waiter, records) in highest.items():
+        on = f" on {interpreter}" if interpreter else ""
+        lines.append(
+            f"memory per waiter at {analysed.cell.jobs:,} on {runner}{on}: {_bytes(per_waiter)},"
+            f" {_bytes(records)} of it the lab's records ({_bytes(per_waiter - records)} without)"
+        )
     return lines
+
+
+def _estimate(estimate: Estimate | None) -> str:
+    """What one more waiter costs, to 3 significant places (1.46 KiB against 2.05 KiB), or
+    for one within its resolution the bound it is known to lie under."""
+    if estimate is None or not estimate.resolved:
+        return memory_estimate(estimate)
+    return _bytes(estimate.value)
+
+
+def _bytes(size: float) -> str:
+    """Bytes to 3 significant places: a waiter's few hundred bytes, or a KiB or two."""
+    if abs(size) >= MIB:
+        return f"{size / MIB:.2f} MiB"
+    return f"{size / 1024:.2f} KiB" if abs(size) >= 1024 else f"{size:.0f} B"
 
 
 def _served(found: SweepFinding, operation: str, on: str) -> str:
@@ -225,6 +299,6 @@ def _row(analysed: CellAnalysis, operations: bool) -> list[str]:
         per_second(rate),
         REMOTE if found.outside_tree else f"{found.cpu:.2f}",
         REMOTE if found.outside_tree else f"{found.peak_memory / MIB:.1f}",
-        memory_estimate(found.memory_per_worker),
+        _estimate(found.memory_per_worker),
         str(analysed.status),
     ]

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from lab.records import Records
 from lab.results import answers
 from lab.results.grouping import group_by
 from lab.results.model import SWEEP, UNSIZED
-from lab.results.records import Records
 from lab.results.stats import Interval, Summary, ratio_of_medians, summarise
 from lab.results.status import Kind, Status, error
 from lab.runner import INLINE, INTERPRETERS

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from lab.errors import LabError
 from lab.machine.metadata import Metadata
-from lab.results.records import Records
+from lab.records import Records
 from lab.results.schema import RESULTS, SchemaError, validate
 from lab.results.status import Status
 from lab.runner import Layout
@@ -74,6 +74,9 @@ class Sample:
     #: server), which ``cpu`` and ``peak_memory`` leave out; ``None`` when it started none.
     session_cpu: float | None = None
     session_peak_memory: int | None = None
+    #: The bytes the cell's worker held for the run's records and call counts, which
+    #: ``peak_memory`` includes (``None``: not known, as in files written before it was).
+    records_memory: int | None = None
 
     def __post_init__(self) -> None:
         if type(self.records) is not Records:  # a list of records: kept by column
@@ -274,8 +277,12 @@ def check_schema(data: Any, source: str) -> None:
 
 
 def sample_to_data(sample: Sample) -> dict[str, Any]:
+    """A sample's file form: its records by column (a large run's in the compact form), its
+    records' memory where it is known."""
     data = {f.name: getattr(sample, f.name) for f in dataclasses.fields(Sample)}
     data["records"] = sample.records.to_data()
+    if sample.records_memory is None:
+        del data["records_memory"]
     return data
 
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lab.boundary.requests import CellSpec, WorkerOptions
+from lab.records import Records
 from lab.results import status
 from lab.results.model import Cell, Sample, span
-from lab.results.records import Records
 from lab.run import validate
 from lab.run.supervisor import run_cell
 
@@ -130,6 +130,7 @@ def measure_once(cell: Cell, rounds: Rounds, task: Task, keep: bool = True) -> S
         outside_tree=measurement.outside_tree,
         session_cpu=measurement.session_cpu,
         session_peak_memory=outcome.session_peak_memory,
+        records_memory=measurement.records_memory,
     )
     cell.samples.append(sample)
     return sample

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import operator
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
+from itertools import repeat
 from typing import TYPE_CHECKING, TypeVar
 
 from lab.jobs import error_line, error_traceback
+from lab.records import Records, in_order
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -58,6 +62,10 @@ def problems(
     ran at once is a finding) a layout that was not used."""
     found: list[str] = []
     records = measurement.records
+    if isinstance(records, Records) and _fine_by_column(
+        measurement, records, jobs, layout, task, size, uses_layout
+    ):
+        return found
     found += [f"job {r.index} failed: {error_line(r.error)}" for r in records if r.error]
     counts = Counter(r.index for r in records)
     found += [f"job {i} never ran" for i in range(jobs) if i not in counts]
@@ -85,6 +93,70 @@ def problems(
     if not found and (unaccounted := _unaccounted_cpu(measurement, task)) is not None:
         found.append(unaccounted)
     return found
+
+
+def _fine_by_column(
+    measurement: Measurement,
+    records: Records,
+    jobs: int,
+    layout: Layout,
+    task: Task,
+    size: int | float,
+    uses_layout: bool,
+) -> bool:
+    """Whether a large run's records, by column, pass every check of :func:`problems`, checked
+    a column at a time where they ran on one thread (an event loop's): every job once and in
+    order, no error, no CPU time, no call unrecorded, inside the run, what the task checks,
+    no more at once than the layout allows (and, ``uses_layout``, as many as it does). Any
+    other records, and any that fail a check, go through the checks one record at a time,
+    which name what is wrong."""
+    one_thread = ("pid", "thread_id", "host", "clock_offset", "error", "cpu")
+    if len(records) != jobs or not jobs or not all(map(records.shared, one_thread)):
+        return False
+    if records.column("error")[0] is not None or records.column("cpu")[0] is not None:
+        return False
+    if not in_order(records.column("index")):
+        return False
+    calls = measurement.calls
+    if calls is not None and max(calls, default=0) > 1:
+        return False
+    starts, ends = records.column("start"), records.column("end")
+    if not all(map(operator.le, starts, ends)):
+        return False
+    host = records.column("host")[0]
+    start, end = measurement.run_start, measurement.run_end
+    if start is not None and end is not None:
+        if host and host != measurement.host:
+            return False
+        if min(starts) < start - CLOCK_SLACK or max(ends) > end + CLOCK_SLACK:
+            return False
+    if task.operation and (records.shared("operations") or not all(records.column("operations"))):
+        return False
+    if any(task.check(r, size) is not None for r in records):
+        return False
+    if layout.processes < 1 or layout.threads < 1:
+        return False
+    wanted = min(layout.concurrency, jobs)
+    if layout.concurrency >= jobs:  # never more at once than it allows
+        # every job at once: each started before any ended
+        most = jobs if max(starts) < min(ends) else 1
+    else:
+        most = _most_at_once(starts, ends)
+        if most > layout.concurrency:
+            return False
+    if uses_layout and wanted >= 2 and most < wanted:
+        if most < jobs and layout.concurrency >= jobs:
+            most = _most_at_once(starts, ends)
+        if most < wanted:
+            return bool(min(map(operator.sub, ends, starts)) < LAYOUT_USE_SHORTEST)
+    return True
+
+
+def _most_at_once(starts: Sequence[float], ends: Sequence[float]) -> int:
+    """The most jobs running at one instant: after each start (in order), the starts so far
+    but the jobs that had ended by then (at one instant, an end comes before a start)."""
+    ended = map(bisect_right, repeat(sorted(ends)), sorted(starts))
+    return max(map(operator.sub, range(1, len(starts) + 1), ended), default=0)
 
 
 def summary(found: Sequence[str]) -> str:
@@ -243,7 +315,7 @@ def peaks(records: Sequence[JobRecord]) -> Peaks:
     return Peaks(peak_jobs, peak_processes, peak_threads)
 
 
-def _over_layout(records: list[JobRecord], layout: Layout) -> list[str]:
+def _over_layout(records: Sequence[JobRecord], layout: Layout) -> list[str]:
     """More jobs, processes or threads busy at one instant than the layout allows."""
     found = peaks(records)
     problems = []

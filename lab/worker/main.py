@@ -28,16 +28,18 @@ from lab.boundary.measurement import Measurement
 from lab.boundary.requests import CellSpec, RunnersQuestion, read_request
 from lab.host.registry import load_catalog
 from lab.invocations import counters
-from lab.jobs import describe_exception
+from lab.jobs import JobRecord, describe_exception
 from lab.machine.metadata import gil_enabled
 from lab.machine.process_tree import tree
 from lab.own.answers import answer
 from lab.own.task import task_named
+from lab.records import COMPACT_FROM, Records, Shared
 from lab.runner import INLINE, Layout, RunContext, Runner, Workers
 from lab.sessions import InlineSession
 from lab.task import SYNC
 from lab.worker import ABANDON_NOTE, ABANDON_OFFERED
 from lab.worker.measure import make_jobs, measure
+from lab.worker.recorder import Recorder
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -80,7 +82,11 @@ def run_spec(spec: CellSpec, folder: Path) -> Measurement:
             counted = stack.enter_context(counters(folder, spec.jobs))
         except OSError as exc:
             return Measurement(error=f"cannot count the jobs' calls: {describe_exception(exc)}")
-        jobs = make_jobs(task.forms[form], argument, spec.jobs, trace, counted, task.job_argument)
+        # A large run's records are kept by column as its jobs end, not as an object a job.
+        recorder = Recorder(spec.jobs) if spec.jobs >= COMPACT_FROM else None
+        jobs = make_jobs(
+            task.forms[form], argument, spec.jobs, trace, counted, task.job_argument, recorder
+        )
         warm_up = task.warm_up_jobs()
         for job in warm_up:  # this process runs jobs too (single, threads, event loops)
             job()
@@ -91,19 +97,52 @@ def run_spec(spec: CellSpec, folder: Path) -> Measurement:
             spec.start_method, jobs, warm_up, spec.runner_options, async_warm_up
         )
         measurement = measure(
-            runner, layout, context, jobs, apart=apart, while_running=abandon_on_sigterm(folder)
+            runner,
+            layout,
+            context,
+            jobs,
+            apart=apart,
+            while_running=abandon_on_sigterm(folder),
+            recorder=recorder,
         )
-        measurement = dataclasses.replace(measurement, calls=counted.counts()[: spec.jobs])
+        kept = measurement.records_memory
+        counts = 0 if counted.view is None else counted.view.nbytes
+        measurement = dataclasses.replace(
+            measurement,
+            calls=counted.counts()[: spec.jobs],
+            records_memory=None if kept is None else kept + counts,
+        )
         if task.same_answers:  # outside the timed run: the values came back as they would
-            for record in measurement.records:
-                if record.error is None:
-                    record.result = answer(record.result)
-        failed_job = any(r.error for r in measurement.records)  # its own error says more
+            measurement = dataclasses.replace(measurement, records=answers(measurement.records))
+        failed_job = _failed_job(measurement.records)  # its own error says more
         if task.settle is not None and measurement.error is None and not failed_job:
             measurement = dataclasses.replace(
                 measurement, error=_settled(task, argument, spec.jobs, spec.size)
             )
     return dataclasses.replace(measurement, gil_enabled=gil_enabled())
+
+
+def answers(records: list[JobRecord] | Records) -> list[JobRecord] | Records:
+    """The records with each result that is not an error's as its answer (see
+    :func:`lab.own.answers.answer`)."""
+    if isinstance(records, Records):
+        errors = records.column("error")
+        results = [
+            answer(result) if error is None else result
+            for result, error in zip(records.column("result"), errors, strict=True)
+        ]
+        return records.with_column("result", results)
+    for record in records:
+        if record.error is None:
+            record.result = answer(record.result)
+    return records
+
+
+def _failed_job(records: list[JobRecord] | Records) -> bool:
+    if isinstance(records, Records):
+        errors = records.column("error")
+        return not (isinstance(errors, Shared) and errors.value is None) and any(errors)
+    return any(r.error for r in records)
 
 
 def abandon_on_sigterm(folder: Path) -> Callable[[Session], AbstractContextManager[None]]:

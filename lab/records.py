@@ -2,24 +2,41 @@
 
 A large cell has hundreds of thousands of jobs; kept as one object a job, their records would
 outweigh what the figures need of them. :class:`Records` holds each field of
-:data:`~lab.boundary.measurement.RECORD_FIELDS` as a column (numbers in compact arrays where
-they fit, a shared value once) and still reads as a sequence of :class:`~lab.jobs.JobRecord`.
-In a results file the records are an object of the same columns: a list with one value a job,
-or one value that is not a list, shared by every job.
+:data:`~lab.jobs.RECORD_FIELDS` as a column (numbers in compact arrays where they fit, a shared
+value once, the jobs' indices as a ``range`` where they are 0, 1, 2 … in order) and still reads
+as a sequence of :class:`~lab.jobs.JobRecord`.
+
+In a results file (and in a worker's answer) the records are an object of the same columns: a
+list with one value a job, or one value that is not a list, shared by every job. The records
+of a run of at least :data:`COMPACT_FROM` jobs are written more compactly still (version 3
+reads both; files written before these forms are read as they were):
+
+- ``index`` is left out where it is 0, 1, 2 … in order (:data:`JOBS` of them);
+- ``start`` and ``end`` are ``{"from": B, "ns": [...]}``: whole nanoseconds after ``B``
+  nanoseconds on the records' clock, where that gives back every time exactly (the lab's
+  clock counts whole nanoseconds: a time is ``(B + ns) / 1e9``, the float it was); where it
+  would not, they stay lists of seconds. Nothing is rounded.
 """
 
 from __future__ import annotations
 
+import itertools
 import operator
 from array import array
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
-from lab.boundary.measurement import RECORD_FIELDS
-from lab.jobs import JobRecord
+from lab.jobs import RECORD_FIELDS, JobRecord
 
 #: How many jobs the file form's ``jobs`` entry counts.
 JOBS = "jobs"
+#: From this many jobs a run is large: the worker keeps its records by column as its jobs end
+#: (:mod:`lab.worker.recorder`), and its file form is the compact one.
+COMPACT_FROM = 20_000
+#: The fields written as whole nanoseconds in the compact form, and that form's keys.
+NANOSECONDS = ("start", "end")
+FROM, NS = "from", "ns"
+_NS_PER_SECOND = 1e9
 #: The fields a file leaves out when every job has the value here: no result, no error, this
 #: host, no operations timed.
 OMITTED: dict[str, Any] = {
@@ -59,19 +76,63 @@ class Shared(Sequence[Any]):
         return self.value
 
     def __iter__(self) -> Iterator[Any]:
-        for _ in range(self.length):
-            yield self.value
+        return itertools.repeat(self.value, self.length)
 
 
 Column = Sequence[Any]
 
 
-def _compact(name: str, values: list[Any]) -> Column:
-    """``values`` as the column keeps them: one shared value, or an array where they fit one."""
+def in_order(column: Sequence[Any]) -> bool:
+    """Whether ``column`` is 0, 1, 2 … in order (whole numbers, not ``True`` for 1)."""
+    if isinstance(column, range):
+        return column.start == 0 and column.step == 1
+    return all(map(operator.is_, map(type, column), itertools.repeat(int))) and all(
+        map(operator.eq, column, itertools.count())
+    )
+
+
+def nanoseconds(column: Sequence[float], base: int) -> dict[str, Any] | None:
+    """``column`` (seconds) as whole nanoseconds after ``base`` nanoseconds, the compact file
+    form; ``None`` where that would not give back every value exactly."""
+    try:
+        found = list(map(base.__rsub__, map(round, map(_NS_PER_SECOND.__mul__, column))))
+        back = map(_NS_PER_SECOND.__rtruediv__, map(base.__add__, found))
+        exact = all(map(operator.eq, column, back))
+    except (OverflowError, ValueError, TypeError):  # an infinity, a NaN, a value not a number
+        return None
+    return {FROM: base, NS: found} if exact else None
+
+
+def seconds(name: str, data: Any, length: int) -> array[float]:
+    """The seconds of column ``name`` from its compact form (see :func:`nanoseconds`); what is
+    not that form, or not ``length`` whole numbers, raises ``ValueError`` naming the column."""
+    if not isinstance(data, dict) or set(data) != {FROM, NS}:
+        raise ValueError(f"records.{name} must be a list, a value, or {{from, ns}}")
+    base, found = data[FROM], data[NS]
+    if type(base) is not int or not isinstance(found, list):
+        raise ValueError(f"records.{name} must be whole nanoseconds after a whole number")
+    if len(found) != length:
+        raise ValueError(f"records.{name} has {len(found)} values for {length} jobs")
+    if not set(map(type, found)) <= {int}:  # not bool, not float
+        raise ValueError(f"records.{name} must be whole nanoseconds")
+    try:
+        return array("d", map(_NS_PER_SECOND.__rtruediv__, map(base.__add__, found)))
+    except OverflowError:
+        raise ValueError(f"records.{name} {_PAST}") from None
+
+
+_PAST = "is past the largest figure a results file holds"
+
+
+def compact_column(name: str, values: list[Any]) -> Column:
+    """``values`` as the column keeps them: one shared value, the jobs' indices in order as a
+    ``range``, or an array where they fit one."""
     if values and not isinstance(values[0], list) and all(v == values[0] for v in values):
         first = values[0]
         if all(type(v) is type(first) for v in values):
             return Shared(first, len(values))
+    if name == "index" and in_order(values):
+        return range(len(values))
     if name in _FLOATS or (name == "cpu" and None not in values):
         try:
             return array("d", values)
@@ -101,7 +162,8 @@ class Records(Sequence[JobRecord]):
         if isinstance(records, Records):
             return records
         columns = {
-            name: _compact(name, [getattr(r, name) for r in records]) for name in RECORD_FIELDS
+            name: compact_column(name, [getattr(r, name) for r in records])
+            for name in RECORD_FIELDS
         }
         return cls(columns, len(records))
 
@@ -113,31 +175,65 @@ class Records(Sequence[JobRecord]):
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Records:
-        """Records from their file form, already checked against the schema; a column of
-        another length than ``jobs`` raises ``ValueError`` naming it."""
+        """Records from their file form (either form), already checked against the schema; a
+        column of another length than ``jobs`` raises ``ValueError`` naming it, as does a
+        compact column that is not whole nanoseconds."""
         length = data[JOBS]
         columns: dict[str, Column] = {}
         for name in RECORD_FIELDS:
             value = data.get(name, OMITTED.get(name))
-            if isinstance(value, list):
+            if name == "index" and name not in data:  # the compact form's jobs in order
+                columns[name] = range(length)
+            elif isinstance(value, list | array):
                 if len(value) != length:
                     raise ValueError(f"records.{name} has {len(value)} values for {length} jobs")
                 columns[name] = value
+            elif isinstance(value, dict) and name in NANOSECONDS:
+                columns[name] = seconds(name, value, length)
             else:
                 columns[name] = Shared(value, length)
         return cls(columns, length)
 
-    def to_data(self) -> dict[str, Any]:
+    def to_data(self, compact: bool | None = None, arrays: bool = False) -> dict[str, Any]:
         """The file form: the job count, then each column as a list or its shared value, but
-        for the fields every job leaves as they were (:data:`OMITTED`)."""
+        for the fields every job leaves as they were (:data:`OMITTED`); ``compact`` (by default
+        for :data:`COMPACT_FROM` jobs and more): no ``index`` where the jobs are in order, and
+        the times as whole nanoseconds after the first start where that is exact. ``arrays``:
+        the columns kept as arrays stay arrays (for a worker's answer, which packs them), and
+        no ``index`` where the jobs are in order."""
+        if compact is None:
+            compact = self._length >= COMPACT_FROM
         data: dict[str, Any] = {JOBS: self._length}
+        base = self._base() if compact else None
         for name in RECORD_FIELDS:
             column = self._columns[name]
-            if not isinstance(column, Shared):
+            if (compact or arrays) and name == "index" and in_order(column):
+                continue
+            if isinstance(column, Shared):
+                if name not in OMITTED or column.value != OMITTED[name]:
+                    data[name] = column.value
+            elif arrays and isinstance(column, array):
+                data[name] = column
+            elif base is not None and name in NANOSECONDS:
+                data[name] = nanoseconds(column, base) or list(column)
+            else:
                 data[name] = list(column)
-            elif name not in OMITTED or column.value != OMITTED[name]:
-                data[name] = column.value
         return data
+
+    def _base(self) -> int | None:
+        """Where the compact form's nanoseconds count from: the first start, in whole
+        nanoseconds (``None`` without a start that is a finite number)."""
+        starts = self._columns["start"]
+        try:
+            return round(min(starts) * _NS_PER_SECOND) if starts else None
+        except (OverflowError, ValueError, TypeError):
+            return None
+
+    def with_column(self, name: str, values: Sequence[Any]) -> Records:
+        """These records with field ``name`` of every job replaced by ``values``."""
+        if len(values) != self._length:
+            raise ValueError(f"records.{name} has {len(values)} values for {self._length} jobs")
+        return Records({**self._columns, name: values}, self._length)
 
     def column(self, name: str) -> Column:
         """Field ``name`` of every job, in the records' order."""
@@ -189,9 +285,7 @@ class Records(Sequence[JobRecord]):
         return JobRecord(*(self._columns[name][index] for name in RECORD_FIELDS))
 
     def __iter__(self) -> Iterator[JobRecord]:
-        columns = [self._columns[name] for name in RECORD_FIELDS]
-        for values in zip(*columns, strict=True):
-            yield JobRecord(*values)
+        return map(JobRecord, *(self._columns[name] for name in RECORD_FIELDS))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Records | list | tuple):
