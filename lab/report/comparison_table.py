@@ -75,10 +75,14 @@ def render(compared: Compared, tablefmt: str, width: int | None = None) -> str:
         parts.append(f"{name} against {compared.base}")
         if found.notes:
             parts.append(wrap_lines("\n".join(f"note: {n}" for n in found.notes), width))
-        parts.append(_table(found, tablefmt, width) if found.matches else NOTHING_MATCHED)
+        parts.append(
+            fit_table(match_columns(found.matches), width, tablefmt)
+            if found.matches
+            else NOTHING_MATCHED
+        )
         if found.different:
             parts.append(_different(found, tablefmt, width))
-        parts.append(wrap_lines(_headline(found, name, compared.base), width))
+        parts.append(wrap_lines(headline(found, name, compared.base), width))
     return "\n\n".join(p for p in parts if p)
 
 
@@ -138,15 +142,15 @@ def _match_data(match: Match) -> dict[str, Any]:
         "ratio": match.ratio,
         "ratio_low": None if interval is None else interval.low,
         "ratio_high": None if interval is None else interval.high,
-        "verdict": _words(match),
+        "verdict": verdict_words(match),
         "before_runs": match.before_runs,
         "after_runs": match.after_runs,
         "stable": match.stable,
     }
 
 
-def _table(found: Comparison, tablefmt: str, width: int | None) -> str:
-    matches = found.matches
+def match_columns(matches: list[Match]) -> list[Column]:
+    """The columns of the compared cells' table, a row a match in ``matches``' order."""
     python = any(m.before.interpreter for m in matches)
     columns = [Column("task", [m.before.task for m in matches])]
     if python:
@@ -158,9 +162,9 @@ def _table(found: Comparison, tablefmt: str, width: int | None) -> str:
         Column("after", [duration(m.after_median) for m in matches], numeric=True),
         Column("after / before", [f"{m.ratio:.3f}" for m in matches], numeric=True),
         Column("95% CI", [_interval(m) for m in matches], numeric=True, drop=1),
-        Column("verdict", [_words(m) for m in matches], wrap=True),
+        Column("verdict", [verdict_words(m) for m in matches], wrap=True),
     ]
-    return fit_table(columns, width, tablefmt)
+    return columns
 
 
 def _interval(match: Match) -> str:
@@ -168,7 +172,7 @@ def _interval(match: Match) -> str:
     return "" if interval is None else f"{interval.low:.3f}-{interval.high:.3f}"
 
 
-def _words(match: Match) -> str:
+def verdict_words(match: Match) -> str:
     judgement = match.judgement
     words = str(judgement.value)
     if judgement is Judgement.SAME:
@@ -183,8 +187,14 @@ def _words(match: Match) -> str:
 
 
 def _different(found: Comparison, tablefmt: str, width: int | None) -> str:
+    table = fit_table(different_columns(found), width, tablefmt)
+    return f"not compared, {len(found.different)} cells measured on different work:\n{table}"
+
+
+def different_columns(found: Comparison) -> list[Column]:
+    """The columns of the table of cells measured on different work, and what differs."""
     different = found.different
-    columns = [
+    return [
         Column("task", [d.before.task for d in different]),
         Column("runner", [d.before.runner for d in different]),
         Column("workers", [workers_text(d.before) for d in different]),
@@ -194,11 +204,9 @@ def _different(found: Comparison, tablefmt: str, width: int | None) -> str:
             wrap=True,
         ),
     ]
-    table = fit_table(columns, width, tablefmt)
-    return f"not compared, {len(different)} cells measured on different work:\n{table}"
 
 
-def _headline(found: Comparison, name: str, base_name: str) -> str:
+def headline(found: Comparison, name: str, base_name: str) -> str:
     mean = found.geometric_mean
     left_out = len(found.matches) - len(found.headline)
     if mean is None:

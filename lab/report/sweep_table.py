@@ -136,6 +136,14 @@ def render_sweep_task(
 ) -> str:
     """The table of one task's sweep: a row per level and runner, within ``width`` unless
     ``wide``; runners a task does not apply to are one line below it."""
+    columns, below = sweep_columns(analysis, task, wide)
+    table = fit_table(columns, None if wide else width, tablefmt) if columns else ""
+    return "\n".join(part for part in (table, wrap_lines("\n".join(below), width)) if part)
+
+
+def sweep_columns(analysis: Analysis, task: str, wide: bool) -> tuple[list[Column], list[str]]:
+    """The columns of one task's sweep table (none when no cell was measured) and the lines
+    below it: sessions' figures (unless ``wide``) and runners the task does not apply to."""
     cells = analysis.task(task)
     measured = [a for a in cells if a.status.kind is not Kind.NOT_APPLICABLE]
     operation = analysis.results.task(task).operation
@@ -164,10 +172,8 @@ def render_sweep_task(
             Column("GIL", [gil_state(a.cell) for a in measured], drop=len(DROP_ORDER) + 1),
             *columns,
         ]
-    table = fit_table(columns, None if wide else width, tablefmt) if measured else ""
     apart = [] if wide else session_lines(analysis, task)
-    below = wrap_lines("\n".join([*apart, *not_applicable_lines(cells)]), width)
-    return "\n".join(part for part in (table, below) if part)
+    return (columns if measured else []), [*apart, *not_applicable_lines(cells)]
 
 
 def sweep_evidence(analysis: Analysis, task: str) -> list[str]:

@@ -97,6 +97,14 @@ def render_task(
     """The table of one task's cells: by default the columns that answer the question, within
     ``width``, long statuses as numbered notes below; ``wide``: every column. Cells that do
     not apply are one line below the table either way."""
+    columns, below = task_columns(analysis, task, wide)
+    table = fit_table(columns, None if wide else width, tablefmt) if columns else ""
+    return "\n".join(part for part in (table, wrap_lines("\n".join(below), width)) if part)
+
+
+def task_columns(analysis: Analysis, task: str, wide: bool) -> tuple[list[Column], list[str]]:
+    """The columns of one task's table (none when no cell was measured) and the lines below it:
+    numbered notes, sessions' figures (unless ``wide``), cells that do not apply."""
     cells = analysis.task(task)
     measured = [a for a in cells if a.status.kind is not Kind.NOT_APPLICABLE]
     interpreters = len(analysis.results.interpreter_labels) > 1
@@ -110,13 +118,12 @@ def render_task(
     session = analysis.results.task(task).session_name
     if wide and session:
         columns[-1:-1] = session_columns(session, [a.figures for a in measured])
-    table = fit_table(columns, None if wide else width, tablefmt) if measured else ""
     apart = [] if wide else session_lines(analysis, task)
     partial = (
         [KEPT_PEAK_NOTE] if any(a.kept_peak and a.kept_peak.at_least for a in measured) else []
     )
-    below = wrap_lines("\n".join([*notes, *partial, *apart, *not_applicable_lines(cells)]), width)
-    return "\n".join(part for part in (table, below) if part)
+    below = [*notes, *partial, *apart, *not_applicable_lines(cells)]
+    return (columns if measured else []), below
 
 
 def not_applicable_lines(cells: list[CellAnalysis]) -> list[str]:

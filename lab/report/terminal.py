@@ -134,7 +134,7 @@ def render_body(
             classic = render_classic(analysis, tablefmt, width)
             if classic:
                 parts.append(f"{wrap_lines(CLASSIC_TITLE, width)}\n{classic}")
-    notes = [n for n in (_gil_note(results),) if n]
+    notes = [n for n in (gil_note(results),) if n]
     if not results.complete:
         notes.append("note: this run was interrupted; the tables show what was measured")
     if notes:
@@ -146,7 +146,7 @@ def render(results: Results, tablefmt: str, width: int | None = None, wide: bool
     return render_header(results, width) + "\n\n" + render_body(results, tablefmt, width, wide)
 
 
-def _gil_note(results: Results) -> str | None:
+def gil_note(results: Results) -> str | None:
     """A note when cells saw another GIL state than their interpreter was to give them (an
     import re-enabled it): the lab's own, or the one ``--python`` asked for."""
     expected = {"": results.metadata.gil_enabled}
