@@ -241,7 +241,9 @@ def test_on_313_a_job_no_subinterpreter_can_import_is_an_error_and_a_spinning_po
         )  # fmt: skip
         assert result.returncode == EXIT_FAILED, result.stderr  # cells failed
         saved = analyse(load(tmp_path / f"{runners}.json")).cells
-        statuses.update({(a.cell.runner, a.cell.task): a.status for a in saved})
+        # The main interpreter's cells are judged on the run with room for a busy machine.
+        for a in saved:
+            statuses.setdefault((a.cell.runner, a.cell.task), a.status)
     for task in ("unimportable", "unimportable-warm"):
         assert statuses["single", task].kind in HEALTHY  # the main interpreter has it
         error = statuses["interpreters", task]
