@@ -7,7 +7,7 @@ DEV_DEPS := $(VENV)/.installed-dev
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 ARGS ?=
 
-.PHONY: matrix seed sweep test faults lint bench pythons clean
+.PHONY: matrix seed sweep test faults lint bench pythons browser clean
 
 matrix: $(RUN_DEPS)
 	$(BIN)/lab matrix --save results $(ARGS)
@@ -46,6 +46,17 @@ CPYTHON := 3.13.15
 pythons:
 	.ci/build-python $(CPYTHON) $(PYTHONS)/$(CPYTHON)
 	.ci/build-python $(CPYTHON) $(PYTHONS)/$(CPYTHON)t --disable-gil
+
+# Headless Chromium and its driver for the HTML report's browser tests, from Debian's packages
+# (as root; elsewhere it says what to install, and those tests are skipped saying why).
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+		echo "chromium and chromedriver are installed"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	else \
+		echo "install chromium and chromium-driver (Debian: apt-get install chromium chromium-driver)"; \
+	fi
 
 # The venv is made from $(PYTHON) and marked with that interpreter's identity (version and
 # path): another PYTHON= makes it again rather than silently reusing one of another Python.

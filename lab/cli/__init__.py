@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     comparison.add_argument("--csv", metavar="PATH", help="write one row per compared cell")
     comparison.add_argument("--markdown", metavar="PATH", help="write the comparison as Markdown")
     comparison.add_argument(
+        "--html", metavar="PATH", help="write the comparison as one HTML page to open in a browser"
+    )
+    comparison.add_argument(
         "--fail-slower",
         metavar="PCT",
         help="exit 1 when a cell is slower than PCT (5%%) with its 95%% interval above 1",

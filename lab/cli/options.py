@@ -50,6 +50,9 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--csv", metavar="PATH", help="write one row per cell as CSV")
     parser.add_argument("--markdown", metavar="PATH", help="write the report as Markdown")
     parser.add_argument("--plot", metavar="DIR", help="write the plots as PNG files in DIR")
+    parser.add_argument(
+        "--html", metavar="PATH", help="write the report as one HTML page to open in a browser"
+    )
 
 
 def add_tablefmt_argument(parser: argparse.ArgumentParser) -> None:

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 #: Measured runs of each cell, by default.
 DEFAULT_REPEAT = 3
 #: The options that name the files a run is written to, as ``lab run``'s namespace has them.
-OUTPUT_OPTIONS = ("json", "csv", "markdown", "plot", "save")
+OUTPUT_OPTIONS = ("json", "csv", "markdown", "html", "plot", "save")
 
 
 @dataclass(frozen=True)

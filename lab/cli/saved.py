@@ -10,7 +10,7 @@ from lab.cli import options
 from lab.errors import UsageError, exit_code_of
 from lab.report import comparison_table
 from lab.report.fit import terminal_width
-from lab.report.output_files import Outputs, file_path, write_file
+from lab.report.output_files import Outputs, check_distinct, file_path, write_file
 from lab.report.terminal import render
 from lab.results.journal import MOST_BYTES, load
 from lab.results.model import ResultsError
@@ -69,6 +69,12 @@ def _report(args: argparse.Namespace) -> int:
     return 1 if written.errors else 0
 
 
+def _comparison_page(compared: comparison_table.Compared) -> str:
+    from lab.report.html import comparison_page
+
+    return comparison_page(compared)
+
+
 def _compare(args: argparse.Namespace) -> int:
     options.check_tablefmt(args.tablefmt)
     if len(args.runs) < 2:
@@ -82,11 +88,11 @@ def _compare(args: argparse.Namespace) -> int:
             ("--json", args.json, comparison_table.to_json),
             ("--csv", args.csv, comparison_table.to_csv),
             ("--markdown", args.markdown, comparison_table.to_markdown),
+            ("--html", args.html, _comparison_page),
         )
         if path is not None
     }
-    for option, (path, _) in exports.items():
-        file_path(path, option)
+    check_distinct({option: file_path(path, option) for option, (path, _) in exports.items()})
     compared = comparison_table.compare_all(
         [(name, load(Path(name), _most_bytes(args))) for name in args.runs]
     )

@@ -1,4 +1,4 @@
-"""The files a run is written to: JSON (durably, as it goes), CSV, Markdown and plots.
+"""The files a run is written to: JSON (durably, as it goes), CSV, Markdown, HTML and plots.
 
 Every path is checked before anything runs, so a run is never measured only to find that its
 results cannot be kept; a write that fails at the end anyway (a full disk) is reported and the
@@ -31,13 +31,14 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Outputs:
     """Where to write a run: ``json`` is written as the run goes (its journal), ``copies`` are
-    more JSON files written at the end, ``plots`` folders of plots (``--save`` adds one of each
-    to what ``--json`` and ``--plot`` name)."""
+    more JSON files written at the end, ``plots`` folders of plots, ``html`` HTML pages
+    (``--save`` adds one of each to what ``--json``, ``--plot`` and ``--html`` name)."""
 
     json: Path | None = None
     csv: Path | None = None
     markdown: Path | None = None
     plots: tuple[Path, ...] = ()
+    html: tuple[Path, ...] = ()
     copies: tuple[Path, ...] = ()
 
     @classmethod
@@ -53,14 +54,16 @@ class Outputs:
                 ("--json", args.json),
                 ("--csv", args.csv),
                 ("--markdown", args.markdown),
+                ("--html", getattr(args, "html", None)),
             )
         }
         plot = _path(args.plot, "--plot")
         if plot is not None:
             check_folder(plot, "--plot")
-        _check_distinct({**files, "--plot": plot})
+        check_distinct({**files, "--plot": plot})
         json_path, copies = files["--json"], tuple[Path, ...]()
         plots = () if plot is None else (plot,)
+        html = () if files["--html"] is None else (files["--html"],)
         if save is not None:
             stamp = time.strftime("%Y%m%d-%H%M%S")
             if json_path is None:
@@ -68,7 +71,15 @@ class Outputs:
             else:
                 copies = (save / f"lab-{stamp}.json",)
             plots = (*plots, save / f"lab-{stamp}-plots")
-        return cls(json_path, files["--csv"], files["--markdown"], plots, copies)
+            html = (*html, save / f"lab-{stamp}.html")
+        return cls(
+            json=json_path,
+            csv=files["--csv"],
+            markdown=files["--markdown"],
+            plots=plots,
+            copies=copies,
+            html=html,
+        )
 
     def journal(self) -> Journal | None:
         return None if self.json is None else Journal(self.json)
@@ -84,12 +95,19 @@ class Outputs:
             *([(self.json, results.to_json)] if with_json and self.json is not None else []),
             *([(self.csv, lambda: to_csv(results))] if self.csv is not None else []),
             *([(self.markdown, lambda: to_markdown(results))] if self.markdown else []),
+            *((path, functools.partial(_page, results)) for path in self.html),
         ]
         for path, text in texts:
             written.attempt(path, functools.partial(_write_text, path, text))
         for folder in self.plots:
             written.attempt(folder, functools.partial(_write_plots, results, folder))
         return written
+
+
+def _page(results: Results) -> str:
+    from lab.report.html import results_page
+
+    return results_page(results)
 
 
 def _write_text(path: Path, text: Callable[[], str]) -> None:
@@ -194,7 +212,8 @@ def _probe(folder: Path, what: str) -> None:
         raise UsageError(f"{what}: cannot create files in {folder}: {problem}")
 
 
-def _check_distinct(paths: dict[str, Path | None]) -> None:
+def check_distinct(paths: dict[str, Path | None]) -> None:
+    """No two options name one path: a :class:`UsageError` names both."""
     seen: dict[Path, str] = {}
     for option, path in paths.items():
         if path is None:

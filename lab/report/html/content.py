@@ -1,0 +1,272 @@
+"""What each kind of HTML page shows, as data: the sections, tables, charts and words of a
+run (a matrix, a sweep, a user's function) or of a comparison, from the one analysis and the
+same tables and sentences the terminal shows (every column, as ``--wide`` gives them)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from lab.report import comparison_table, sweep_table
+from lab.report.classic import classic_rows
+from lab.report.html import charts
+from lab.report.own_verdict import own_rows
+from lab.report.table import (
+    INTERPRETER_LEGEND,
+    REMOTE_LEGEND,
+    legend,
+    session_names,
+    task_columns,
+    workers_text,
+)
+from lab.report.terminal import CLASSIC_TITLE, gil_note, header_lines, run_lines
+from lab.report.units import duration
+from lab.report.verdict import verdict_rows
+from lab.results.analysis import analyse
+from lab.results.comparison import Judgement
+from lab.results.model import SWEEP
+from lab.results.own_verdict import is_own, own_verdicts
+from lab.results.sweep import short_of_level
+
+if TYPE_CHECKING:
+    from lab.report.comparison_table import Compared
+    from lab.report.fit import Column
+    from lab.results.analysis import Analysis
+    from lab.results.comparison import Match
+    from lab.results.model import Results
+
+Content = dict[str, Any]
+
+#: Past this many rows a table is handed to the page as data and shown a page at a time (its
+#: first this many rows written out for reading without scripts and for paper),
+#: rather than written out row by row (a run of 10,000 cells stays quick to open).
+PAGED_FROM = 200
+#: A comparison's chart shows at most this many cells, a row each.
+MOST_RATIOS = 60
+MATRIX, SWEEP_PAGE, OWN, COMPARE = "matrix", "sweep", "own", "compare"
+TITLES = {
+    MATRIX: "threads, processes, event loops: this machine's matrix",
+    SWEEP_PAGE: "IO at rising concurrency: this machine's sweep",
+    OWN: "your function, run every way: this machine's verdict",
+    COMPARE: "two runs compared",
+}
+
+
+def table(columns: list[Column]) -> dict[str, Any]:
+    """A table as the page takes it: headers, which columns are numbers, rows of text."""
+    rows = [list(row) for row in zip(*(c.values for c in columns), strict=True)]
+    return {
+        "headers": [c.header for c in columns],
+        "numeric": [c.numeric for c in columns],
+        "rows": rows,
+        "paged": len(rows) > PAGED_FROM,
+    }
+
+
+def text_table(headers: list[str], rows: list[list[str]]) -> dict[str, Any]:
+    """A table of words (no numbers to right-align)."""
+    return {"headers": headers, "numeric": [False] * len(headers), "rows": rows, "paged": False}
+
+
+def page_kind(results: Results) -> str:
+    if results.kind == SWEEP:
+        return SWEEP_PAGE
+    return OWN if results.tasks and all(is_own(t) for t in results.tasks) else MATRIX
+
+
+def results_content(results: Results) -> Content:
+    """A run's page: its header, a section a task (words, charts, the table, timelines), the
+    verdicts and the legend."""
+    analysis = analyse(results)
+    kind = page_kind(results)
+    style = charts.styles(analysis)
+    sweep = kind == SWEEP_PAGE
+    sections = [
+        _sweep_section(analysis, task.name, style)
+        if sweep
+        else _task_section(analysis, task.name, style)
+        for task in results.tasks
+    ]
+    for section, task in zip(sections, results.tasks, strict=True):
+        section.update(name=task.name, description=task.description)
+    notes = [note for note in (gil_note(results),) if note]
+    if not results.complete:
+        notes.append("this run was interrupted; the page shows what was measured")
+    return {
+        "kind": kind,
+        "title": TITLES[kind],
+        "facts": header_lines(results.metadata),
+        "warnings": list(results.warnings),
+        "run": run_lines(results),
+        "sections": sections,
+        "verdicts": [] if sweep else _verdicts(analysis),
+        "legend": _legend(analysis).splitlines(),
+        "notes": notes,
+        "styles": list(style),
+    }
+
+
+def _task_section(analysis: Analysis, task: str, style: dict[str, int]) -> Content:
+    columns, below = task_columns(analysis, task, wide=True)
+    speed = charts.speedup_chart(analysis, task, style) or charts.job_time_chart(
+        analysis, task, style
+    )
+    memory = charts.memory_chart(analysis, task, style)
+    timelines, left_out = charts.timeline_charts(analysis, task)
+    said = analysis.answers.get(task)
+    return {
+        "evidence": [said] if said else [],
+        "charts": [c for c in (speed, memory) if c is not None],
+        "table": table(columns) if columns else None,
+        "below": below,
+        "timelines": timelines,
+        "timelines_left_out": left_out,
+    }
+
+
+def _sweep_section(analysis: Analysis, task: str, style: dict[str, int]) -> Content:
+    columns, below = sweep_table.sweep_columns(analysis, task, wide=True)
+    return {
+        "evidence": sweep_table.sweep_evidence(analysis, task),
+        "charts": charts.sweep_charts(analysis, task, style),
+        "table": table(columns) if columns else None,
+        "below": below,
+        "timelines": [],
+        "timelines_left_out": [],
+    }
+
+
+def _verdicts(analysis: Analysis) -> list[Content]:
+    """The verdict on each user function, then (for the lab's own work) the verdict and the
+    classic comparison, each a titled table."""
+    found = []
+    for verdict in own_verdicts(analysis):
+        rows = own_rows(analysis, verdict)
+        found.append(
+            {
+                "title": f"the verdict on {verdict.task.name}",
+                "table": text_table(["which way?", "this run's evidence"], [list(r) for r in rows]),
+            }
+        )
+    if all(is_own(t) for t in analysis.results.tasks):
+        return found
+    rows = verdict_rows(analysis)
+    if rows:
+        found.append(
+            {
+                "title": "the verdict",
+                "table": text_table(
+                    ["threads or processes?", "this run's evidence"], [list(r) for r in rows]
+                ),
+            }
+        )
+    classic = classic_rows(analysis)
+    if any(r.verdict != "not measured in this run" for r in classic):
+        found.append(
+            {
+                "title": CLASSIC_TITLE.rstrip(":"),
+                "table": text_table(
+                    ["the classic claim", "this run's figures", "verdict"],
+                    [[f"{r.aspect}: {r.claim}", r.evidence, r.verdict] for r in classic],
+                ),
+            }
+        )
+    return found
+
+
+def _legend(analysis: Analysis) -> str:
+    results = analysis.results
+    operations = sorted({t.operation for t in results.tasks if t.operation})
+    sessions = session_names(results)
+    if results.kind == SWEEP:
+        short = any(short_of_level(a) for a in analysis.cells)
+        records = any(sweep_table.records_per_waiter(a) is not None for a in analysis.cells)
+        return sweep_table.legend(operations, sessions, short, records)
+    lines = [legend(operations, True, sessions)]
+    if any(a.figures is not None and a.figures.outside_tree for a in analysis.cells):
+        lines.append(REMOTE_LEGEND)
+    if len(results.interpreter_labels) > 1:
+        lines.append(INTERPRETER_LEGEND)
+    return "\n".join(lines)
+
+
+def comparison_content(compared: Compared) -> Content:
+    """A comparison's page: for each later run against the first, its notes, a chart of each
+    matched cell's after / before with its interval (the significant changes first), the
+    table in that order, the cells measured on different work, and the headline."""
+    runs = []
+    for name, found in compared.runs:
+        ordered = significant_first(found.matches)
+        runs.append(
+            {
+                "title": f"{name} against {compared.base}",
+                "notes": list(found.notes),
+                "chart": _ratio_chart(ordered) if ordered else None,
+                "table": table(comparison_table.match_columns(ordered)) if ordered else None,
+                "nothing": "" if ordered else comparison_table.NOTHING_MATCHED,
+                "different": (
+                    table(comparison_table.different_columns(found)) if found.different else None
+                ),
+                "headline": comparison_table.headline(found, name, compared.base),
+            }
+        )
+    return {
+        "kind": COMPARE,
+        "title": TITLES[COMPARE],
+        "facts": [],
+        "warnings": [],
+        "run": [f"reference: {compared.base}"],
+        "runs": runs,
+        "sections": [],
+        "verdicts": [],
+        "legend": [
+            "after / before: the later run's median jobs time / the reference's (below 1:"
+            " faster) · 95% CI: the ratio's interval; a change is significant when it leaves 1"
+        ],
+        "notes": [],
+        "styles": [],
+    }
+
+
+def significant_first(matches: list[Match]) -> list[Match]:
+    """The matches with the significant changes first (faster or slower), the largest change
+    first among them, then the rest in their order."""
+    significant = (Judgement.FASTER, Judgement.SLOWER)
+    return sorted(
+        matches,
+        key=lambda m: (
+            m.judgement not in significant,
+            -abs(math.log(m.ratio)) if m.judgement in significant and m.ratio > 0 else 0.0,
+        ),
+    )
+
+
+def _ratio_chart(matches: list[Match]) -> charts.Chart:
+    """After / before of the first :data:`MOST_RATIOS` matches (the significant changes come
+    first), each with its interval."""
+    rows, points = [], []
+    for number, match in enumerate(matches[:MOST_RATIOS]):
+        cell = match.before
+        on = f" on {cell.interpreter}" if cell.interpreter else ""
+        rows.append(f"{cell.task} {cell.runner} {workers_text(cell)}{on}")
+        point: dict[str, Any] = {
+            "row": number,
+            "ratio": match.ratio,
+            "verdict": comparison_table.verdict_words(match),
+            "before": duration(match.before_median),
+            "after": duration(match.after_median),
+        }
+        if match.interval is not None:
+            point.update(low=match.interval.low, high=match.interval.high)
+        points.append(point)
+    shown = (
+        "each cell"
+        if len(matches) <= MOST_RATIOS
+        else f"the first {MOST_RATIOS} of {len(matches):,} cells (all are in the table)"
+    )
+    return {
+        "kind": "ratios",
+        "title": f"after / before, {shown}, with its 95% interval (1: no change)",
+        "rows": rows,
+        "points": points,
+    }
