@@ -8,8 +8,8 @@ schema a container at a time (:mod:`lab.results.quick_check`: a column of a run'
 once), and only where that cannot tell, value by value.
 
 It reads only what it can read exactly as the whole document would be read: anything else (a
-file laid out otherwise, a line that is not JSON, a cell that does not fit the schema, a
-number it cannot be sure to read alike) makes it return ``None``, and the caller reads the
+file laid out otherwise, a line that is not JSON, a cell that does not fit the schema)
+makes it return ``None``, and the caller reads the
 document whole, which accepts the same files and says what is wrong with the others.
 """
 
@@ -19,7 +19,6 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-import orjson
 
 from lab.results.model import Results, ResultsError, cell_from_data
 from lab.results.quick_check import checker
@@ -34,15 +33,6 @@ if TYPE_CHECKING:
 CELLS = b' "cells": [\n'
 #: JSON's whitespace (``bytes.strip`` would take more).
 WHITESPACE = b" \t\r\n"
-#: The most digits of a whole number that :mod:`orjson` reads as the standard decoder does:
-#: from 2**64 on (and below -2**63) it reads a float, where the standard decoder, and so the
-#: schema's bounds, see the whole number.
-EXACT_DIGITS = 18
-#: Digits as one digit, and what may stand before a number's first digit as one mark: a line
-#: in which that mark is followed by more than :data:`EXACT_DIGITS` digits is decoded by the
-#: standard decoder (the digits of a fraction or an exponent follow other marks).
-_MARKED = bytes.maketrans(b"0123456789[:,- \t\r\n", b"0000000000||||||||")
-_LONG = b"|" + b"0" * (EXACT_DIGITS + 1)
 
 
 def read_lines(lines: Iterator[bytes], source: str) -> Results | None:
@@ -113,11 +103,9 @@ def _cells(lines: Iterator[bytes]) -> list[Cell] | None:
 
 
 def decode(body: bytes) -> Any:
-    """One JSON value, read as the standard decoder reads it (``parse_constant`` refusing
-    NaN and the infinities); :mod:`orjson` where that is sure to give the same values."""
-    if _LONG in (b"|" + body).translate(_MARKED):
-        return json.loads(body.decode("utf-8"), parse_constant=_no_constant)
-    return orjson.loads(body)
+    """One JSON value, read as the whole document's decoder reads it (``parse_constant``
+    refusing NaN and the infinities)."""
+    return json.loads(body.decode("utf-8"), parse_constant=_no_constant)
 
 
 def _no_constant(name: str) -> float:
