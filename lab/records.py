@@ -146,6 +146,11 @@ def compact_column(name: str, values: list[Any]) -> Column:
     return values
 
 
+#: Each field, and the value a file that leaves it out gives every job.
+_DEFAULTS = tuple((name, OMITTED.get(name)) for name in RECORD_FIELDS)
+_ABSENT = object()
+
+
 class Records(Sequence[JobRecord]):
     """A run's job records by column; indexing or iterating gives :class:`JobRecord` objects,
     made when asked for."""
@@ -180,15 +185,17 @@ class Records(Sequence[JobRecord]):
         compact column that is not whole nanoseconds."""
         length = data[JOBS]
         columns: dict[str, Column] = {}
-        for name in RECORD_FIELDS:
-            value = data.get(name, OMITTED.get(name))
-            if name == "index" and name not in data:  # the compact form's jobs in order
-                columns[name] = range(length)
-            elif isinstance(value, list | array):
+        for name, default in _DEFAULTS:
+            value = data.get(name, _ABSENT)
+            kind = type(value)
+            if kind is list or kind is array or isinstance(value, list | array):
                 if len(value) != length:
                     raise ValueError(f"records.{name} has {len(value)} values for {length} jobs")
                 columns[name] = value
-            elif isinstance(value, dict) and name in NANOSECONDS:
+            elif value is _ABSENT:
+                # the compact form's jobs in order, or a field every job left as it was
+                columns[name] = range(length) if name == "index" else Shared(default, length)
+            elif kind is dict and name in NANOSECONDS:
                 columns[name] = seconds(name, value, length)
             else:
                 columns[name] = Shared(value, length)

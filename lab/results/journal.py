@@ -17,9 +17,10 @@ import json
 import math
 import os
 import stat
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from lab.boundary.files import write_atomically
+from lab.results.lines import read_lines
 from lab.results.model import (
     BadResultsFile,
     Results,
@@ -162,8 +163,11 @@ def load(path: Path, most_bytes: int | None = MOST_BYTES) -> Results:
     missing, truncated, damaged, foreign or oversized file (``most_bytes``; None: no limit),
     or anything but a regular file, raises :class:`BadResultsFile` with one line."""
     source = str(path)
-    text = _read(path, most_bytes)
     with _collector_paused():
+        found = _read_by_lines(path, most_bytes, source)
+        if found is not None:
+            return found
+        text = _read(path, most_bytes)
         try:
             data = _decode(text, source)
         except json.JSONDecodeError as exc:
@@ -190,21 +194,42 @@ def _collector_paused() -> Iterator[None]:
         gc.freeze()
 
 
-def _read(path: Path, most_bytes: int | None) -> str:
-    """The text of the regular file ``path``, opened without waiting on a FIFO or a device,
-    refused past ``most_bytes``."""
+def _read_by_lines(path: Path, most_bytes: int | None, source: str) -> Results | None:
+    """The results of a file the lab wrote, read a cell at a time (:mod:`lab.results.lines`);
+    ``None`` when it cannot be read so, which :func:`_read` then reads whole (and says why
+    when it cannot be read at all)."""
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        with os.fdopen(descriptor, "rb") as file:
-            found = os.fstat(descriptor)
-            if not stat.S_ISREG(found.st_mode):
-                raise BadResultsFile(f"{path} is not a regular file")
-            if most_bytes is not None and found.st_size > most_bytes:
-                raise BadResultsFile(
-                    f"{path} is {found.st_size / 2**20:,.0f} MiB, past the"
-                    f" {most_bytes / 2**20:,.0f} MiB a results file is read to;"
-                    " --allow-large reads it whole"
-                )
+        with _open(path, most_bytes) as file:
+            return read_lines(iter(file), source)
+    except (OSError, ResultsError, MemoryError):
+        return None
+
+
+def _open(path: Path, most_bytes: int | None) -> BinaryIO:
+    """The regular file ``path``, opened without waiting on a FIFO or a device, refused past
+    ``most_bytes``."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    file = os.fdopen(descriptor, "rb")
+    try:
+        found = os.fstat(descriptor)
+        if not stat.S_ISREG(found.st_mode):
+            raise BadResultsFile(f"{path} is not a regular file")
+        if most_bytes is not None and found.st_size > most_bytes:
+            raise BadResultsFile(
+                f"{path} is {found.st_size / 2**20:,.0f} MiB, past the"
+                f" {most_bytes / 2**20:,.0f} MiB a results file is read to;"
+                " --allow-large reads it whole"
+            )
+    except BaseException:
+        file.close()
+        raise
+    return file
+
+
+def _read(path: Path, most_bytes: int | None) -> str:
+    """The text of the regular file ``path`` (see :func:`_open`)."""
+    try:
+        with _open(path, most_bytes) as file:
             return file.read().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or exc

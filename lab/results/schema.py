@@ -243,6 +243,9 @@ _SETTINGS = {
     "then": {"required": ["levels"]},
 }
 
+#: One cell of a results file.
+CELL = _CELL
+
 RESULTS = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "type": "object",
@@ -283,7 +286,7 @@ class SchemaError(ValueError):
 def validate(schema: dict[str, Any], data: Any) -> None:
     """Raise :class:`SchemaError` naming the first field of ``data`` that does not fit."""
     try:
-        _compiled(schema)(data)
+        compiled(schema)(data)
     except fastjsonschema.JsonSchemaValueException as exc:
         where = (exc.name or "data").removeprefix("data").lstrip(".") or "the document"
         if exc.rule in ("minimum", "maximum") and _past_the_largest(exc.value):
@@ -300,7 +303,7 @@ def _past_the_largest(value: Any) -> bool:
 _VALIDATORS: dict[int, Callable[[Any], Any]] = {}
 
 
-def _compiled(schema: dict[str, Any]) -> Callable[[Any], Any]:
+def compiled(schema: dict[str, Any]) -> Callable[[Any], Any]:
     """A schema's validator, compiled once (a few milliseconds)."""
     if id(schema) not in _VALIDATORS:
         _VALIDATORS[id(schema)] = fastjsonschema.compile(schema)
