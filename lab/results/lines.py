@@ -3,9 +3,8 @@
 :meth:`Results.to_json <lab.results.model.Results.to_json>` writes the header, then one cell a
 line. :func:`read_lines` reads such a file line by line: each cell is decoded, validated and
 made into its :class:`~lab.results.model.Cell` as it is read, so the whole decoded document
-(several times the file's size) never exists at once, and each cell is checked against the
-schema a container at a time (:mod:`lab.results.quick_check`: a column of a run's records at
-once), and only where that cannot tell, value by value.
+(several times the file's size) never exists at once; each cell is checked against the
+schema's cell as it is read.
 
 It reads only what it can read exactly as the whole document would be read: anything else (a
 file laid out otherwise, a line that is not JSON, a cell that does not fit the schema)
@@ -21,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 import fastjsonschema
 
 from lab.results.model import Results, ResultsError, cell_from_data
-from lab.results.quick_check import checker
 from lab.results.schema import CELL, compiled
 
 if TYPE_CHECKING:
@@ -80,7 +78,7 @@ def _read(lines: Iterator[bytes], source: str) -> Results | None:
 def _cells(lines: Iterator[bytes]) -> list[Cell] | None:
     """The cells, a line each, up to the line that closes their list; ``None`` unless each
     fits the schema and the document ends there."""
-    surely_fits, fits = checker(CELL), compiled(CELL)
+    fits = compiled(CELL)
     cells: list[Cell] = []
     more = True
     for line in lines:
@@ -91,8 +89,7 @@ def _cells(lines: Iterator[bytes]) -> list[Cell] | None:
             return None
         more = body.endswith(b",")
         data = decode(body[:-1] if more else body)
-        if not surely_fits(data):
-            fits(data)  # raises where it does not fit
+        fits(data)  # raises where it does not fit
         cells.append(cell_from_data(data))
     else:
         return None
