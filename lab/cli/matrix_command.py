@@ -110,10 +110,7 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginSelection) ->
     tasks = [catalog.tasks.get(n) for n in task_names]
     preset_runners = list(profile.runners or default_runners(catalog))
     runners = with_baseline(options.names(args.runners, preset_runners, "--runners"), catalog)
-    workers = [
-        options.workers(w)
-        for w in options.names(args.workers, list(profile.workers or [str(cpus)]), "--workers")
-    ]
+    workers = options.worker_settings(args.workers, list(profile.workers or [str(cpus)]))
     jobs = options.positive_int(args.jobs, "--jobs") if args.jobs is not None else profile.jobs
     jobs = jobs or 2 * max(w.total for w in workers)
     warmups, repeat = _rounds(args, profile)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import tabulate
 
@@ -153,8 +153,9 @@ def add_start_method_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def names(text: str | None, default: list[str], what: str) -> list[str]:
-    """A comma-separated list of names without repeats; ``default`` when none is given. An
-    empty list or an empty item is a :class:`UsageError` naming the option."""
+    """A comma-separated list of names; ``default`` (without repeats) when none is given. An
+    empty list, an empty item or a name given twice is a :class:`UsageError` naming the
+    option."""
     if text is None:
         return list(dict.fromkeys(default))
     found = [n.strip() for n in text.split(",")]
@@ -162,6 +163,27 @@ def names(text: str | None, default: list[str], what: str) -> list[str]:
         raise UsageError(f"{what} must name at least one, not {text!r}")
     if not all(found):
         raise UsageError(f"{what} has an empty item: {text!r}")
+    refuse_repeats(found, found, what, text)
+    return found
+
+
+def refuse_repeats(values: list[Any], given: list[str], what: str, text: str) -> None:
+    """A :class:`UsageError` naming the first of ``values`` given twice (as ``given`` spells
+    them), as ``--python 3.11,3.11`` and ``--levels 1,1`` are refused."""
+    for number, value in enumerate(values):
+        if value in values[:number]:
+            first = given[values.index(value)]
+            twice = f"{first!r}" if first == given[number] else f"{first!r} and {given[number]!r}"
+            raise UsageError(f"{what} gives {twice} twice: {text!r}; name each once")
+
+
+def worker_settings(text: str | None, default: list[str]) -> list[Workers]:
+    """The ``--workers`` settings, each checked (:func:`workers`); one given twice (``2,02``)
+    is a :class:`UsageError`."""
+    given = names(text, default, "--workers")
+    found = [workers(w) for w in given]
+    if text is not None:
+        refuse_repeats(found, given, "--workers", text)
     return list(dict.fromkeys(found))
 
 

@@ -132,8 +132,7 @@ class OwnRun:
             ),
             catalog,
         )
-        settings = options.names(self.workers, ["1", str(cpus)], "--workers")
-        workers = [options.workers(w) for w in settings]
+        workers = options.worker_settings(self.workers, ["1", str(cpus)])
         given = own_options(
             self.function,
             list(self.args),
