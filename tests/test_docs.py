@@ -183,6 +183,7 @@ MARKER = re.compile(r"^ *<!-- (excerpt|checked): (.+?) -->$")
 FOREIGN_OPTIONS = {
     "--disable-gil": "CPython's configure (make pythons)",
     "--disable-pip-version-check": "pip, in the set-up lines make echoes",
+    "--strict": "mkdocs build (make docs)",
     "--benchmark-compare-fail": "pytest-benchmark",
     "--host": "dask scheduler",
     "--port": "dask scheduler",
