@@ -7,7 +7,7 @@ DEV_DEPS := $(VENV)/.installed-dev
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 ARGS ?=
 
-.PHONY: matrix seed sweep test faults lint bench pythons browser clean
+.PHONY: matrix seed sweep test faults lint bench docs pythons browser clean
 
 matrix: $(RUN_DEPS)
 	$(BIN)/lab matrix --save results $(ARGS)
@@ -32,6 +32,11 @@ faults: $(DEV_DEPS)
 
 bench: $(RUN_DEPS)
 	$(BIN)/python -m bench $(ARGS)
+
+# The documentation site (mkdocs.yml, the pages under docs/) built into site/; --strict makes a
+# broken link, a missing page or any other warning fail the build.
+docs: $(DEV_DEPS)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 lint: $(DEV_DEPS)
 	$(BIN)/ruff check lab plugins tests examples bench
@@ -78,8 +83,8 @@ $(RUN_DEPS): setup.cfg pyproject.toml $(MADE_BY)
 
 # What the tests and linters need besides.
 $(DEV_DEPS): $(RUN_DEPS)
-	$(PIP) -e '.[trio,plot,interpreters,http,dev]'
+	$(PIP) -e '.[trio,plot,interpreters,http,dev,docs]'
 	touch $@
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) build site *.egg-info .mypy_cache .pytest_cache .ruff_cache

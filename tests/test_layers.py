@@ -1,4 +1,4 @@
-"""The house as the README's Layout section draws it: every import inside the lab runs from a
+"""The house as docs/layout.md draws it: every import inside the lab runs from a
 layer to its own or a lower one, never back up."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 LAB = Path(__file__).resolve().parent.parent / "lab"
-#: From the top down, as README.md's Layout section lists them; a module belongs to the first
+#: From the top down, as docs/layout.md draws them; a module belongs to the first
 #: layer with a prefix of its name. The last is the plugin contract and what it stands on.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("lab.__main__", "lab.cli", "lab.api"),
