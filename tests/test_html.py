@@ -15,7 +15,8 @@ from lab_builders import cell, results
 from lab.cli import main
 from lab.report.comparison_table import compare_all
 from lab.report.html import comparison_page, results_page
-from lab.report.html.content import MOST_RATIOS, PAGED_FROM
+from lab.report.html.content import MOST_RATIOS
+from lab.report.html.tables import PAGED_FROM
 from lab.results.analysis import analyse
 from lab.runner import Layout
 

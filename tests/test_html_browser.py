@@ -208,7 +208,7 @@ def test_long_tables_page_in_the_browser(tmp_path: Path, browser: Any) -> None:
     from lab_builders import cell, results
 
     from lab.report.html import results_page
-    from lab.report.html.content import PAGED_FROM
+    from lab.report.html.tables import PAGED_FROM
     from lab.runner import Layout
 
     cells = [cell("single", Layout(1, 1), [1.0])] + [

@@ -158,11 +158,8 @@ def _checked_columns(data: dict[str, Any]) -> Records:
             continue
         if name in PACKED and isinstance(value, dict) and ARRAY in value:
             columns[name] = _unpacked(name, value, PACKED[name])
-        elif isinstance(value, list):
-            _check_column(name, value)
-            columns[name] = value
-        else:
-            _check_column(name, [value])
+        else:  # a list, one value a job, or one value every job shares
+            _check_column(name, value if isinstance(value, list) else [value])
             columns[name] = value
     try:
         return Records.from_data(columns)
@@ -175,11 +172,8 @@ def _check_column(name: str, values: list[Any]) -> None:
     allowed = set(_TYPES[name])  # by exact type: True is not a whole number here
     if name == "operations":
         for value in values:
-            if value is not None and not (
-                isinstance(value, list)
-                and all(type(seconds) in _NUMBER and seconds >= 0 for seconds in value)
-            ):
-                raise ValueError("malformed measurement: operations must be seconds, none negative")
+            if value is not None and not (isinstance(value, list) and _seconds(value)):
+                raise ValueError(_NOT_SECONDS)
         return
     found = set(map(type, values))
     if not found <= allowed:
@@ -247,6 +241,12 @@ _TYPES: dict[str, tuple[type, ...]] = {
 
 
 Checked = TypeVar("Checked", JobRecord, "Measurement")
+_NOT_SECONDS = "malformed measurement: operations must be seconds, none negative"
+
+
+def _seconds(values: list[Any]) -> bool:
+    """Whether ``values`` are durations: numbers (not ``True``), none negative."""
+    return all(type(seconds) in _NUMBER and seconds >= 0 for seconds in values)
 
 
 def _checked(value: Checked) -> Checked:
@@ -258,10 +258,8 @@ def _checked(value: Checked) -> Checked:
         ):
             raise ValueError(f"malformed measurement: {item.name} is {type(field_value).__name__}")
     operations = getattr(value, "operations", None)
-    if operations is not None and not all(
-        type(seconds) in _NUMBER and seconds >= 0 for seconds in operations
-    ):
-        raise ValueError("malformed measurement: operations must be seconds, none negative")
+    if operations is not None and not _seconds(operations):
+        raise ValueError(_NOT_SECONDS)
     calls = getattr(value, "calls", None)
     if calls is not None and not all(type(count) is int and count >= 0 for count in calls):
         raise ValueError("malformed measurement: calls must be counts, none negative")

@@ -652,8 +652,7 @@ def draw_timeline(ax: Axes, cell: Cell, scale: Scale) -> None:
     ax.set_yticks(ticks, [lane.label for lane in found])
     ax.set_ylim(max(base - LANE_GAP - 0.4, 0.6), -0.6)
     ax.set_xlim(0, scale.seconds * 1.02)
-    title = f"{cell.task} on {series(cell)}, workers {workers_text(cell)}"
-    lines = textwrap.wrap(title, TIMELINE_TITLE_CHARS, break_on_hyphens=False)
+    lines = textwrap.wrap(timeline_title(cell), TIMELINE_TITLE_CHARS, break_on_hyphens=False)
     ax.set_title("\n".join(lines), loc="left", pad=TIMELINE_TITLE_PAD)
     summary = timeline_summary(records)
     if any(lane.crowded for lane in found):
@@ -672,6 +671,11 @@ def draw_timeline(ax: Axes, cell: Cell, scale: Scale) -> None:
         gid=SUMMARY_GID,
     )
     ax.grid(axis="x", alpha=0.3)
+
+
+def timeline_title(cell: Cell) -> str:
+    """What a timeline shows: the task, the runner (with its interpreter) and the workers."""
+    return f"{cell.task} on {series(cell)}, workers {workers_text(cell)}"
 
 
 def timeline_summary(records: Sequence[JobRecord]) -> str:

@@ -71,6 +71,20 @@ OPERATIONS_LEGEND = """\
 {op}s/s: the {op}s a run's jobs made / the jobs' time, median of the runs"""
 
 
+def matrix_legend(analysis: Analysis, wide: bool) -> list[str]:
+    """The matrix's legend in paragraphs: the tables' (:func:`legend`), then what ``remote``
+    means where a cell's jobs ran outside the lab's processes, and the interpreters' columns
+    where there are several."""
+    results = analysis.results
+    operations = sorted({t.operation for t in results.tasks if t.operation})
+    lines = [legend(operations, wide, session_names(results))]
+    if any(a.figures is not None and a.figures.outside_tree for a in analysis.cells):
+        lines.append(REMOTE_LEGEND)
+    if len(results.interpreter_labels) > 1:
+        lines.append(INTERPRETER_LEGEND)
+    return lines
+
+
 def legend(operations: list[str], wide: bool = True, sessions: list[str] | None = None) -> str:
     """The matrix's legend (the compact table's unless ``wide``), with a line for each kind of
     operation its tasks time and, when ``wide``, each name of their own processes."""

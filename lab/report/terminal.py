@@ -11,13 +11,7 @@ from lab.report.classic import render_classic
 from lab.report.fit import join_fitting, wrap_lines
 from lab.report.own_verdict import render_own_verdict
 from lab.report.sweep_table import render_sweep
-from lab.report.table import (
-    INTERPRETER_LEGEND,
-    REMOTE_LEGEND,
-    legend,
-    render_task,
-    session_names,
-)
+from lab.report.table import matrix_legend, render_task
 from lab.report.verdict import render_verdict
 from lab.results.analysis import analyse
 from lab.results.model import SWEEP, UNSIZED
@@ -117,13 +111,7 @@ def render_body(
             + (f"\n{wrap_lines(said, width)}" if (said := analysis.answers.get(task.name)) else "")
             for task in results.tasks
         ]
-        operations = sorted({t.operation for t in results.tasks if t.operation})
-        sessions = session_names(results)
-        parts.append(wrap_lines(legend(operations, wide, sessions), width))
-        if any(a.figures is not None and a.figures.outside_tree for a in analysis.cells):
-            parts.append(wrap_lines(REMOTE_LEGEND, width))
-        if len(results.interpreter_labels) > 1:
-            parts.append(wrap_lines(INTERPRETER_LEGEND, width))
+        parts += [wrap_lines(paragraph, width) for paragraph in matrix_legend(analysis, wide)]
         own = render_own_verdict(analysis, tablefmt, width)
         if own:
             parts.append(own)

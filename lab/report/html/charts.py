@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from lab.report.html.tables import text_table
 from lab.report.plots import (
     error_bar,
     ideal_points,
@@ -31,8 +32,11 @@ from lab.report.plots import (
     sweep_points,
     timeline_cells,
     timeline_summary,
+    timeline_title,
 )
-from lab.report.table import workers_text
+from lab.report.plots import (
+    styles as plot_styles,
+)
 from lab.report.units import times
 from lab.results.model import span
 
@@ -53,10 +57,9 @@ LOG_SPAN = 10.0
 
 
 def styles(analysis: Analysis) -> dict[str, int]:
-    """A style number for each series with measured cells, in table order: the same series
+    """A style number for each series, as the PNG plots order their styles: the same series
     looks the same in every chart of the page."""
-    names = dict.fromkeys(series(a.cell) for a in analysis.cells if a.figures is not None)
-    return {name: number for number, name in enumerate(names)}
+    return {name: number for number, name in enumerate(plot_styles(analysis))}
 
 
 def axis(title: str, values: Sequence[float], zero: bool = False) -> dict[str, Any]:
@@ -95,7 +98,7 @@ def speedup_chart(analysis: Analysis, task: str, style: dict[str, int]) -> Chart
         "y": axis("speed-up over one worker (x)", [], zero=True),
         "series": lines,
         "ideal": [{"x": x, "y": y} for x, y in zip(xs, ideals, strict=True)],
-        "table": _table(
+        "table": text_table(
             ["series", "workers", "speed-up", "95% interval", "past what the machine can do"],
             [
                 [line["name"], str(p["x"]), times(p["y"]), _interval_text(p), _past_text(p)]
@@ -125,7 +128,7 @@ def job_time_chart(analysis: Analysis, task: str, style: dict[str, int]) -> Char
         "y": axis("median job time (s)", [p["y"] for p in every], zero=True),
         "series": _series(lines, style),
         "ideal": [],
-        "table": _table(
+        "table": text_table(
             ["series", "workers", "median job s"],
             [[n, str(p["x"]), f"{p['y']:.4f}"] for n, found in lines.items() for p in found],
         ),
@@ -147,7 +150,7 @@ def memory_chart(analysis: Analysis, task: str, style: dict[str, int]) -> Chart 
         "y": axis(f"peak {metric} (MiB)", [], zero=True),
         "series": _series(lines, style),
         "ideal": [],
-        "table": _table(
+        "table": text_table(
             ["series", "workers", f"peak {metric} MiB"],
             [[n, str(p["x"]), f"{p['y']:.1f}"] for n, found in lines.items() for p in found],
         ),
@@ -163,10 +166,12 @@ def timeline_charts(analysis: Analysis, task: str) -> tuple[list[Chart], list[st
     for cell in cells:
         records = cell.samples[0].records
         if len(charts) >= MOST_TIMELINES:
-            left_out.append(f"{_cell_name(cell)}: past the {MOST_TIMELINES} timelines a task shows")
+            left_out.append(
+                f"{timeline_title(cell)}: past the {MOST_TIMELINES} timelines a task shows"
+            )
         elif len(records) > MOST_TIMELINE_JOBS:
             left_out.append(
-                f"{_cell_name(cell)}: {len(records):,} jobs, past the"
+                f"{timeline_title(cell)}: {len(records):,} jobs, past the"
                 f" {MOST_TIMELINE_JOBS:,} a timeline shows"
             )
         else:
@@ -197,12 +202,12 @@ def timeline_chart(cell: Cell, seconds: float) -> Chart:
             )
     return {
         "kind": "timeline",
-        "title": _cell_name(cell),
+        "title": timeline_title(cell),
         "summary": timeline_summary(records),
         "seconds": max(seconds, span(records)),
         "rows": rows,
         "jobs": jobs,
-        "table": _table(
+        "table": text_table(
             ["job", "process / thread", "start s", "end s", "CPU s"],
             [
                 [
@@ -264,7 +269,7 @@ def _level_chart(
         "y": axis(what, [p["y"] for p in every], zero=True),
         "series": _series(lines, style),
         "ideal": [],
-        "table": _table(
+        "table": text_table(
             ["series", "level", what],
             [[n, f"{p['x']:,}", format(p["y"], fmt)] for n, found in lines.items() for p in found],
         ),
@@ -313,18 +318,9 @@ def _series(lines: dict[str, list[dict[str, Any]]], style: dict[str, int]) -> li
     ]
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> dict[str, Any]:
-    return {"headers": headers, "rows": rows}
-
-
 def _interval_text(point: dict[str, Any]) -> str:
     return f"{point['low']:.2f}-{point['high']:.2f}" if "low" in point else ""
 
 
 def _past_text(point: dict[str, Any]) -> str:
     return "yes: drawn stopped there" if point.get("past") else ""
-
-
-def _cell_name(cell: Cell) -> str:
-    on = f" on {cell.interpreter}" if cell.interpreter else ""
-    return f"{cell.task} on {cell.runner}, workers {workers_text(cell)}{on}"

@@ -10,15 +10,9 @@ from typing import TYPE_CHECKING, Any
 from lab.report import comparison_table, sweep_table
 from lab.report.classic import classic_rows
 from lab.report.html import charts
+from lab.report.html.tables import table, text_table
 from lab.report.own_verdict import own_rows
-from lab.report.table import (
-    INTERPRETER_LEGEND,
-    REMOTE_LEGEND,
-    legend,
-    session_names,
-    task_columns,
-    workers_text,
-)
+from lab.report.table import matrix_legend, session_names, task_columns, workers_text
 from lab.report.terminal import CLASSIC_TITLE, gil_note, header_lines, run_lines
 from lab.report.units import duration
 from lab.report.verdict import verdict_rows
@@ -30,17 +24,12 @@ from lab.results.sweep import short_of_level
 
 if TYPE_CHECKING:
     from lab.report.comparison_table import Compared
-    from lab.report.fit import Column
     from lab.results.analysis import Analysis
     from lab.results.comparison import Match
     from lab.results.model import Results
 
 Content = dict[str, Any]
 
-#: Past this many rows a table is handed to the page as data and shown a page at a time (its
-#: first this many rows written out for reading without scripts and for paper),
-#: rather than written out row by row (a run of 10,000 cells stays quick to open).
-PAGED_FROM = 200
 #: A comparison's chart shows at most this many cells, a row each.
 MOST_RATIOS = 60
 MATRIX, SWEEP_PAGE, OWN, COMPARE = "matrix", "sweep", "own", "compare"
@@ -50,22 +39,6 @@ TITLES = {
     OWN: "your function, run every way: this machine's verdict",
     COMPARE: "two runs compared",
 }
-
-
-def table(columns: list[Column]) -> dict[str, Any]:
-    """A table as the page takes it: headers, which columns are numbers, rows of text."""
-    rows = [list(row) for row in zip(*(c.values for c in columns), strict=True)]
-    return {
-        "headers": [c.header for c in columns],
-        "numeric": [c.numeric for c in columns],
-        "rows": rows,
-        "paged": len(rows) > PAGED_FROM,
-    }
-
-
-def text_table(headers: list[str], rows: list[list[str]]) -> dict[str, Any]:
-    """A table of words (no numbers to right-align)."""
-    return {"headers": headers, "numeric": [False] * len(headers), "rows": rows, "paged": False}
 
 
 def page_kind(results: Results) -> str:
@@ -100,7 +73,7 @@ def results_content(results: Results) -> Content:
         "run": run_lines(results),
         "sections": sections,
         "verdicts": [] if sweep else _verdicts(analysis),
-        "legend": _legend(analysis).splitlines(),
+        "legend": _legend(analysis),
         "notes": notes,
         "styles": list(style),
     }
@@ -174,20 +147,14 @@ def _verdicts(analysis: Analysis) -> list[Content]:
     return found
 
 
-def _legend(analysis: Analysis) -> str:
+def _legend(analysis: Analysis) -> list[str]:
     results = analysis.results
+    if results.kind != SWEEP:
+        return [line for part in matrix_legend(analysis, wide=True) for line in part.splitlines()]
     operations = sorted({t.operation for t in results.tasks if t.operation})
-    sessions = session_names(results)
-    if results.kind == SWEEP:
-        short = any(short_of_level(a) for a in analysis.cells)
-        records = any(sweep_table.records_per_waiter(a) is not None for a in analysis.cells)
-        return sweep_table.legend(operations, sessions, short, records)
-    lines = [legend(operations, True, sessions)]
-    if any(a.figures is not None and a.figures.outside_tree for a in analysis.cells):
-        lines.append(REMOTE_LEGEND)
-    if len(results.interpreter_labels) > 1:
-        lines.append(INTERPRETER_LEGEND)
-    return "\n".join(lines)
+    short = any(short_of_level(a) for a in analysis.cells)
+    records = any(sweep_table.records_per_waiter(a) is not None for a in analysis.cells)
+    return sweep_table.legend(operations, session_names(results), short, records).splitlines()
 
 
 def comparison_content(compared: Compared) -> Content:

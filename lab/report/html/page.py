@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from lab.report.html.content import PAGED_FROM, comparison_content, results_content
+from lab.report.html.content import comparison_content, results_content
+from lab.report.html.tables import PAGED_FROM
 
 if TYPE_CHECKING:
     from lab.report.comparison_table import Compared
@@ -77,11 +78,7 @@ def _charts(content: Content) -> list[dict[str, Any]]:
 def _tables(content: Content) -> list[dict[str, Any]]:
     found = []
     for section in content["sections"]:
-        for chart in [*section["charts"], *section["timelines"]]:
-            if chart.get("table"):
-                chart["table"].setdefault("numeric", [False] * len(chart["table"]["headers"]))
-                chart["table"].setdefault("paged", len(chart["table"]["rows"]) > PAGED_FROM)
-                found.append(chart["table"])
+        found += [chart["table"] for chart in [*section["charts"], *section["timelines"]]]
         if section["table"] is not None:
             found.append(section["table"])
     for run in content.get("runs", ()):
