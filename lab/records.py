@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import operator
 from array import array
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
@@ -89,6 +90,14 @@ def in_order(column: Sequence[Any]) -> bool:
     return all(map(operator.is_, map(type, column), itertools.repeat(int))) and all(
         map(operator.eq, column, itertools.count())
     )
+
+
+def running_at_most(starts: Sequence[float], ends: Sequence[float]) -> int:
+    """The most jobs running at one instant, from their starts and ends: after each start (in
+    order), the starts so far less the jobs that had ended by then (at one instant, an end
+    comes before a start)."""
+    ended = map(bisect_right, itertools.repeat(sorted(ends)), sorted(starts))
+    return max(map(operator.sub, range(1, len(starts) + 1), ended), default=0)
 
 
 def nanoseconds(column: Sequence[float], base: int) -> dict[str, Any] | None:

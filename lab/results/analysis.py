@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from lab.records import Records
+from lab.records import Records, running_at_most
 from lab.results import answers
 from lab.results.grouping import group_by
 from lab.results.model import SWEEP, UNSIZED
@@ -531,18 +531,7 @@ def most_at_once(records: Sequence[JobRecord]) -> int:
     come from several hosts); a job that ends as another starts is not beside it."""
     if not records:
         return 0
-    starts, ends = Records.of(records).times()
-    ordered_ends = sorted(ends)
-    running = most = ended = 0
-    for start in sorted(starts):
-        while (
-            ended < len(ordered_ends) and ordered_ends[ended] <= start
-        ):  # at one instant, an end comes before a start
-            ended += 1
-            running -= 1
-        running += 1
-        most = max(most, running)
-    return max(most, 1)  # a job of no length ran too
+    return max(running_at_most(*Records.of(records).times()), 1)  # a job of no length ran too
 
 
 def reached(cell: Cell) -> int:

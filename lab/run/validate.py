@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import operator
-from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
-from itertools import repeat
 from typing import TYPE_CHECKING, TypeVar
 
 from lab.jobs import error_line, error_traceback
-from lab.records import Records, in_order
+from lab.records import Records, in_order, running_at_most
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -141,22 +139,15 @@ def _fine_by_column(
         # every job at once: each started before any ended
         most = jobs if max(starts) < min(ends) else 1
     else:
-        most = _most_at_once(starts, ends)
+        most = running_at_most(starts, ends)
         if most > layout.concurrency:
             return False
     if uses_layout and wanted >= 2 and most < wanted:
         if most < jobs and layout.concurrency >= jobs:
-            most = _most_at_once(starts, ends)
+            most = running_at_most(starts, ends)
         if most < wanted:
             return bool(min(map(operator.sub, ends, starts)) < LAYOUT_USE_SHORTEST)
     return True
-
-
-def _most_at_once(starts: Sequence[float], ends: Sequence[float]) -> int:
-    """The most jobs running at one instant: after each start (in order), the starts so far
-    but the jobs that had ended by then (at one instant, an end comes before a start)."""
-    ended = map(bisect_right, repeat(sorted(ends)), sorted(starts))
-    return max(map(operator.sub, range(1, len(starts) + 1), ended), default=0)
 
 
 def summary(found: Sequence[str]) -> str:

@@ -91,9 +91,10 @@ def measure(
             cpu = cpu_reading(False, apart) - cpu0
             error = f"{_named(runner, context)} failed: {describe_exception(exc)}"
     t1 = clock()
-    kept = records_nbytes(records) if isinstance(records, list) else None
     if recorder is not None:
-        kept = recorder.nbytes()
+        kept: int | None = recorder.nbytes()
+    else:
+        kept = records_nbytes(records) if isinstance(records, list) else None
     try:
         session.close()
     except KeyboardInterrupt:
