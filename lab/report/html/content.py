@@ -8,7 +8,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from lab.report import comparison_table, sweep_table
-from lab.report.classic import classic_rows
+from lab.report.classic import NOT_MEASURED, classic_rows
 from lab.report.html import charts
 from lab.report.html.tables import table, text_table
 from lab.report.own_verdict import own_rows
@@ -54,14 +54,11 @@ def results_content(results: Results) -> Content:
     kind = page_kind(results)
     style = charts.styles(analysis)
     sweep = kind == SWEEP_PAGE
+    section = _sweep_section if sweep else _task_section
     sections = [
-        _sweep_section(analysis, task.name, style)
-        if sweep
-        else _task_section(analysis, task.name, style)
+        {"name": task.name, "description": task.description, **section(analysis, task.name, style)}
         for task in results.tasks
     ]
-    for section, task in zip(sections, results.tasks, strict=True):
-        section.update(name=task.name, description=task.description)
     notes = [note for note in (gil_note(results),) if note]
     if not results.complete:
         notes.append("this run was interrupted; the page shows what was measured")
@@ -75,7 +72,6 @@ def results_content(results: Results) -> Content:
         "verdicts": [] if sweep else _verdicts(analysis),
         "legend": _legend(analysis),
         "notes": notes,
-        "styles": list(style),
     }
 
 
@@ -134,7 +130,7 @@ def _verdicts(analysis: Analysis) -> list[Content]:
             }
         )
     classic = classic_rows(analysis)
-    if any(r.verdict != "not measured in this run" for r in classic):
+    if any(r.verdict != NOT_MEASURED for r in classic):
         found.append(
             {
                 "title": CLASSIC_TITLE.rstrip(":"),
@@ -191,7 +187,6 @@ def comparison_content(compared: Compared) -> Content:
             " faster) · 95% CI: the ratio's interval; a change is significant when it leaves 1"
         ],
         "notes": [],
-        "styles": [],
     }
 
 
