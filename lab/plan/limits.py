@@ -136,18 +136,6 @@ def descriptor_limit() -> int | None:
     return None if hard == resource.RLIM_INFINITY else hard
 
 
-def check_sweep_cell(
-    runner: str, level: int, layout: Layout, sockets: int, allow_large: bool
-) -> None:
-    """Refuse a sweep level that the machine cannot hold, naming the limit: the OS's thread
-    limit, the memory available, descriptors for sockets; and, unless ``allow_large``, the
-    sweep's soft limits."""
-    check_sweep_soft_limits(runner, level, layout, allow_large)
-    beyond = machine_limit(runner, level, layout, sockets)
-    if beyond is not None:
-        raise UsageError(beyond)
-
-
 def check_sweep_soft_limits(runner: str, level: int, layout: Layout, allow_large: bool) -> None:
     """Unless ``allow_large``, refuse a sweep level above the sweep's soft limits, naming the
     limit and ``--allow-large``."""
@@ -178,13 +166,10 @@ def thread_limit(runner: str, level: int, layout: Layout) -> str | None:
     return None
 
 
-def machine_limit(runner: str, level: int, layout: Layout, sockets: int) -> str | None:
-    """Why this machine cannot hold a sweep level, whatever ``--allow-large`` says (the OS's
-    thread limit, the memory available, descriptors for sockets), naming the limit; ``None``
-    where it can."""
-    beyond = thread_limit(runner, level, layout)
-    if beyond is not None:
-        return beyond
+def room_limit(runner: str, level: int, layout: Layout, sockets: int) -> str | None:
+    """Why this machine has no room for a sweep level, whatever ``--allow-large`` says (the
+    memory available, descriptors for its ``sockets``), naming the limit; ``None`` where it
+    has."""
     threads = layout.processes * layout.threads
     estimate = threads * THREAD_BYTES + layout.tasks * TASK_BYTES
     estimate += layout.processes * PROCESS_BYTES

@@ -86,13 +86,15 @@ class SweepPlan:
                     continue
                 layout = runner.layout(workers_at(runner, level, self.cpus))
                 limits.check_sweep_soft_limits(runner.name, level, layout, self.allow_large)
-                why = self.beyond_threads(runner, level)
+                why = limits.thread_limit(runner.name, level, layout)
                 if why is not None:
                     beyond.append(why)
                     continue
                 held += 1
                 sockets = level * self.task.sockets_per_job
-                limits.check_sweep_cell(runner.name, level, layout, sockets, self.allow_large)
+                no_room = limits.room_limit(runner.name, level, layout, sockets)
+                if no_room is not None:
+                    raise UsageError(no_room)
         if beyond and not held:
             raise UsageError(beyond[0])
 
