@@ -114,6 +114,9 @@ class RunContext:
         or ``"anyio"``): the same warm-up calls in that form, to await on the loop the runner
         starts before ``start`` returns (``lab.pools.warm_up_on_loop`` does), so that the
         first job pays neither the loop library's imports nor cold code.
+    :param folder: a folder of the cell's own, removed with the cell (by the lab's watcher
+        even when the cell is killed), for the files and sockets of processes the runner starts
+        (a cluster's); ``None`` where the runner runs outside a cell.
     """
 
     start_method: str
@@ -121,6 +124,7 @@ class RunContext:
     warm_up: tuple[Job, ...] = ()
     options: Mapping[str, str] = field(default_factory=dict)
     async_warm_up: tuple[Job, ...] = ()
+    folder: str | None = None
 
     @classmethod
     def for_jobs(
@@ -130,10 +134,18 @@ class RunContext:
         warm_up: Sequence[Job] = (),
         options: Mapping[str, str] | None = None,
         async_warm_up: Sequence[Job] = (),
+        folder: str | None = None,
     ) -> RunContext:
         """The context for running ``jobs``: their functions' modules are the preload."""
         preload = tuple(dict.fromkeys(job.func.__module__ for job in [*jobs, *warm_up]))
-        return cls(start_method, preload, tuple(warm_up), dict(options or {}), tuple(async_warm_up))
+        return cls(
+            start_method,
+            preload,
+            tuple(warm_up),
+            dict(options or {}),
+            tuple(async_warm_up),
+            folder,
+        )
 
     @property
     def worker_initargs(self) -> tuple[tuple[str, ...], tuple[Job, ...]]:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 BUILTIN_PLUGINS = {
+    "ray",
     "tasks",
     "sharing",
     "interpreters",

@@ -94,7 +94,7 @@ def run_spec(spec: CellSpec, folder: Path) -> Measurement:
         gc.freeze()
         async_warm_up = task.warm_up_jobs(form) if form != SYNC else ()
         context = RunContext.for_jobs(
-            spec.start_method, jobs, warm_up, spec.runner_options, async_warm_up
+            spec.start_method, jobs, warm_up, spec.runner_options, async_warm_up, str(folder)
         )
         measurement = measure(
             runner,
