@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 #: Seconds to wait, at start, for a running cluster to answer and connect the driver.
 CONNECT_TIMEOUT = 10.0
+#: Seconds the driver gets to join a cluster that answered: ``ray.init(address=...)`` starts
+#: the driver's own core worker, which took over 10 s on a busy machine of 2 CPUs.
+JOIN_TIMEOUT = 60.0
 #: Seconds ``abandon`` waits for the cluster to take the cancellation of the cell's tasks.
 CANCEL_TIME = 4.0
 #: The longest Unix socket path Ray accepts on Linux (``validate_socket_filepath``).
@@ -232,7 +235,8 @@ class RayRunner(Runner):
             "address": "a running Ray cluster's address (HOST:PORT, as `ray start --head"
             " --port=PORT` prints) to use instead of starting one; it needs at least W CPUs",
             "connect-timeout": f"seconds to wait for the cluster to answer at start"
-            f" (default {CONNECT_TIMEOUT:g})",
+            f" (default {CONNECT_TIMEOUT:g}; joining it once it answered may take up to"
+            f" {JOIN_TIMEOUT:g})",
         }
     )
 
@@ -279,7 +283,7 @@ class RayRunner(Runner):
                 _temp_dir=temp_dir,
             )
         else:
-            connect(address, timeout)
+            connect(address, max(timeout, JOIN_TIMEOUT))
         try:
             window = None
             if address is not None:
@@ -300,7 +304,7 @@ class RayRunner(Runner):
 def _temp_dir(context: RunContext) -> str:
     """Ray's temporary folder, in the cell's own: short enough for Ray's socket paths."""
     base = context.folder or tempfile.gettempdir()
-    path = os.path.join(base, "ray")
+    path = os.path.join(base, "r")
     if len(path.encode()) + SOCKET_SUFFIX > SOCKET_PATH_LIMIT:
         raise RuntimeError(
             f"the cell's folder {base} is too long for Ray's socket paths"

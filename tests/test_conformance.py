@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from lab.host.registry import load_catalog
 from lab.runner import INLINE, PROCESSES, THREADS
 from lab.testing import RunnerConformance
@@ -14,7 +16,8 @@ from lab.testing import RunnerConformance
 FAULT_SUITE_RUNNERS = {"threads-in-processes", "asyncio", "interpreters"}
 COVERED_KINDS = {INLINE, THREADS, PROCESSES}
 
-_runners = [r for r in load_catalog()[0].runners.items.values() if r.unavailable() is None]
+_all = list(load_catalog()[0].runners.items.values())
+_runners = [r for r in _all if r.unavailable() is None]
 _kinds = COVERED_KINDS | {r.kind for r in _runners if r.name in FAULT_SUITE_RUNNERS}
 for _runner in _runners:
     _name = "TestConformance_" + _runner.name.replace("-", "_")
@@ -22,3 +25,16 @@ for _runner in _runners:
     globals()[_name] = type(
         _name, (RunnerConformance,), {"runner": _runner.name, "in_fault_suite": _in_fault_suite}
     )
+#: A runner that cannot run here (a library that is not installed, ray on a free-threaded
+#: Python) is a skipped class whose reason -ra prints, not a class that is not there.
+for _runner in _all:
+    if (_why := _runner.unavailable()) is not None:
+        _name = "TestConformance_" + _runner.name.replace("-", "_")
+        globals()[_name] = type(
+            _name,
+            (RunnerConformance,),
+            {
+                "runner": _runner.name,
+                "pytestmark": pytest.mark.skip(reason=f"{_runner.name}: {_why}"),
+            },
+        )

@@ -1,0 +1,247 @@
+"""The ``ray`` runner: on a Ray cluster the cell starts and on a running one, every task, and
+its faults (docs/faults.md): Ray missing, an address where nothing answers, a worker killed
+mid-cell. Each test's Ray processes carry its marker, so that any left behind is found."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psutil
+import pytest
+from conftest import MARKER_ENV, LabProcess, processes_marked
+from test_dask_runner import free_port
+
+from lab.plan.matrix import not_applicable
+from lab.results.analysis import CellAnalysis, analyse
+from lab.results.journal import load
+from lab.results.status import Kind
+from lab_plugins import ray_runner
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+pytestmark = pytest.mark.skipif(
+    ray_runner.RayRunner().unavailable() is not None,
+    reason=f"ray: {ray_runner.RayRunner().unavailable()}",
+)
+
+HEALTHY = (Kind.OK, Kind.UNSTABLE)
+#: Seconds a lab run of these tests may take before the test kills it: a Ray cluster took
+#: 12 to 25 s to start on a busy machine of 2 CPUs.
+RUN_TIMEOUT = 300
+#: Seconds ``ray start`` and the cluster's processes get to start and to go.
+CLUSTER_TIMEOUT = 120
+
+
+@pytest.fixture
+def lab(lab_process: LabProcess) -> Iterator[LabProcess]:
+    """A lab whose temporary folder is short, as Ray's socket paths must be (pytest's are
+    too long for them)."""
+    short = Path(tempfile.mkdtemp(prefix="r"))
+    lab_process.tmp = short
+    try:
+        yield lab_process
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
+
+
+def matrix(lab: LabProcess, *args: str) -> list[CellAnalysis]:
+    """Run ``lab matrix`` quietly, and every cell of its JSON with its status."""
+    path = lab.folder / "run.json"
+    result = lab.run("matrix", "-q", "--json", str(path), *args, timeout=RUN_TIMEOUT)
+    assert result.returncode in (0, 1), result.stderr
+    return list(analyse(load(path)).cells)
+
+
+def ray_cells(cells: list[CellAnalysis]) -> list[CellAnalysis]:
+    found = [a for a in cells if a.cell.runner == "ray"]
+    assert found
+    return found
+
+
+def ray_processes_under(folder: Path) -> list[psutil.Process]:
+    """Running processes of a Ray cluster whose temporary folder is in ``folder``."""
+    found = []
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if process.status() != psutil.STATUS_ZOMBIE and str(folder) in " ".join(
+                process.cmdline()
+            ):
+                found.append(process)
+    return found
+
+
+def test_a_cluster_the_cell_starts_runs_every_task_and_leaves_nothing(lab: LabProcess) -> None:
+    cells = matrix(
+        lab,
+        "--runners", "ray", "--tasks", "cpu,io,echo", "--workers", "2", "--fast", "--jobs", "4",
+        "--sleep", "0.05", "--count", "500000", "--timeout", "120",
+    )  # fmt: skip
+    ran = ray_cells(cells)
+    assert {a.cell.task for a in ran} == {"cpu", "io", "echo"}
+    for analysed in ran:  # the cluster's processes are the cell's: measured as its own
+        assert analysed.status.kind in HEALTHY, (analysed.cell.task, analysed.status)
+        assert analysed.figures is not None and not analysed.figures.outside_tree
+    assert lab.leftovers() == []
+    assert ray_processes_under(lab.tmp) == []  # raylet, GCS, workers: none outlived the cell
+
+
+def test_a_users_own_function_runs_on_ray(lab: LabProcess) -> None:
+    path = lab.folder / "run.json"
+    work = Path(__file__).parent.parent / "examples" / "own-work" / "work.py"
+    result = lab.run(
+        "run", f"{work}:parse", "2000", "--runners", "ray", "--workers", "2", "--jobs", "4",
+        "--repeat", "1", "-q", "--json", str(path), timeout=RUN_TIMEOUT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [analysed] = ray_cells(list(analyse(load(path)).cells))
+    assert analysed.status.kind in HEALTHY, analysed.status
+    assert lab.leftovers() == []
+
+
+def test_ray_not_installed_is_not_applicable_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without Ray (or on a free-threaded Python, which Ray has no wheel for) every ray cell
+    is n/a, saying why; the lab itself never imports ray."""
+    from lab.host.registry import load_catalog
+
+    catalog = load_catalog()[0]
+    runner, task = catalog.runners.get("ray"), catalog.tasks.get("io")
+    real_find_spec = ray_runner.importlib.util.find_spec
+    monkeypatch.setattr(
+        ray_runner.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "ray" else real_find_spec(name, *a),
+    )
+    assert not_applicable(task, runner, "") == (
+        "ray is not installed (pip install 'concurrency-lab[ray]')"
+    )
+    monkeypatch.setattr(ray_runner, "_free_threaded", lambda: True)
+    assert not_applicable(task, runner, "") == "Ray has no wheel for a free-threaded Python"
+
+
+def test_an_address_that_is_no_address_is_a_usage_error(lab: LabProcess) -> None:
+    result = lab.run(
+        "matrix", "--runners", "ray", "--tasks", "io", "--fast",
+        "--runner-option", "ray.address=nonsense",
+    )  # fmt: skip
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "address must be a running Ray cluster's address, HOST:PORT" in lines[0]
+    assert lab.leftovers() == []
+
+
+def test_a_ray_address_where_nothing_answers_is_an_error_cell_in_time(lab: LabProcess) -> None:
+    """Nothing listens at the port: the cell is an error naming the address as soon as the
+    connection is refused (within ``ray.connect-timeout``), well within the cell's timeout."""
+    assert ray_runner.CONNECT_TIMEOUT == 10  # the default docs/faults.md gives
+    port = free_port()
+    started = time.monotonic()
+    cells = matrix(
+        lab,
+        "--runners", "ray", "--tasks", "io", "--workers", "1", "--fast", "--jobs", "1",
+        "--sleep", "0.01", "--timeout", "60", "--runner-option", f"ray.address=127.0.0.1:{port}",
+        "--runner-option", "ray.connect-timeout=2",
+    )  # fmt: skip
+    [analysed] = ray_cells(cells)
+    assert analysed.status.kind is Kind.ERROR, analysed.status
+    assert f"nothing answers at 127.0.0.1:{port}" in analysed.status.detail
+    assert "\n" not in analysed.status.detail
+    assert time.monotonic() - started < 60  # an error, not the cell's timeout
+    assert lab.leftovers() == []
+
+
+def test_a_ray_worker_killed_mid_cell_is_an_error_cell_and_the_rest_runs(lab: LabProcess) -> None:
+    """A job SIGKILLs its worker: Ray does not run it again (``max_retries=0``), the cell is
+    an error saying the worker died, the next cell runs, and no Ray process is left."""
+    cells = matrix(
+        lab,
+        "-p", "lab_test_plugins", "--runners", "ray", "--tasks", "sigkill,io", "--workers", "2",
+        "--fast", "--jobs", "2", "--size", "sigkill=0.05", "--sleep", "0.05", "--timeout", "120",
+    )  # fmt: skip
+    by_task = {a.cell.task: a.status for a in ray_cells(cells)}
+    assert by_task["sigkill"].kind is Kind.ERROR, by_task
+    assert "WorkerCrashedError" in by_task["sigkill"].detail, by_task
+    assert by_task["io"].kind in HEALTHY, by_task
+    assert lab.leftovers() == []
+    assert ray_processes_under(lab.tmp) == []
+
+
+class Head:
+    """``ray start --head`` on 127.0.0.1, in a session of its own, outside the lab's tree; its
+    processes carry a marker of their own. Stopped by killing those processes, not by ``ray
+    stop``, which would end every Ray cluster of the user on the machine (another test's)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.marker = uuid.uuid4().hex
+        self.env = {**env, MARKER_ENV: self.marker, "RAY_USAGE_STATS_ENABLED": "0"}
+        self.temp = Path(tempfile.mkdtemp(prefix="rh-"))
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        ray = Path(sys.executable).parent / "ray"
+        started = subprocess.run(
+            [str(ray), "start", "--head", f"--port={self.port}", "--node-ip-address=127.0.0.1",
+             "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats",
+             f"--temp-dir={self.temp}"],
+            capture_output=True, text=True, env=self.env, timeout=CLUSTER_TIMEOUT,
+            start_new_session=True, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert started.returncode == 0, started.stderr
+
+    def running(self) -> list[str]:
+        """The names of the head's processes that run."""
+        return sorted(p.name() for p in processes_marked(self.marker))
+
+    def stop(self) -> list[int]:
+        """Kill the head's processes; those still running a while later."""
+        deadline = time.monotonic() + 10
+        while (left := processes_marked(self.marker)) and time.monotonic() < deadline:
+            for process in left:
+                with contextlib.suppress(psutil.Error):
+                    process.send_signal(signal.SIGKILL)
+            time.sleep(0.2)
+        shutil.rmtree(self.temp, ignore_errors=True)
+        return [p.pid for p in left]
+
+
+@pytest.fixture
+def head(lab: LabProcess) -> Iterator[Head]:
+    running = Head(lab.env())
+    try:
+        running.start()
+        yield running
+    finally:
+        left = running.stop()
+    assert left == []
+
+
+def test_a_running_ray_cluster_runs_the_jobs_and_outlives_the_lab(
+    lab: LabProcess, head: Head
+) -> None:
+    before = head.running()
+    assert "gcs_server" in before and "raylet" in before, before
+    cells = matrix(
+        lab,
+        "--runners", "ray", "--tasks", "cpu,io", "--workers", "2", "--fast", "--jobs", "4",
+        "--sleep", "0.05", "--count", "500000", "--timeout", "120",
+        "--runner-option", f"ray.address={head.address}",
+    )  # fmt: skip
+    for analysed in ray_cells(cells):  # outside the lab's tree: its CPU and memory are not theirs
+        assert analysed.status.kind in HEALTHY, (analysed.cell.task, analysed.status)
+        assert analysed.figures is not None and analysed.figures.outside_tree
+    assert lab.leftovers() == []
+    after = head.running()
+    assert "gcs_server" in after and "raylet" in after, after  # the cluster was left running
