@@ -122,15 +122,10 @@ def connect(address: str, timeout: float) -> None:
     import ray
 
     failures: list[BaseException] = []
-    # A head on this machine's loopback address (ray start --node-ip-address=127.0.0.1): the
-    # driver must look for its raylet there too, not at the machine's own address.
-    host = address.rpartition(":")[0]
-    local = {"_node_ip_address": "127.0.0.1"} if host in ("127.0.0.1", "localhost") else {}
 
     def init() -> None:
         try:
             ray.init(
-                **local,
                 address=address,
                 log_to_driver=False,
                 logging_level=logging.WARNING,

@@ -179,8 +179,8 @@ def test_a_ray_worker_killed_mid_cell_is_an_error_cell_and_the_rest_runs(lab: La
 
 
 class Head:
-    """``ray start --head`` on 127.0.0.1, in a session of its own, outside the lab's tree; its
-    processes carry a marker of their own. Stopped by killing those processes, not by ``ray
+    """``ray start --head`` on this machine, reached at 127.0.0.1, in a session of its own,
+    outside the lab's tree; its processes carry a marker of their own. Stopped by killing those processes, not by ``ray
     stop``, which would end every Ray cluster of the user on the machine (another test's)."""
 
     def __init__(self, env: dict[str, str]) -> None:
@@ -193,7 +193,7 @@ class Head:
     def start(self) -> None:
         ray = Path(sys.executable).parent / "ray"
         started = subprocess.run(
-            [str(ray), "start", "--head", f"--port={self.port}", "--node-ip-address=127.0.0.1",
+            [str(ray), "start", "--head", f"--port={self.port}",
              "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats",
              f"--temp-dir={self.temp}"],
             capture_output=True, text=True, env=self.env, timeout=CLUSTER_TIMEOUT,
