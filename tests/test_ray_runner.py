@@ -181,7 +181,8 @@ def test_a_ray_worker_killed_mid_cell_is_an_error_cell_and_the_rest_runs(lab: La
 class Head:
     """``ray start --head`` on this machine, reached at 127.0.0.1, in a session of its own,
     outside the lab's tree; its processes carry a marker of their own. Stopped by killing those
-    processes, not by ``ray stop``, which would end every Ray cluster of the user on the machine (another test's)."""
+    processes, not by ``ray stop``, which would end every Ray cluster of the user on the
+    machine (another test's)."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.marker = uuid.uuid4().hex
