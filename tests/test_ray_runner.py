@@ -219,7 +219,10 @@ class Head:
 
 
 @pytest.fixture
-def head(lab: LabProcess) -> Iterator[Head]:
+def head(lab: LabProcess, monkeypatch: pytest.MonkeyPatch) -> Iterator[Head]:
+    # Ray 2.60 guards a cluster with a token (~/.ray/auth_token): a driver that joins one
+    # sends it only when told to, as the head is here and a user's shell would be.
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
     running = Head(lab.env())
     try:
         running.start()
