@@ -190,6 +190,12 @@ FOREIGN_OPTIONS = {
     "--no-dashboard": "dask scheduler and dask worker",
     "--nworkers": "dask worker",
     "--nthreads": "dask worker",
+    "--head": "ray start",
+    "--num-cpus": "ray start",
+    "--include-dashboard": "ray start",
+    "--disable-usage-stats": "ray start",
+    "--temp-dir": "ray start",
+    "--force": "ray stop",
 }
 
 
