@@ -214,6 +214,10 @@ class Runner(ABC):
     #: The most jobs at once ``lab sweep`` gives it without ``--allow-large`` (``None``: the
     #: sweep's own limits only); its cells at higher levels are ``n/a``, saying so.
     sweep_limit: int | None = None
+    #: ``True`` for an engine whose jobs may run on other machines (a cluster's scheduler and
+    #: workers): the verdict sets what it costs beside a local process pool of as many workers
+    #: (a job, a run, its start-up and its memory) and the job size from which it pays.
+    distributed: bool = False
 
     def check_options(self, options: Mapping[str, str]) -> str | None:
         """Why these option values are wrong (``None`` when they are right); every key is one

@@ -230,6 +230,8 @@ class RayRunner(Runner):
     )
     # Every job goes through the raylet and back, as dask's through its scheduler.
     sweep_limit = 1000
+    #: Its workers may be other machines': the verdict sets its costs beside a process pool's.
+    distributed = True
     option_help = MappingProxyType(
         {
             "address": "a running Ray cluster's address (HOST:PORT, as `ray start --head"

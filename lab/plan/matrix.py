@@ -107,6 +107,7 @@ def new_cell(
         bound=task.bound,
         runner=runner.name,
         kind=runner.kind,
+        distributed=runner.distributed,
         workers=str(workers),
         layout=runner.layout(workers),
         jobs=jobs,

@@ -7,6 +7,7 @@ import io
 from typing import TYPE_CHECKING
 
 from lab.report.classic import render_classic
+from lab.report.engines import ENGINES_TITLE, engine_table, engines_legend
 from lab.report.sweep_table import legend as sweep_legend
 from lab.report.sweep_table import render_sweep_task, sweep_evidence
 from lab.report.table import INTERPRETER_LEGEND, gil_state, render_task, session_names
@@ -126,6 +127,12 @@ def to_markdown(results: Results) -> str:
     classic = "" if sweep else render_classic(analysis, "github")
     if classic:
         parts.append(f"## The classic comparison, measured\n\n{classic}")
+    engines = engine_table(analysis, "github")
+    if engines:
+        parts.append(
+            f"## {ENGINES_TITLE.rstrip(':').capitalize()}\n\n{engines}\n\n"
+            + engines_legend(analysis)
+        )
     if not results.complete:
         parts.append("This run was interrupted; the tables show what was measured.")
     return "\n\n".join(parts) + "\n"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from lab.machine import metadata
 from lab.report.classic import render_classic
+from lab.report.engines import render_engines
 from lab.report.fit import join_fitting, wrap_lines
 from lab.report.own_verdict import render_own_verdict
 from lab.report.sweep_table import render_sweep
@@ -122,6 +123,9 @@ def render_body(
             classic = render_classic(analysis, tablefmt, width)
             if classic:
                 parts.append(f"{wrap_lines(CLASSIC_TITLE, width)}\n{classic}")
+        engines = render_engines(analysis, tablefmt, width)
+        if engines:
+            parts.append(engines)
     notes = [n for n in (gil_note(results),) if n]
     if not results.complete:
         notes.append("note: this run was interrupted; the tables show what was measured")

@@ -114,6 +114,8 @@ class Cell:
     failure: Status | None = None
     interpreter: str = ""
     failed_peak_memory: int | None = None
+    #: The runner is an engine whose jobs may run on other machines (``Runner.distributed``).
+    distributed: bool = False
 
     @property
     def runnable(self) -> bool:
@@ -312,6 +314,7 @@ def cell_to_data(cell: Cell) -> dict[str, Any]:
             if cell.failed_peak_memory is None
             else {"failed_peak_memory": cell.failed_peak_memory}
         ),
+        **({"distributed": True} if cell.distributed else {}),
     }
 
 

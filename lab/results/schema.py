@@ -173,8 +173,9 @@ _CELL = _object(
         "failure": _nullable(_STATUS),
         "failed_peak_memory": _COUNT,
         "samples": {"type": "array", "items": _SAMPLE},
+        "distributed": {"type": "boolean"},
     },
-    optional=("interpreter", "failed_peak_memory"),
+    optional=("interpreter", "failed_peak_memory", "distributed"),
 )
 
 _METADATA = _object(

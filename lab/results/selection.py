@@ -60,9 +60,17 @@ def fastest(cells: Iterable[CellAnalysis]) -> CellAnalysis:
     return min(trusted(cells), key=jobs_time)
 
 
+def of_kind(cells: Iterable[CellAnalysis], kind: str) -> list[CellAnalysis]:
+    """The cells of ``kind`` on this machine's pools: a distributed engine's (a cluster's
+    scheduler and workers) speak in rows of their own (:mod:`lab.results.engines`), not for
+    their kind."""
+    return [a for a in cells if a.cell.kind == kind and not a.cell.distributed]
+
+
 def most_workers(cells: Iterable[CellAnalysis], kind: str) -> CellAnalysis | None:
-    """The trusted cell of ``kind`` with the most concurrency (the fastest of equals)."""
-    found = trusted(a for a in cells if a.cell.kind == kind)
+    """The trusted cell of ``kind`` (:func:`of_kind`) with the most concurrency (the fastest
+    of equals)."""
+    found = trusted(of_kind(cells, kind))
     return max(found, key=lambda a: (a.cell.layout.concurrency, -jobs_time(a)), default=None)
 
 
@@ -105,12 +113,12 @@ def typical(estimates: Sequence[Estimate]) -> Estimate | None:
 def worker_memory(cells: Sequence[CellAnalysis], kind: str) -> Estimate | None:
     """What one more worker of ``kind`` costs in memory, typically: over its IO-bound cells
     when ``cells`` has some (workers that hold nothing but themselves), else over all."""
-    of_kind = [a for a in cells if a.cell.kind == kind]
-    waiting = [a for a in of_kind if a.cell.bound == "io"]
+    kept = of_kind(cells, kind)
+    waiting = [a for a in kept if a.cell.bound == "io"]
     return typical(
         [
             a.figures.memory_per_worker
-            for a in waiting or of_kind
+            for a in waiting or kept
             if a.figures is not None and a.figures.memory_per_worker is not None
         ]
     )

@@ -15,6 +15,7 @@ from lab.results.selection import (
     fastest,
     job_costs,
     kind_speedups,
+    of_kind,
     reference_cells,
     run_kinds,
     worker_memory,
@@ -88,7 +89,8 @@ def speedups(analysis: Analysis) -> tuple[Speedup, ...]:
     gil = analysis.results.metadata.gil_enabled
     runners: dict[str, set[str]] = {}
     for analysed in analysis.cells:
-        runners.setdefault(analysed.cell.kind, set()).add(analysed.cell.runner)
+        if not analysed.cell.distributed:
+            runners.setdefault(analysed.cell.kind, set()).add(analysed.cell.runner)
     found = []
     for task in analysis.results.tasks:
         if task.bound not in SPEEDUP_BOUNDS:
@@ -137,9 +139,7 @@ def kind_costs(analysis: Analysis) -> tuple[KindCost, ...]:
     measured = [a for a in reference_cells(analysis) if a.figures is not None]
     found = []
     for kind in COST_KINDS:
-        startups = [
-            a.figures.startup for a in measured if a.cell.kind == kind and a.figures is not None
-        ]
+        startups = [a.figures.startup for a in of_kind(measured, kind) if a.figures is not None]
         startup = statistics.median(startups) if startups else None
         found.append(KindCost(kind, worker_memory(measured, kind), startup))
     return tuple(found)

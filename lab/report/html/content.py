@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from lab.report import comparison_table, sweep_table
 from lab.report.classic import NOT_MEASURED, classic_rows
+from lab.report.engines import ENGINES_TITLE, HEADERS, engine_rows, engines_legend
 from lab.report.html import charts
 from lab.report.html.tables import table, text_table
 from lab.report.own_verdict import own_rows
@@ -107,7 +108,8 @@ def _sweep_section(analysis: Analysis, task: str, style: dict[str, int]) -> Cont
 
 def _verdicts(analysis: Analysis) -> list[Content]:
     """The verdict on each user function, then (for the lab's own work) the verdict and the
-    classic comparison, each a titled table."""
+    classic comparison, then the distributed engines beside a process pool, each a titled
+    table."""
     found = []
     for verdict in own_verdicts(analysis):
         rows = own_rows(analysis, verdict)
@@ -140,7 +142,22 @@ def _verdicts(analysis: Analysis) -> list[Content]:
                 ),
             }
         )
-    return found
+    return found + _engines(analysis)
+
+
+def _engines(analysis: Analysis) -> list[Content]:
+    """The distributed engines beside a process pool, with what its columns mean, when the
+    run set any beside one."""
+    rows = engine_rows(analysis)
+    if not rows:
+        return []
+    return [
+        {
+            "title": ENGINES_TITLE.rstrip(":"),
+            "table": text_table(list(HEADERS), rows),
+            "legend": engines_legend(analysis),
+        }
+    ]
 
 
 def _legend(analysis: Analysis) -> list[str]:

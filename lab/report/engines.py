@@ -1,0 +1,108 @@
+"""The distributed engines beside a local process pool: the figures
+:mod:`lab.results.engines` chose, as one table a task and engine a row, with what each column
+means beneath it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lab.report.fit import Column, fit_table, wrap_lines
+from lab.report.table import workers_text
+from lab.report.units import duration, memory
+from lab.report.verdict import caveat
+from lab.results.engines import engine_costs
+
+if TYPE_CHECKING:
+    from lab.results.analysis import Analysis
+    from lab.results.engines import EngineCost
+
+#: The table's heading.
+ENGINES_TITLE = "distributed engines beside a process pool of as many workers:"
+HEADERS = (
+    "engine",
+    "task",
+    "beside",
+    "a job more",
+    "a run more",
+    "start-up s",
+    "memory more",
+    "pays from",
+)
+
+
+def engine_rows(analysis: Analysis) -> list[list[str]]:
+    """One row a task and engine, in :data:`HEADERS` order."""
+    return [_row(found) for found in engine_costs(analysis)]
+
+
+def _row(found: EngineCost) -> list[str]:
+    engine, pool = found.engine, found.pool
+    assert engine.figures is not None
+    assert pool.figures is not None
+    per_job = "" if found.per_job is None else signed(found.per_job)
+    if found.per_job is not None and found.handover is not None:
+        per_job += f" ({duration(found.handover)})"
+    return [
+        f"{engine.cell.runner} {workers_text(engine.cell)}{caveat(engine)}",
+        found.task.name,
+        f"{pool.cell.runner} {workers_text(pool.cell)}{caveat(pool)}",
+        per_job,
+        signed(found.per_run),
+        f"{engine.figures.startup:.2f} ({pool.figures.startup:.2f})",
+        "" if found.memory is None else signed_memory(found.memory),
+        "" if found.pays_from is None else duration(found.pays_from),
+    ]
+
+
+def engines_legend(analysis: Analysis) -> str:
+    """What the columns mean, for the table of ``analysis``'s engines."""
+    metric = analysis.results.metadata.memory_metric
+    return (
+        "a job more: how much longer a worker waited between one job's end and its next"
+        " job's start than on the process pool (the engine's own wait in brackets); a run"
+        " more: how much longer a run spent before its first job and after its last (the"
+        " intercept; a job's is the slope); start-up s: the engine's (the pool's); memory"
+        f" more: the engine's peak {metric} beyond the pool's, its own processes and its"
+        " workers' runtime (blank where the jobs ran outside the lab's machine); pays from:"
+        " the job time above which its workers beat one job at a time, waits included (not"
+        " judged for a transfer)"
+    )
+
+
+def render_engines(analysis: Analysis, tablefmt: str, width: int | None = None) -> str:
+    """The heading, the table and its legend; nothing when the run set no engine beside a
+    pool."""
+    table = engine_table(analysis, tablefmt, width)
+    if not table:
+        return ""
+    title, legend = wrap_lines(ENGINES_TITLE, width), wrap_lines(engines_legend(analysis), width)
+    return f"{title}\n{table}\n{legend}"
+
+
+def engine_table(analysis: Analysis, tablefmt: str, width: int | None = None) -> str:
+    """The table alone (empty when the run set no engine beside a pool)."""
+    rows = engine_rows(analysis)
+    if not rows:
+        return ""
+    numeric = {"a job more", "a run more", "start-up s", "memory more", "pays from"}
+    columns = [  # the pool goes first where the table is too wide: the title names it
+        Column(
+            header,
+            [row[i] for row in rows],
+            numeric=header in numeric,
+            drop=1 if header == "beside" else None,
+            wrap=i == 0,
+        )
+        for i, header in enumerate(HEADERS)
+    ]
+    return fit_table(columns, width, tablefmt)
+
+
+def signed(seconds: float) -> str:
+    """A difference of times, its sign always shown."""
+    return ("+" if seconds >= 0 else "-") + duration(abs(seconds))
+
+
+def signed_memory(size: int) -> str:
+    """A difference of sizes, its sign always shown."""
+    return ("+" if size >= 0 else "-") + memory(abs(size))
