@@ -22,10 +22,10 @@ HEADERS = (
     "engine",
     "task",
     "beside",
-    "a job more",
-    "a run more",
+    "+ a job",
+    "+ a run",
     "start-up s",
-    "memory more",
+    "+ memory",
     "pays from",
 )
 
@@ -40,8 +40,6 @@ def _row(found: EngineCost) -> list[str]:
     assert engine.figures is not None
     assert pool.figures is not None
     per_job = "" if found.per_job is None else signed(found.per_job)
-    if found.per_job is not None and found.handover is not None:
-        per_job += f" ({duration(found.handover)})"
     return [
         f"{engine.cell.runner} {workers_text(engine.cell)}{caveat(engine)}",
         found.task.name,
@@ -58,14 +56,13 @@ def engines_legend(analysis: Analysis) -> str:
     """What the columns mean, for the table of ``analysis``'s engines."""
     metric = analysis.results.metadata.memory_metric
     return (
-        "a job more: how much longer a worker waited between one job's end and its next"
-        " job's start than on the process pool (the engine's own wait in brackets); a run"
-        " more: how much longer a run spent before its first job and after its last (the"
-        " intercept; a job's is the slope); start-up s: the engine's (the pool's); memory"
-        f" more: the engine's peak {metric} beyond the pool's, its own processes and its"
-        " workers' runtime (blank where the jobs ran outside the lab's machine); pays from:"
-        " the job time above which its workers beat one job at a time, waits included (not"
-        " judged for a transfer)"
+        "+ a job: how much longer a worker waited between one job's end and its next job's"
+        " start than on the process pool (the slope of a run's time against its jobs); + a"
+        " run: how much longer a run spent before its first job and after its last (the"
+        " intercept); start-up s: the engine's (the pool's); + memory: the engine's peak"
+        f" {metric} beyond the pool's, its own processes and its workers' runtime (blank where"
+        " the jobs ran on a running cluster); pays from: the job time above which its workers"
+        " beat one job at a time, waits included (not judged for a transfer)"
     )
 
 
@@ -84,14 +81,15 @@ def engine_table(analysis: Analysis, tablefmt: str, width: int | None = None) ->
     rows = engine_rows(analysis)
     if not rows:
         return ""
-    numeric = {"a job more", "a run more", "start-up s", "memory more", "pays from"}
-    columns = [  # the pool goes first where the table is too wide: the title names it
+    numeric = {"+ a job", "+ a run", "start-up s", "+ memory", "pays from"}
+    drops = {"beside": 1, "+ a run": 2}  # the title names the pool; a job's cost stays
+    columns = [
         Column(
             header,
             [row[i] for row in rows],
             numeric=header in numeric,
-            drop=1 if header == "beside" else None,
-            wrap=i == 0,
+            drop=drops.get(header),
+            wrap=header in ("engine", "task", "beside"),
         )
         for i, header in enumerate(HEADERS)
     ]
