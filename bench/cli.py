@@ -2,7 +2,9 @@
 ``python -m bench report``: what ``lab report`` and ``lab compare`` cost per cell;
 ``python -m bench waiters``: memory per waiter, the lab's asyncio cell of 1,000,000 sleeps
 against a hand-written ``asyncio.gather`` of them; ``python -m bench html``: the HTML report's
-size and the time a browser takes to draw it."""
+size and the time a browser takes to draw it; ``python -m bench engines``: a distributed
+engine's cost a job beyond a process pool, from its job records and from cells of different
+job counts."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import sys
 from time import perf_counter
 from typing import TYPE_CHECKING
 
-from bench import free_threading, html, report_cost, waiters, warm
+from bench import engines, free_threading, html, report_cost, waiters, warm
 from bench.core import BenchError
 from bench.goals import MIN_ROUNDS, Goal
 from bench.jobs import asyncio_sleep, countdown, same_code, sleep, warm_up
@@ -126,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             return waiters.main(argv[1:])
         if argv[:1] == ["html"]:
             return html.main(argv[1:])
+        if argv[:1] == ["engines"]:
+            return engines.main(argv[1:])
         return run(build_parser().parse_args(argv))
     except KeyboardInterrupt:
         print("bench: interrupted", file=sys.stderr)
