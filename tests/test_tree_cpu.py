@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lab.boundary.measurement import Measurement
 from lab.machine.process_tree import (
     CpuReading,
     ProcessCpu,
@@ -21,6 +22,7 @@ from lab.machine.process_tree import (
     tree,
     tree_cpu,
 )
+from lab.run.supervisor import counting_vanished
 
 #: What adding the same counts in another order may change in the last digits of a float.
 ROUNDING = 1e-9
@@ -120,6 +122,22 @@ def test_the_difference_of_two_readings_is_never_negative(
     assert all(gone.before >= 0 for gone in used.vanished.values())
     counted = used.counting_vanished(seen, interval=0.1)
     assert counted.seconds >= used.seconds and counted.apart >= used.apart
+
+
+def test_the_lab_adds_a_vanished_process_to_the_measurement_up_to_its_last_sample() -> None:
+    measurement = Measurement(
+        cpu=1.0,
+        cpu_resolution=0.02,
+        cpu_tick=TICK,
+        session_cpu=0.5,
+        vanished_cpu=[[3, 6.0, 4.0, 0], [4, 7.0, 1.0, 1], [5, 8.0, 2.0, 0]],
+    )
+    counted = counting_vanished(
+        Measurement.from_json(measurement.to_json()), {(3, 6.0): 6.0, (4, 7.0): 1.5}, 0.1
+    )
+    assert counted.cpu == pytest.approx(3.0) and counted.session_cpu == pytest.approx(1.0)
+    assert counted.cpu_resolution is not None and counted.cpu_resolution > 0.32
+    assert not counted.vanished_cpu
 
 
 #: A parent that starts a child and leaves it running; with ``ignore``, it ignores SIGCHLD

@@ -52,6 +52,11 @@ class Measurement:
     #: through the whole run; the session's apart), each count to within ``cpu_tick`` seconds.
     thread_cpu: list[list[float]] = field(default_factory=list)
     cpu_tick: float = 0.0
+    #: The processes that vanished in the run with nobody of the tree accounting for their
+    #: CPU (their parent let the system reap them), as ``[pid, creation time, seconds used at
+    #: the run's start, 1 if kept apart else 0]``: the lab, which sampled the tree, adds what
+    #: they used up to its last sample of them to ``cpu`` (or ``session_cpu``).
+    vanished_cpu: list[list[float]] = field(default_factory=list)
     #: How many times each job was called, by index, counted in the processes that called it
     #: (``None``: not counted; calls on another host are not counted).
     calls: list[int] | None = None
@@ -236,6 +241,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "session_cpu": (*_NUMBER, type(None)),
     "thread_cpu": (list,),
     "cpu_tick": _NUMBER,
+    "vanished_cpu": (list,),
     "calls": (list, type(None)),
 }
 
@@ -269,4 +275,12 @@ def _checked(value: Checked) -> Checked:
         for item in thread_cpu
     ):
         raise ValueError("malformed measurement: thread_cpu must be [pid, thread, seconds]")
+    vanished = getattr(value, "vanished_cpu", [])
+    if not all(
+        isinstance(item, list) and len(item) == 4 and all(type(v) in _NUMBER for v in item)
+        for item in vanished
+    ):
+        raise ValueError(
+            "malformed measurement: vanished_cpu must be [pid, creation time, seconds, apart]"
+        )
     return value

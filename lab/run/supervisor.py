@@ -8,6 +8,7 @@ killing the group and every descendant seen; its memory is sampled from outside 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import select
 import signal
@@ -21,7 +22,14 @@ from typing import TYPE_CHECKING
 import psutil
 
 from lab.boundary.measurement import Measurement
-from lab.machine.process_tree import kill_tree, memory_by_process, tree
+from lab.machine.process_tree import (
+    VanishedCpu,
+    cpu_by_process,
+    kill_tree,
+    last_seen_cpu,
+    memory_by_process,
+    tree,
+)
 from lab.results import status
 from lab.run.reaping import CELL_FOLDER, GUARD, become_subreaper, end_adopted
 from lab.runner import ABANDON_TIME
@@ -32,8 +40,9 @@ if TYPE_CHECKING:
     from collections.abc import Collection
 
     from lab.boundary.requests import CellSpec, RunnersQuestion
+    from lab.machine.process_tree import ProcessKey
 
-#: Seconds between two samples of the worker tree's memory.
+#: Seconds between two samples of the worker tree's memory (and CPU).
 SAMPLE_INTERVAL = 0.1
 
 
@@ -70,11 +79,13 @@ def peaks(samples: MemorySamples, apart: Collection[int] = ()) -> tuple[int, int
 @dataclass(frozen=True)
 class WorkerRun:
     """A worker process as the lab saw it end: its answer (``None`` when it gave none), the
-    memory of its tree's processes at each sample, and why it failed, if it did."""
+    memory of its tree's processes at each sample, and why it failed, if it did; and each
+    process's CPU at its last sample (:func:`~lab.machine.process_tree.cpu_by_process`)."""
 
     answer: str | None
     samples: MemorySamples = field(default_factory=list)
     failure: status.Status | None = None
+    cpu_seen: dict[ProcessKey, float] = field(default_factory=dict)
 
 
 def run_worker(
@@ -118,7 +129,9 @@ def run_worker(
             )  # fmt: skip
         GUARD.running(worker.pid, folder)
         try:
-            samples, timed_out, note = _watch(worker, timeout, sample_interval, Path(folder))
+            samples, cpu_seen, timed_out, note = _watch(
+                worker, timeout, sample_interval, Path(folder)
+            )
         finally:
             GUARD.idle()
             end_adopted(before)
@@ -126,14 +139,14 @@ def run_worker(
             failure = status.timeout(timeout)
             if note:
                 failure = status.Status(failure.kind, f"{failure.detail}; {note}")
-            return WorkerRun(None, samples, failure)
+            return WorkerRun(None, samples, failure, cpu_seen)
         if worker.returncode < 0:
             why = f"killed by {_signal_name(-worker.returncode)}"
-            return WorkerRun(None, samples, status.crashed(why))
+            return WorkerRun(None, samples, status.crashed(why), cpu_seen)
         if not answer_path.exists():
             why = f"the worker exited with code {worker.returncode}{_last_line(log_path)}"
-            return WorkerRun(None, samples, status.crashed(why))
-        return WorkerRun(answer_path.read_text(), samples)
+            return WorkerRun(None, samples, status.crashed(why), cpu_seen)
+        return WorkerRun(answer_path.read_text(), samples, cpu_seen=cpu_seen)
 
 
 def run_cell(spec: CellSpec, timeout: float, sample_interval: float = SAMPLE_INTERVAL) -> CellRun:
@@ -148,35 +161,60 @@ def run_cell(spec: CellSpec, timeout: float, sample_interval: float = SAMPLE_INT
     except ValueError as exc:
         return CellRun(None, peak, status.error(str(exc)))
     peak, session_peak = peaks(done.samples, measurement.session_pids)
+    measurement = counting_vanished(measurement, done.cpu_seen, sample_interval)
     return CellRun(measurement, peak, session_peak_memory=session_peak)
+
+
+def counting_vanished(
+    measurement: Measurement, seen: dict[ProcessKey, float], interval: float
+) -> Measurement:
+    """``measurement`` with the CPU its vanished processes used in the run up to their last
+    sample (``seen``, every ``interval`` seconds) added: up to one sampling interval of each
+    one's CPU may be missed, and its resolution is widened for that."""
+    if not measurement.vanished_cpu or measurement.cpu is None:
+        return measurement
+    vanished = {
+        (int(pid), created): VanishedCpu(before, bool(apart))
+        for pid, created, before, apart in measurement.vanished_cpu
+    }
+    seconds, apart, widened = last_seen_cpu(vanished, seen, interval, measurement.cpu_tick)
+    return dataclasses.replace(
+        measurement,
+        cpu=measurement.cpu + seconds,
+        cpu_resolution=(measurement.cpu_resolution or 0.0) + widened,
+        session_cpu=None if measurement.session_cpu is None else measurement.session_cpu + apart,
+        vanished_cpu=[],
+    )
 
 
 def _watch(
     worker: subprocess.Popen[bytes], timeout: float, interval: float, folder: Path
-) -> tuple[MemorySamples, bool, str | None]:
-    """Sample the memory of the worker tree's processes until it exits or the deadline passes;
-    always leaves the worker reaped and its tree killed, after letting its session abandon
-    its jobs if it offered to. Returns the samples, whether it timed out, and what the session
-    said as it abandoned them."""
+) -> tuple[MemorySamples, dict[ProcessKey, float], bool, str | None]:
+    """Sample the memory and CPU of the worker tree's processes until it exits or the deadline
+    passes; always leaves the worker reaped and its tree killed, after letting its session
+    abandon its jobs if it offered to. Returns the memory samples, each process's CPU at its
+    last sample, whether it timed out, and what the session said as it abandoned them."""
     seen: dict[int, psutil.Process] = {}
     samples: MemorySamples = []
+    cpu_seen: dict[ProcessKey, float] = {}
     deadline = clock() + timeout
     exited = _ExitWaiter(worker)
     try:
         root = psutil.Process(worker.pid)
         while True:
             if exited(min(interval, max(deadline - clock(), 0.001))):
-                return samples, False, None
+                return samples, cpu_seen, False, None
             processes = tree(root)
             seen.update((p.pid, p) for p in processes)
             samples.append(memory_by_process(processes))
+            cpu_seen.update(cpu_by_process(processes))
             if clock() >= deadline:
                 try:
                     note = _let_abandon(worker, exited, folder)
                 finally:
                     kill_tree(worker.pid, [*processes, *seen.values()])
                     worker.wait()
-                return samples, True, note
+                return samples, cpu_seen, True, note
     finally:
         try:
             if worker.poll() is None:  # Ctrl-C, SIGTERM to the lab, or an error of the lab's

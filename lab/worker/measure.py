@@ -56,7 +56,9 @@ def measure(
     """Start ``runner``, run ``jobs`` on it and close it, timing each phase.
 
     The CPU time is that of the whole process tree during the run phase only, with how far it
-    may be off; the processes of ``apart`` (the task's server) are counted on their own. A
+    may be off; the processes of ``apart`` (the task's server) are counted on their own; that
+    of the processes that vanished unaccounted for is left to the lab, which samples the tree
+    (:attr:`Measurement.vanished_cpu`). A
     runner that raises anything (``SystemExit`` included) yields a measurement with ``error``
     set. ``while_running(session)`` is entered just outside the timed run, and left before
     ``close``. With the ``recorder`` the jobs were made with, the records are the recorder's,
@@ -118,6 +120,10 @@ def measure(
         session_cpu=cpu.apart if apart else None,
         thread_cpu=[[pid, thread, seconds] for (pid, thread), seconds in cpu.by_thread.items()],
         cpu_tick=cpu.tick,
+        vanished_cpu=[
+            [pid, created, gone.before, int(gone.apart)]
+            for (pid, created), gone in cpu.vanished.items()
+        ],
         records_memory=kept,
     )
 
