@@ -91,7 +91,8 @@ class CpuReading:
         through whoever waited for it: the nearest of its ancestors still here took its whole
         life into its ``reaped``, less what it had used at the earlier reading (a parent is
         taken to outlive its child: an orphan's CPU is missed). One whose parent let the system
-        reap it is in :attr:`vanished`, its CPU in between not counted yet.
+        reap it is in :attr:`vanished`, its CPU in between not counted yet. (One that both
+        started and ended in between with nobody waiting for it is at neither reading: missed.)
 
         Each count is cut to whole ticks both times, so the difference is off by less than
         the larger reading's resolution. Each thread's CPU is kept for the threads present at
