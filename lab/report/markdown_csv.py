@@ -127,7 +127,7 @@ def to_markdown(results: Results) -> str:
     classic = "" if sweep else render_classic(analysis, "github")
     if classic:
         parts.append(f"## The classic comparison, measured\n\n{classic}")
-    engines = engine_table(analysis, "github")
+    engines = "" if sweep else engine_table(analysis, "github")
     if engines:
         parts.append(
             f"## {ENGINES_TITLE.rstrip(':').capitalize()}\n\n{engines}\n\n"
