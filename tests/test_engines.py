@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from lab_builders import MIB, cell, results
 
+from lab.boundary.measurement import Measurement
 from lab.jobs import JobRecord
 from lab.records import Records
 from lab.report.engines import ENGINES_TITLE, engine_rows, render_engines
@@ -23,6 +25,7 @@ from lab.results.analysis import analyse
 from lab.results.engines import engine_costs, handovers
 from lab.results.journal import load
 from lab.results.model import Cell, Results, Sample
+from lab.run.supervisor import others_peak
 from lab.runner import PROCESSES, Layout
 
 
@@ -73,10 +76,18 @@ def engine_results(
     single = cell("single", Layout(), [0.4, 0.4, 0.4], bound=bound, task=task)
     pool = with_runs(
         cell("processes", Layout(processes=2), [0.2], bound=bound, task=task),
-        *[run(on_two_workers(pool_gap), 0.2 + pool_gap + 0.01) for _ in range(3)],
+        *[
+            replace(
+                run(on_two_workers(pool_gap), 0.2 + pool_gap + 0.01), others_peak_memory=5 * MIB
+            )
+            for _ in range(3)
+        ],
     )
     runs = [
-        replace(run(on_two_workers(engine_gap), 0.2 + engine_gap + 0.05, engine_peak))
+        replace(
+            run(on_two_workers(engine_gap), 0.2 + engine_gap + 0.05, engine_peak),
+            others_peak_memory=35 * MIB,
+        )
         for _ in range(3)
     ]
     if outside:
@@ -132,6 +143,7 @@ def test_an_engine_is_set_beside_the_pool_of_as_many_workers() -> None:
     assert found.per_job == pytest.approx(0.003)
     assert found.per_run == pytest.approx(0.04)
     assert found.memory == 100 * MIB
+    assert found.own_memory == 30 * MIB
     assert found.parallel == 2
     assert found.pays_from == pytest.approx(0.004)
 
@@ -149,6 +161,7 @@ def test_an_engine_without_a_pool_of_its_concurrency_gets_no_row() -> None:
 def test_an_engine_on_a_remote_cluster_has_no_memory_beside_the_pool() -> None:
     (found,) = engine_costs(analyse(engine_results(outside=True)))
     assert found.memory is None
+    assert found.own_memory is None
 
 
 def test_a_transfer_is_not_judged_against_one_job_at_a_time() -> None:
@@ -174,8 +187,9 @@ def test_the_engines_table_is_in_the_terminal_markdown_and_page_reports() -> Non
     (row,) = engine_rows(analysis)
     assert row[:3] == ["grid 2", "cpu", "processes 2"]
     assert row[3] == "+3.00 ms"
-    assert row[7] == "4.00 ms"
-    assert row[6] == "+100.0 MiB"
+    assert row[8] == "4.00 ms"
+    assert row[6] == "+30.0 MiB"
+    assert row[7] == "+100.0 MiB"
     text = render_engines(analysis, "simple", 100)
     assert text.startswith(ENGINES_TITLE)
     assert all(len(line) <= 100 for line in text.splitlines())
@@ -203,3 +217,23 @@ def test_a_distributed_cell_is_saved_and_read_back_as_one(tmp_path: Path) -> Non
     cells = json.loads(path.read_text())["cells"]
     assert [c.get("distributed") for c in cells] == [None, None, True]
     assert [c.distributed for c in load(path).cells] == [False, False, True]
+
+
+def measurement(pids: list[int], host: str = "", **fields: Any) -> Measurement:
+    records = [record(i, pid, 0.0, 1.0, host) for i, pid in enumerate(pids)]
+    return Measurement(records=records, **fields)
+
+
+def test_the_engines_own_memory_is_its_processes_that_ran_no_job() -> None:
+    """The processes that ran jobs (11, 12) are left out, and the task's server (13); what
+    remains (the cell's own 10, a raylet 20, a nanny 21) is the engine's own."""
+    samples = [{10: 5, 11: 100, 12: 100, 13: 7, 20: 40, 21: 2}, {10: 5, 20: 30, 21: 30}]
+    assert others_peak(samples, measurement([11, 12, 11], session_pids=[13])) == 65
+    assert others_peak(samples, measurement([10, 11, 12])) == 60  # 13: not the session here
+
+
+def test_no_own_memory_where_the_jobs_ran_outside_the_tree() -> None:
+    samples = [{10: 5, 20: 40}]
+    assert others_peak(samples, measurement([11], outside_tree=True)) is None
+    assert others_peak(samples, measurement([11], host="elsewhere")) is None
+    assert others_peak(samples, measurement([])) is None

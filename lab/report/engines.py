@@ -25,6 +25,7 @@ HEADERS = (
     "+ a job",
     "+ a run",
     "start-up s",
+    "+ own memory",
     "+ memory",
     "pays from",
 )
@@ -47,6 +48,7 @@ def _row(found: EngineCost) -> list[str]:
         per_job,
         signed(found.per_run),
         f"{engine.figures.startup:.2f} ({pool.figures.startup:.2f})",
+        "" if found.own_memory is None else signed_memory(found.own_memory),
         "" if found.memory is None else signed_memory(found.memory),
         "" if found.pays_from is None else duration(found.pays_from),
     ]
@@ -59,10 +61,13 @@ def engines_legend(analysis: Analysis) -> str:
         "+ a job: how much longer a worker waited between one job's end and its next job's"
         " start than on the process pool (the slope of a run's time against its jobs); + a"
         " run: how much longer a run spent before its first job and after its last (the"
-        " intercept); start-up s: the engine's (the pool's); + memory: the engine's peak"
-        f" {metric} beyond the pool's, its own processes and its workers' runtime (blank where"
-        " the jobs ran on a running cluster); pays from: the job time above which its workers"
-        " beat one job at a time, waits included (not judged for a transfer)"
+        " intercept); start-up s: the engine's (the pool's); + own memory: how much more peak"
+        f" {metric} the engine's processes that ran no job took than the pool's (the cell's"
+        " own with a scheduler in it, a raylet, a GCS, nannies); + memory: the engine's peak"
+        " beyond the pool's, its workers' runtime too (both blank where the jobs ran on a"
+        " running cluster); pays"
+        " from: the job time above which its workers beat one job at a time, waits included"
+        " (not judged for a transfer)"
     )
 
 
@@ -81,8 +86,8 @@ def engine_table(analysis: Analysis, tablefmt: str, width: int | None = None) ->
     rows = engine_rows(analysis)
     if not rows:
         return ""
-    numeric = {"+ a job", "+ a run", "start-up s", "+ memory", "pays from"}
-    drops = {"beside": 1, "+ a run": 2}  # the title names the pool; a job's cost stays
+    numeric = {"+ a job", "+ a run", "start-up s", "+ own memory", "+ memory", "pays from"}
+    drops = {"beside": 1, "+ a run": 2, "+ memory": 3}  # the title names the pool
     columns = [
         Column(
             header,

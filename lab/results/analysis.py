@@ -122,6 +122,9 @@ class Figures:
     #: The jobs ran outside the lab's process tree (a remote cluster): ``cpu`` and
     #: ``peak_memory`` are the lab's side only, and are not shown as the jobs'.
     outside_tree: bool = False
+    #: The highest peak of the tree's processes that ran no job (the cell's own unless it
+    #: ran them, a pool's or an engine's others), within ``peak_memory``; ``None``: unknown.
+    others_peak_memory: int | None = None
 
 
 @dataclass(frozen=True)
@@ -666,4 +669,8 @@ def cell_figures(
             default=None,
         ),
         outside_tree=outside,
+        others_peak_memory=max(
+            (s.others_peak_memory for s in samples if s.others_peak_memory is not None),
+            default=None,
+        ),
     )

@@ -34,7 +34,9 @@ class EngineCost:
     ``handover`` is the engine's mean time between one job's end and the next job's start on
     a worker (``None``: no worker ran two jobs) and ``per_job`` how much longer that is than
     the pool's; ``per_run`` how much longer the engine's runs were outside their jobs' span;
-    ``memory`` its peak beyond the pool's (``None`` when its jobs ran outside the lab's tree);
+    ``memory`` its peak beyond the pool's, and ``own_memory`` how much of that is in the
+    processes that ran no job (the driver with a scheduler in it, a raylet, nannies) against
+    the pool's (both ``None`` when its jobs ran outside the lab's tree or it is not known);
     ``pays_from`` the job time above which its ``parallel`` workers beat one job at a time,
     handovers included (``None``: never with one worker's worth of parallel work, and not
     judged for a transfer, whose baseline moves no data)."""
@@ -46,6 +48,7 @@ class EngineCost:
     per_job: float | None
     per_run: float
     memory: int | None
+    own_memory: int | None
     parallel: int
     pays_from: float | None
 
@@ -127,6 +130,16 @@ def engine_cost(task: TaskInfo, engine: CellAnalysis, pool: CellAnalysis, cpus: 
         per_job=per_job,
         per_run=outside_jobs(engine.cell) - outside_jobs(pool.cell),
         memory=memory,
+        own_memory=None if outside else _own_memory(engine, pool),
         parallel=parallel,
         pays_from=pays_from,
     )
+
+
+def _own_memory(engine: CellAnalysis, pool: CellAnalysis) -> int | None:
+    """The peak of the engine's processes that ran no job beyond the pool's."""
+    assert engine.figures is not None
+    assert pool.figures is not None
+    if engine.figures.others_peak_memory is None or pool.figures.others_peak_memory is None:
+        return None
+    return engine.figures.others_peak_memory - pool.figures.others_peak_memory

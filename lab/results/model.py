@@ -77,6 +77,10 @@ class Sample:
     #: The bytes the cell's worker held for the run's records and call counts, which
     #: ``peak_memory`` includes (``None``: not known, as in files written before it was).
     records_memory: int | None = None
+    #: The peak memory of the tree's processes that ran no job (the cell's own unless it ran
+    #: them, a pool's or an engine's others: a raylet, nannies), which ``peak_memory``
+    #: includes (``None``: not known, or the jobs ran outside the tree).
+    others_peak_memory: int | None = None
 
     def __post_init__(self) -> None:
         if type(self.records) is not Records:  # a list of records: kept by column
@@ -283,8 +287,9 @@ def sample_to_data(sample: Sample) -> dict[str, Any]:
     records' memory where it is known."""
     data = {f.name: getattr(sample, f.name) for f in dataclasses.fields(Sample)}
     data["records"] = sample.records.to_data()
-    if sample.records_memory is None:
-        del data["records_memory"]
+    for name in ("records_memory", "others_peak_memory"):
+        if data[name] is None:
+            del data[name]
     return data
 
 

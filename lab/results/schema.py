@@ -142,6 +142,7 @@ _SAMPLE = _object(
         "session_cpu": _nullable(_SECONDS),
         "session_peak_memory": _nullable(_COUNT),
         "records_memory": _nullable(_COUNT),
+        "others_peak_memory": _nullable(_COUNT),
     },
     optional=(
         "gil_enabled",
@@ -150,6 +151,7 @@ _SAMPLE = _object(
         "session_cpu",
         "session_peak_memory",
         "records_memory",
+        "others_peak_memory",
     ),
 )
 

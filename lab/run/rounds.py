@@ -131,6 +131,7 @@ def measure_once(cell: Cell, rounds: Rounds, task: Task, keep: bool = True) -> S
         session_cpu=measurement.session_cpu,
         session_peak_memory=outcome.session_peak_memory,
         records_memory=measurement.records_memory,
+        others_peak_memory=outcome.others_peak_memory,
     )
     cell.samples.append(sample)
     return sample

@@ -30,6 +30,7 @@ from lab.machine.process_tree import (
     memory_by_process,
     tree,
 )
+from lab.records import Records
 from lab.results import status
 from lab.run.reaping import CELL_FOLDER, GUARD, become_subreaper, end_adopted
 from lab.runner import ABANDON_TIME
@@ -57,6 +58,9 @@ class CellRun:
     peak_memory: int
     failure: status.Status | None = None
     session_peak_memory: int | None = None
+    #: The peak of the tree's processes that ran no job, besides the worker (see
+    #: :func:`others_peak`).
+    others_peak_memory: int | None = None
 
 
 #: The memory of each process of the worker's tree, at each sample: pid -> bytes.
@@ -161,8 +165,26 @@ def run_cell(spec: CellSpec, timeout: float, sample_interval: float = SAMPLE_INT
     except ValueError as exc:
         return CellRun(None, peak, status.error(str(exc)))
     peak, session_peak = peaks(done.samples, measurement.session_pids)
+    others = others_peak(done.samples, measurement)
     measurement = counting_vanished(measurement, done.cpu_seen, sample_interval)
-    return CellRun(measurement, peak, session_peak_memory=session_peak)
+    return CellRun(measurement, peak, session_peak_memory=session_peak, others_peak_memory=others)
+
+
+def others_peak(samples: MemorySamples, measurement: Measurement) -> int | None:
+    """The peak memory of the tree's processes that ran none of the jobs, the task's session
+    apart: the cell's own process (where a runner's scheduler may live) unless it
+    ran jobs itself, and a pool's or an engine's other processes (a raylet, a GCS, nannies, a
+    resource tracker). ``None`` when the jobs ran outside the tree, or the records do not say
+    where."""
+    records = measurement.records
+    if measurement.outside_tree or not len(records):
+        return None
+    pids = Records.of(records).column("pid")
+    hosts = Records.of(records).column("host")
+    if any(host != measurement.host for host in hosts):
+        return None
+    apart = {*pids, *measurement.session_pids}
+    return max((sum(b for pid, b in s.items() if pid not in apart) for s in samples), default=0)
 
 
 def counting_vanished(
