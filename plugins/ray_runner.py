@@ -8,9 +8,10 @@ modules imported and the warm-up calls made before ``start`` returns; ``close`` 
 raylet, GCS and workers, and the lab kills whatever of its tree is left with the cell.
 
 A running cluster is asked first whether anything answers at its address, within the connect
-timeout; its CPU and memory are not the cell's (``outside_tree``), and the cell leaves it as it
-found it: the driver disconnects, and a cell ended before its jobs (its timeout, Ctrl-C)
-cancels them (``RaySession.abandon``).
+timeout, and then joined, within ``JOIN_TIMEOUT`` or the connect timeout when it is given; its
+CPU and memory are not the cell's (``outside_tree``), and the cell leaves it as it found it:
+the driver disconnects, and a cell ended before its jobs (its timeout, Ctrl-C) cancels them
+(``RaySession.abandon``).
 
 Each worker runs one task at a time, so W is processes (``--workers 2``), never ``PxT``: Ray
 runs threads inside a worker only for an actor's methods, not for tasks.
@@ -38,8 +39,9 @@ if TYPE_CHECKING:
 
 #: Seconds to wait, at start, for a running cluster to answer and connect the driver.
 CONNECT_TIMEOUT = 10.0
-#: Seconds the driver gets to join a cluster that answered: ``ray.init(address=...)`` starts
-#: the driver's own core worker, which took over 10 s on a busy machine of 2 CPUs.
+#: Seconds the driver gets to join a cluster that answered, unless ``ray.connect-timeout`` is
+#: given: ``ray.init(address=...)`` starts the driver's own core worker, which took over 10 s on
+#: a busy machine of 2 CPUs.
 JOIN_TIMEOUT = 60.0
 #: Seconds ``abandon`` waits for the cluster to take the cancellation of the cell's tasks.
 CANCEL_TIME = 4.0
@@ -236,9 +238,9 @@ class RayRunner(Runner):
         {
             "address": "a running Ray cluster's address (HOST:PORT, as `ray start --head"
             " --port=PORT` prints) to use instead of starting one; it needs at least W CPUs",
-            "connect-timeout": f"seconds to wait for the cluster to answer at start"
-            f" (default {CONNECT_TIMEOUT:g}; joining it once it answered may take up to"
-            f" {JOIN_TIMEOUT:g})",
+            "connect-timeout": f"seconds to wait for a running cluster to answer at start, and"
+            f" then for the driver to join it (default {CONNECT_TIMEOUT:g} to answer and"
+            f" {JOIN_TIMEOUT:g} to join: a join took over 10 s on a busy machine)",
         }
     )
 
@@ -285,7 +287,8 @@ class RayRunner(Runner):
                 _temp_dir=temp_dir,
             )
         else:
-            connect(address, max(timeout, JOIN_TIMEOUT))
+            join = timeout if "connect-timeout" in context.options else JOIN_TIMEOUT
+            connect(address, join)
         try:
             window = None
             if address is not None:

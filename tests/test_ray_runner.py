@@ -1,15 +1,18 @@
 """The ``ray`` runner: on a Ray cluster the cell starts and on a running one, every task, and
-its faults (docs/faults.md): Ray missing, an address where nothing answers, a worker killed
-mid-cell. Each test's Ray processes carry its marker, so that any left behind is found."""
+its faults (docs/faults.md): Ray missing, an address where nothing answers or that never lets
+the driver join, a worker killed mid-cell. Each test's Ray processes carry its marker, so that
+any left behind is found."""
 
 from __future__ import annotations
 
 import contextlib
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -176,6 +179,58 @@ def test_a_ray_worker_killed_mid_cell_is_an_error_cell_and_the_rest_runs(lab: La
     assert by_task["io"].kind in HEALTHY, by_task
     assert lab.leftovers() == []
     assert ray_processes_under(lab.tmp) == []
+
+
+@pytest.fixture
+def silent() -> Iterator[str]:
+    """An address on loopback that takes every connection and never says a word."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    taken: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                taken.append(server.accept()[0])
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    thread = threading.Thread(target=accept, name="silent-server", daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(5)
+        for connection in taken:
+            connection.close()
+        server.close()
+
+
+def test_a_ray_address_that_never_lets_the_driver_join_is_an_error_cell(
+    lab: LabProcess, silent: str
+) -> None:
+    """Something takes the connection but never answers: with ``ray.connect-timeout`` given,
+    the driver's join is given as long, and the cell is an error naming the address, before
+    the cell's timeout (below the 60 s join of the default); no traceback, nothing left."""
+    assert ray_runner.JOIN_TIMEOUT == 60  # the default docs/faults.md gives
+    path = lab.folder / "run.json"
+    result = lab.run(
+        "matrix", "-q", "--json", str(path), "--runners", "ray", "--tasks", "io",
+        "--workers", "1", "--fast", "--jobs", "1", "--sleep", "0.01", "--timeout", "45",
+        "--runner-option", f"ray.address={silent}", "--runner-option", "ray.connect-timeout=3",
+        timeout=RUN_TIMEOUT,
+    )  # fmt: skip
+    assert result.returncode in (0, 1), result.stderr
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    [analysed] = ray_cells(list(analyse(load(path)).cells))
+    assert analysed.status.kind is Kind.ERROR, analysed.status
+    assert f"the Ray cluster at {silent} did not connect in 3 s" in analysed.status.detail
+    assert "\n" not in analysed.status.detail
+    assert lab.leftovers() == []
 
 
 class Head:
