@@ -6,6 +6,8 @@ A cluster the cell starts (``ray.init(num_cpus=W)``) keeps its files and sockets
 own folder, reports no usage statistics, and has every one of its W workers started, the jobs'
 modules imported and the warm-up calls made before ``start`` returns; ``close`` shuts it down,
 raylet, GCS and workers, and the lab kills whatever of its tree is left with the cell.
+Its object store (``ray.object-store`` sizes it) spills to that folder when the jobs' data do
+not fit; only a disk Ray counts as full makes a job's argument or result an error.
 
 A running cluster is asked first whether anything answers at its address, within the connect
 timeout, and then joined, within ``JOIN_TIMEOUT`` or the connect timeout when it is given; its
@@ -43,6 +45,8 @@ CONNECT_TIMEOUT = 10.0
 #: given: ``ray.init(address=...)`` starts the driver's own core worker, which took over 10 s on
 #: a busy machine of 2 CPUs.
 JOIN_TIMEOUT = 60.0
+#: The smallest object store Ray starts a cluster with (``OBJECT_STORE_MINIMUM_MEMORY_BYTES``).
+OBJECT_STORE_MINIMUM = 75 * 1024 * 1024
 #: Seconds ``abandon`` waits for the cluster to take the cancellation of the cell's tasks.
 CANCEL_TIME = 4.0
 #: The longest Unix socket path Ray accepts on Linux (``validate_socket_filepath``).
@@ -164,6 +168,16 @@ class RaySession:
         if not jobs:
             return []
         check_picklable(jobs)
+        try:
+            records = self._submit_and_get(jobs)
+        except (ray.exceptions.ObjectStoreFullError, ray.exceptions.OutOfDiskError) as exc:
+            raise RuntimeError(store_full(exc)) from None
+        self.refs = []
+        return records
+
+    def _submit_and_get(self, jobs: Sequence[Job]) -> list[JobRecord]:
+        import ray
+
         remote = ray.remote(num_cpus=1, max_retries=0)(run_job)
         if self.window is None:
             self.refs = [remote.remote(job) for job in jobs]
@@ -176,7 +190,6 @@ class RaySession:
                 self.refs.append(remote.remote(job))
                 running.append(self.refs[-1])
         records: list[JobRecord] = ray.get(self.refs)
-        self.refs = []
         return records
 
     def abandon(self) -> str | None:
@@ -214,6 +227,25 @@ class RaySession:
             ray.shutdown()
 
 
+def store_full(exc: BaseException) -> str:
+    """One line for a job's argument or result that Ray could not store: its object store was
+    full and it could not spill to disk (``OutOfDiskError``), or spilling is off
+    (``ObjectStoreFullError``). Ray's own message is a worker's traceback, in colour."""
+    import ray
+
+    if isinstance(exc, ray.exceptions.OutOfDiskError):
+        why = (
+            "OutOfDiskError: its object store was full and the disk it spills to (its temporary"
+            " folder's) is fuller than Ray allows (95% by default)"
+        )
+    else:
+        why = (
+            "ObjectStoreFullError: its object store was full of objects still in use and it"
+            " could not spill them to disk"
+        )
+    return f"the Ray cluster could not store a job's argument or result: {why}"
+
+
 def _free_threaded() -> bool:
     return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
@@ -241,6 +273,10 @@ class RayRunner(Runner):
             "connect-timeout": f"seconds to wait for a running cluster to answer at start, and"
             f" then for the driver to join it (default {CONNECT_TIMEOUT:g} to answer and"
             f" {JOIN_TIMEOUT:g} to join: a join took over 10 s on a busy machine)",
+            "object-store": "bytes of memory for the object store of the cluster the cell starts"
+            f" (at least {OBJECT_STORE_MINIMUM}, Ray's minimum of 75 MiB; default: Ray's, 30% of"
+            " the memory available), beyond which Ray spills the jobs' arguments and results to"
+            " disk in the cell's folder",
         }
     )
 
@@ -255,6 +291,20 @@ class RayRunner(Runner):
                 seconds = -1.0
             if not 0 < seconds < float("inf"):
                 return f"connect-timeout must be a number of seconds above 0, not {text!r}"
+        if "object-store" in options:
+            text = options["object-store"]
+            if "address" in options:
+                return (
+                    "object-store sizes the cluster the cell starts, not a running one"
+                    " (ray start --object-store-memory=BYTES sets that)"
+                )
+            if not (text.isascii() and text.isdigit() and len(text) <= 18) or (
+                int(text) < OBJECT_STORE_MINIMUM
+            ):
+                return (
+                    f"object-store must be a number of bytes, at least {OBJECT_STORE_MINIMUM}"
+                    f" (Ray's minimum), not {text!r}"
+                )
         return None
 
     def unavailable(self) -> str | None:
@@ -285,6 +335,7 @@ class RayRunner(Runner):
                 log_to_driver=False,
                 logging_level=logging.WARNING,
                 _temp_dir=temp_dir,
+                object_store_memory=_object_store(context),
             )
         else:
             join = timeout if "connect-timeout" in context.options else JOIN_TIMEOUT
@@ -304,6 +355,12 @@ class RayRunner(Runner):
             ray.shutdown()
             raise
         return RaySession(barrier, started=address is None, window=window)
+
+
+def _object_store(context: RunContext) -> int | None:
+    """The object store's size ``ray.object-store`` gives, or ``None`` (Ray's default)."""
+    text = context.options.get("object-store")
+    return None if text is None else int(text)
 
 
 def _temp_dir(context: RunContext) -> str:

@@ -1,7 +1,7 @@
 """The ``ray`` runner: on a Ray cluster the cell starts and on a running one, every task, and
 its faults (docs/faults.md): Ray missing, an address where nothing answers or that never lets
-the driver join, a worker killed mid-cell. Each test's Ray processes carry its marker, so that
-any left behind is found."""
+the driver join, a worker killed mid-cell, jobs whose data overfill the object store. Each
+test's Ray processes carry its marker, so that any left behind is found."""
 
 from __future__ import annotations
 
@@ -177,6 +177,66 @@ def test_a_ray_worker_killed_mid_cell_is_an_error_cell_and_the_rest_runs(lab: La
     assert by_task["sigkill"].kind is Kind.ERROR, by_task
     assert "WorkerCrashedError" in by_task["sigkill"].detail, by_task
     assert by_task["io"].kind in HEALTHY, by_task
+    assert lab.leftovers() == []
+    assert ray_processes_under(lab.tmp) == []
+
+
+def test_wrong_ray_options_are_refused_before_anything_runs() -> None:
+    runner = ray_runner.RayRunner()
+    least = ray_runner.OBJECT_STORE_MINIMUM
+    assert runner.check_options({"object-store": str(least)}) is None
+    for text in ["", "80MB", "\uff11" + "0" * 8, "1_000_000_000", "-1", str(least - 1), "9" * 40]:
+        problem = runner.check_options({"object-store": text})
+        assert problem is not None and problem.startswith("object-store must be"), text
+    problem = runner.check_options({"object-store": str(least), "address": "127.0.0.1:6379"})
+    assert problem is not None and "not a running one" in problem
+
+
+#: Each echo job's argument and result: four of each overfill the smallest object store.
+PAYLOAD = 50_000_000
+
+
+def echo_on_a_small_store(lab: LabProcess) -> dict[str, CellAnalysis]:
+    """Four echo jobs of ``PAYLOAD`` bytes on a cluster whose object store is the smallest Ray
+    starts (75 MiB), then an io cell; by task."""
+    cells = matrix(
+        lab,
+        "--runners", "ray", "--tasks", "echo,io", "--workers", "2", "--fast", "--jobs", "4",
+        "--size", f"echo={PAYLOAD}", "--sleep", "0.05", "--timeout", "120",
+        "--runner-option", f"ray.object-store={ray_runner.OBJECT_STORE_MINIMUM}",
+    )  # fmt: skip
+    return {a.cell.task: a for a in ray_cells(cells)}
+
+
+def test_jobs_whose_data_overfill_the_object_store_are_spilled_and_the_cell_ends(
+    lab: LabProcess,
+) -> None:
+    """400 MB of arguments and results through a 75 MiB object store: Ray spills what does
+    not fit to its temporary folder (in the cell's) and the cell is right; the next cell
+    runs, and neither a Ray process nor a spilled object outlives the cell."""
+    by_task = echo_on_a_small_store(lab)
+    for task in ("echo", "io"):
+        assert by_task[task].status.kind in HEALTHY, (task, by_task[task].status)
+    assert lab.leftovers() == []
+    assert ray_processes_under(lab.tmp) == []
+    assert list(lab.tmp.rglob("ray_spilled_objects*")) == []
+
+
+def test_jobs_whose_data_fit_neither_the_object_store_nor_the_disk_are_an_error_cell(
+    lab: LabProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As above on a disk Ray counts as full (its threshold, 95% of the disk by default, set to
+    0): it cannot spill, and the cell is an error saying why in one line; the next cell runs,
+    and no Ray process is left."""
+    monkeypatch.setenv("RAY_local_fs_capacity_threshold", "0")
+    by_task = echo_on_a_small_store(lab)
+    echo = by_task["echo"].status
+    assert echo.kind is Kind.ERROR, echo
+    assert "the Ray cluster could not store a job's argument or result: OutOfDiskError" in (
+        echo.detail
+    ), echo
+    assert "\n" not in echo.detail and "\x1b" not in echo.detail, echo
+    assert by_task["io"].status.kind in HEALTHY, by_task["io"].status
     assert lab.leftovers() == []
     assert ray_processes_under(lab.tmp) == []
 
