@@ -1,7 +1,8 @@
 """The ``ray`` runner: on a Ray cluster the cell starts and on a running one, every task, and
 its faults (docs/faults.md): Ray missing, an address where nothing answers or that never lets
-the driver join, a worker killed mid-cell, jobs whose data overfill the object store. Each
-test's Ray processes carry its marker, so that any left behind is found."""
+the driver join, a worker killed mid-cell, jobs whose data overfill the object store, a cell
+that outlives its timeout on a running cluster. Each test's Ray processes carry its marker, so
+that any left behind is found."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 import psutil
 import pytest
 from conftest import MARKER_ENV, LabProcess, processes_marked
+from lab_test_plugins import ON_A_CLUSTER_ENV
 from test_dask_runner import free_port
 
 from lab.plan.matrix import not_applicable
@@ -295,13 +297,16 @@ def test_a_ray_address_that_never_lets_the_driver_join_is_an_error_cell(
 
 class Head:
     """``ray start --head`` on this machine, reached at 127.0.0.1, in a session of its own,
-    outside the lab's tree; its processes carry a marker of their own. Stopped by killing those
-    processes, not by ``ray stop``, which would end every Ray cluster of the user on the
-    machine (another test's)."""
+    outside the lab's tree; its processes carry a marker of their own, and
+    ``ON_A_CLUSTER_ENV``, which makes the test plugins' ``*-on-a-cluster`` jobs run for ever
+    there. Stopped by killing those processes, not by ``ray stop``, which would end every Ray
+    cluster of the user on the machine (another test's)."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.marker = uuid.uuid4().hex
-        self.env = {**env, MARKER_ENV: self.marker, "RAY_USAGE_STATS_ENABLED": "0"}
+        self.env = {
+            **env, MARKER_ENV: self.marker, ON_A_CLUSTER_ENV: "1", "RAY_USAGE_STATS_ENABLED": "0"
+        }  # fmt: skip
         self.temp = Path(tempfile.mkdtemp(prefix="rh-"))
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
@@ -320,6 +325,20 @@ class Head:
     def running(self) -> list[str]:
         """The names of the head's processes that run."""
         return sorted(p.name() for p in processes_marked(self.marker))
+
+    def running_jobs(self, wait: float) -> list[str]:
+        """The command lines of the head's workers that run a job (``ray::run_job``), once none
+        does or ``wait`` seconds have passed."""
+        deadline = time.monotonic() + wait
+        while True:
+            found = []
+            for process in processes_marked(self.marker):
+                with contextlib.suppress(psutil.Error):
+                    if "run_job" in (line := " ".join(process.cmdline())):
+                        found.append(line)
+            if not found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.2)
 
     def stop(self) -> list[int]:
         """Kill the head's processes; those still running a while later."""
@@ -362,5 +381,35 @@ def test_a_running_ray_cluster_runs_the_jobs_and_outlives_the_lab(
         assert analysed.status.kind in HEALTHY, (analysed.cell.task, analysed.status)
         assert analysed.figures is not None and analysed.figures.outside_tree
     assert lab.leftovers() == []
+    after = head.running()
+    assert "gcs_server" in after and "raylet" in after, after  # the cluster was left running
+
+
+def test_a_cell_that_outlives_its_timeout_on_a_running_ray_cluster_cancels_its_jobs(
+    lab: LabProcess, head: Head
+) -> None:
+    """Jobs that run for ever on the running cluster (briefly on the baseline): at the cell's
+    timeout the lab lets the session abandon them, which cancels the unfinished tasks (ending
+    the workers that run them), and the cell says so; the head runs on, and none of its
+    workers still runs a job of the cell."""
+    path = lab.folder / "run.json"
+    result = lab.run(
+        "matrix", "--json", str(path), "-p", "lab_test_plugins", "--runners", "ray",
+        "--tasks", "hang-on-a-cluster", "--size", "hang-on-a-cluster=0.05", "--workers", "2",
+        "--fast", "--jobs", "2", "--timeout", "60",
+        "--runner-option", f"ray.address={head.address}",
+        timeout=RUN_TIMEOUT,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    [analysed] = ray_cells(list(analyse(load(path)).cells))
+    assert analysed.status.kind is Kind.TIMEOUT, analysed.status
+    assert analysed.status.detail == (
+        "60 s; cancelled the cell's 2 unfinished jobs on the Ray cluster (their workers were ended)"
+    ), analysed.status
+    assert "timeout after 60 s; cancelled the cell's 2 unfinished jobs" in result.stdout, (
+        result.stdout
+    )
+    assert lab.leftovers() == []
+    assert head.running_jobs(wait=30) == []
     after = head.running()
     assert "gcs_server" in after and "raylet" in after, after  # the cluster was left running
