@@ -21,6 +21,7 @@ runs threads inside a worker only for an actor's methods, not for tasks.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import os
@@ -32,6 +33,8 @@ import threading
 import time
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
+
+import psutil
 
 from lab import PROCESSES, Job, JobRecord, Layout, RunContext, Runner, Workers, hookimpl
 from lab.pools import START_TIMEOUT, check_picklable, prepare_worker
@@ -47,6 +50,8 @@ CONNECT_TIMEOUT = 10.0
 JOIN_TIMEOUT = 60.0
 #: The smallest object store Ray starts a cluster with (``OBJECT_STORE_MINIMUM_MEMORY_BYTES``).
 OBJECT_STORE_MINIMUM = 75 * 1024 * 1024
+#: Seconds to wait for the warm-up's barrier (an actor) to answer and, once ended, to go.
+END_TIME = 10.0
 #: Seconds ``abandon`` waits for the cluster to take the cancellation of the cell's tasks.
 CANCEL_TIME = 4.0
 #: The longest Unix socket path Ray accepts on Linux (``validate_socket_filepath``).
@@ -105,6 +110,9 @@ class _Barrier:
     def full(self) -> bool:
         return len(self.pids) >= self.parties
 
+    def pid(self) -> int:
+        return os.getpid()
+
 
 def probe(address: str, timeout: float) -> None:
     """Raise ``ConnectionError`` naming ``address`` when nothing takes a connection there
@@ -152,9 +160,7 @@ def connect(address: str, timeout: float) -> None:
 class RaySession:
     """A driver connected to a Ray cluster, which it started or found running."""
 
-    def __init__(self, barrier: Any, started: bool, window: int | None) -> None:
-        #: The start's barrier, an actor: ended by ``close``.
-        self.barrier = barrier
+    def __init__(self, started: bool, window: int | None) -> None:
         #: A running cluster runs the jobs outside the lab's process tree: the host does not
         #: present the tree's CPU and memory as theirs.
         self.outside_tree = not started
@@ -221,10 +227,7 @@ class RaySession:
     def close(self) -> None:
         import ray
 
-        try:
-            ray.kill(self.barrier)
-        finally:
-            ray.shutdown()
+        ray.shutdown()
 
 
 def store_full(exc: BaseException) -> str:
@@ -350,11 +353,11 @@ class RayRunner(Runner):
                         f" --workers {layout.processes} asks for {layout.processes}"
                     )
                 window = layout.processes if cpus > layout.processes else None
-            barrier = _warm_up(layout.processes, context)
+            _warm_up(layout.processes, context, local=address is None)
         except BaseException:
             ray.shutdown()
             raise
-        return RaySession(barrier, started=address is None, window=window)
+        return RaySession(started=address is None, window=window)
 
 
 def _object_store(context: RunContext) -> int | None:
@@ -377,21 +380,28 @@ def _temp_dir(context: RunContext) -> str:
     return path
 
 
-def _warm_up(processes: int, context: RunContext) -> Any:
+def _warm_up(processes: int, context: RunContext, local: bool) -> None:
     """Start W workers, each holding one CPU until all have prepared: every worker the jobs
-    will run on has imported their modules and made the warm-up calls. Returns the barrier,
-    an actor whose process lives until ``close``: one that ended during the run would take its
-    CPU out of the tree's."""
+    will run on has imported their modules and made the warm-up calls. The barrier, an actor,
+    is ended before the run (on a cluster of the cell's own, its process gone): a process of
+    the lab's would otherwise count as Ray's own in the run's memory."""
     import ray
 
     barrier: Any = ray.remote(num_cpus=0)(_Barrier).remote(processes)
-    prepare = ray.remote(num_cpus=1, max_retries=0)(_prepare)
-    pids = ray.get(
-        [prepare.remote(*context.worker_initargs, barrier, START_TIMEOUT) for _ in range(processes)]
-    )
-    if len(set(pids)) != processes:
-        raise RuntimeError(f"{processes} workers were asked for, {len(set(pids))} started")
-    return barrier
+    try:
+        prepare = ray.remote(num_cpus=1, max_retries=0)(_prepare)
+        initargs = context.worker_initargs
+        pids = ray.get(
+            [prepare.remote(*initargs, barrier, START_TIMEOUT) for _ in range(processes)]
+        )
+        if len(set(pids)) != processes:
+            raise RuntimeError(f"{processes} workers were asked for, {len(set(pids))} started")
+        pid = ray.get(barrier.pid.remote(), timeout=END_TIME) if local else None
+    finally:
+        ray.kill(barrier)
+    if pid is not None:
+        with contextlib.suppress(psutil.Error):  # gone already
+            psutil.wait_procs([psutil.Process(pid)], timeout=END_TIME)
 
 
 @hookimpl

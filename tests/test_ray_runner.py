@@ -100,6 +100,31 @@ def test_a_cluster_the_cell_starts_runs_every_task_and_leaves_nothing(lab: LabPr
     assert ray_processes_under(lab.tmp) == []  # raylet, GCS, workers: none outlived the cell
 
 
+@pytest.mark.faults
+def test_a_ray_cluster_that_cannot_start_is_an_error_cell_and_the_rest_runs(
+    lab_process: LabProcess,
+) -> None:
+    """A temporary folder too long for Ray's socket paths: Ray cannot start there. The cell
+    says why in one line, the process pool's cell still runs, and nothing is left."""
+    long = Path(tempfile.mkdtemp(prefix="r" * 60))
+    lab_process.tmp = long
+    try:
+        cells = matrix(
+            lab_process, "--runners", "processes,ray", "--tasks", "cpu", "--workers", "2",
+            "--fast", "--count", "200000",
+        )  # fmt: skip
+        (ray,) = ray_cells(cells)
+        assert ray.status.kind is Kind.ERROR
+        assert "too long for Ray's socket paths" in ray.status.detail
+        assert "\n" not in ray.status.detail
+        pool = [a for a in cells if a.cell.runner == "processes"]
+        assert pool and all(a.status.kind in HEALTHY for a in pool)
+        assert lab_process.leftovers() == []
+        assert ray_processes_under(long) == []
+    finally:
+        shutil.rmtree(long, ignore_errors=True)
+
+
 def test_a_users_own_function_runs_on_ray(lab: LabProcess) -> None:
     path = lab.folder / "run.json"
     work = Path(__file__).parent.parent / "examples" / "own-work" / "work.py"
