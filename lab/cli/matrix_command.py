@@ -61,7 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--jobs",
-        help=f"jobs a cell (default: {default.jobs or '2 x the largest workers'})",
+        help=f"jobs a cell, or several counts (4,16,64: a cell for each; default:"
+        f" {default.jobs or '2 x the largest workers'})",
     )
     rigour = parser.add_mutually_exclusive_group()
     for name, preset in PRESETS.items():
@@ -111,8 +112,8 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginSelection) ->
     preset_runners = list(profile.runners or default_runners(catalog))
     runners = with_baseline(options.names(args.runners, preset_runners, "--runners"), catalog)
     workers = options.worker_settings(args.workers, list(profile.workers or [str(cpus)]))
-    jobs = options.positive_int(args.jobs, "--jobs") if args.jobs is not None else profile.jobs
-    jobs = jobs or 2 * max(w.total for w in workers)
+    default_jobs = profile.jobs or 2 * max(w.total for w in workers)
+    jobs = options.job_counts(args.jobs, default_jobs)
     warmups, repeat = _rounds(args, profile)
     timeout = profile.timeout
     if args.timeout is not None:
@@ -126,7 +127,7 @@ def run(args: argparse.Namespace, catalog: Catalog, plugins: PluginSelection) ->
     sizing = Sizing(job_time, given_sizes, profile.sizes, allow_large=args.allow_large)
     matrix = MatrixPlan(tasks, runners, workers, jobs, sizing)
     matrix.check(cpus, args.allow_large)
-    sizing.check(tasks, jobs, timeout)
+    sizing.check(tasks, max(jobs), timeout)
     outputs = Outputs.from_args(args)
     rounds = Rounds(
         repeat=repeat,

@@ -187,6 +187,17 @@ def worker_settings(text: str | None, default: list[str]) -> list[Workers]:
     return list(dict.fromkeys(found))
 
 
+def job_counts(text: str | None, default: int) -> tuple[int, ...]:
+    """The ``--jobs`` counts, each a whole number of at least 1, from the least; one given
+    twice (``4,04``) is a :class:`UsageError`."""
+    if text is None:
+        return (default,)
+    given = [count.strip() for count in text.split(",")]
+    found = [positive_int(count, "--jobs") for count in given]
+    refuse_repeats(found, given, "--jobs", text)
+    return tuple(sorted(found))
+
+
 def check_start_method(name: str) -> str:
     if name not in multiprocessing.get_all_start_methods():
         raise UsageError(

@@ -170,7 +170,7 @@ class OwnRun:
             worker=WorkerOptions.of_lab(plugins, runner_options, {task.name: given}),
             interpreters=interpreters,
         )
-        MatrixPlan([task], runners, workers, jobs, Sizing(1.0)).check(cpus, self.allow_large)
+        MatrixPlan([task], runners, workers, (jobs,), Sizing(1.0)).check(cpus, self.allow_large)
         command = session.MeasuringCommand(
             rounds, outputs, tablefmt, self.quiet, self.wide, self.silent
         )
@@ -184,7 +184,7 @@ class OwnRun:
             if not self.quiet:
                 command.say(wrap_lines(kind.summary(function.short), terminal_width()))
             work = own_task(self.function, given, kind.bound, kind.summary())
-            matrix = MatrixPlan([work], runners, workers, jobs, Sizing(1.0, {work.name: 1}))
+            matrix = MatrixPlan([work], runners, workers, (jobs,), Sizing(1.0, {work.name: 1}))
             results = matrix.results(facts, rounds, self.quiet or self.silent)
             for cell in results.cells:
                 reason = elsewhere.get(cell.interpreter)

@@ -45,12 +45,13 @@ def default_runners(catalog: Catalog) -> list[str]:
 @dataclass(frozen=True)
 class MatrixPlan:
     """A matrix as asked for, every option checked: its tasks (their options in force), its
-    runners, worker settings and jobs a cell, and how its sizes are chosen."""
+    runners, worker settings and jobs a cell (one count or several, each a cell of its own),
+    and how its sizes are chosen."""
 
     tasks: list[Task]
     runners: list[Runner]
     workers: list[Workers]
-    jobs: int
+    jobs: tuple[int, ...]
     sizing: Sizing
 
     def check(self, cpus: int, allow_large: bool) -> None:
@@ -59,7 +60,7 @@ class MatrixPlan:
             for setting in self.workers if runner.uses_workers else []:
                 layout = runner.layout(setting)
                 limits.check_layout(runner.name, str(setting), layout, cpus, allow_large)
-        limits.check_jobs(self.jobs, allow_large)
+        limits.check_jobs(max(self.jobs), allow_large)
 
     def results(self, facts: Metadata, rounds: Rounds, quiet: bool = False) -> Results:
         """The sizes chosen (calibrated now where need be) and every cell planned, n/a where
@@ -69,7 +70,7 @@ class MatrixPlan:
         cells = plan(
             self.tasks, self.runners, self.workers, self.jobs, sizes, labels, availability(rounds)
         )
-        return new_results(MATRIX, facts, rounds, infos, cells, jobs=self.jobs)
+        return new_results(MATRIX, facts, rounds, infos, cells, jobs=max(self.jobs))
 
     def oversubscribed(self, cpus: int, gil: bool) -> list[str]:
         """Warnings for CPU-bound cells with more workers computing at once than usable CPUs
@@ -135,19 +136,22 @@ def plan(
     tasks: Iterable[Task],
     runners: Iterable[Runner],
     workers: Iterable[Workers],
-    jobs: int,
+    jobs: int | Sequence[int],
     sizes: Mapping[str, int | float],
     interpreters: Sequence[str] = ("",),
     unavailable: Mapping[str, Mapping[str, str | None]] | None = None,
 ) -> list[Cell]:
-    """Every cell in table order, task by task and interpreter by interpreter; runners that
-    ignore workers get one cell per task and interpreter."""
+    """Every cell in table order, task by task and interpreter by interpreter, each runner's
+    worker settings and for each its job counts; runners that ignore workers get one cell per
+    task, interpreter and job count."""
     worker_list = list(workers)
     runner_list = list(runners)
+    counts = [jobs] if isinstance(jobs, int) else list(jobs)
     return [
-        new_cell(task, runner, setting, jobs, sizes[task.name], interpreter, unavailable)
+        new_cell(task, runner, setting, count, sizes[task.name], interpreter, unavailable)
         for task in tasks
         for interpreter in interpreters
         for runner in runner_list
         for setting in (worker_list if runner.uses_workers else [Workers(1)])
+        for count in counts
     ]

@@ -54,6 +54,24 @@ def _row(found: EngineCost) -> list[str]:
     ]
 
 
+def fitted_lines(analysis: Analysis) -> list[str]:
+    """For each engine fitted across the run's job counts, its line beside the pool's."""
+    found = []
+    for cost in engine_costs(analysis):
+        fitted = cost.fitted
+        if fitted is None:
+            continue
+        engine = cost.engine.cell
+        counts = ", ".join(f"{n:,}" for n in fitted.counts)
+        pays = "" if fitted.pays_from is None else f"; pays from {duration(fitted.pays_from)}"
+        found.append(
+            f"fitted over {counts} jobs, {engine.runner} {workers_text(engine)} on"
+            f" {cost.task.name}: {signed(fitted.per_job)} a job"
+            f" (±{duration(fitted.spread)}), {signed(fitted.per_run)} a run{pays}"
+        )
+    return found
+
+
 def engines_legend(analysis: Analysis) -> str:
     """What the columns mean, for the table of ``analysis``'s engines."""
     metric = analysis.results.metadata.memory_metric
@@ -67,7 +85,10 @@ def engines_legend(analysis: Analysis) -> str:
         " beyond the pool's, its workers' runtime too (both blank where the jobs ran on a"
         " running cluster); pays"
         " from: the job time above which its workers beat one job at a time, waits included"
-        " (not judged for a transfer)"
+        " (not judged for a transfer). Where the run has several job counts (--jobs 4,16,64),"
+        " the row is the cell of most jobs, and a line beneath fits each engine's run time"
+        " and the pool's against their jobs: the slope less the pool's, times the workers,"
+        " is a job's cost with what is paid outside the jobs' span, the intercept's a run's"
     )
 
 
@@ -77,8 +98,9 @@ def render_engines(analysis: Analysis, tablefmt: str, width: int | None = None) 
     table = engine_table(analysis, tablefmt, width)
     if not table:
         return ""
-    title, legend = wrap_lines(ENGINES_TITLE, width), wrap_lines(engines_legend(analysis), width)
-    return f"{title}\n{table}\n{legend}"
+    lines = [wrap_lines(ENGINES_TITLE, width), table]
+    lines += [wrap_lines(line, width) for line in fitted_lines(analysis)]
+    return "\n".join([*lines, wrap_lines(engines_legend(analysis), width)])
 
 
 def engine_table(analysis: Analysis, tablefmt: str, width: int | None = None) -> str:

@@ -7,14 +7,14 @@ import io
 from typing import TYPE_CHECKING
 
 from lab.report.classic import render_classic
-from lab.report.engines import ENGINES_TITLE, engine_table, engines_legend
+from lab.report.engines import ENGINES_TITLE, engine_table, engines_legend, fitted_lines
 from lab.report.sweep_table import legend as sweep_legend
 from lab.report.sweep_table import render_sweep_task, sweep_evidence
 from lab.report.table import INTERPRETER_LEGEND, gil_state, render_task, session_names
 from lab.report.table import legend as matrix_legend
 from lab.report.terminal import render_header
 from lab.report.verdict import render_verdict
-from lab.results.analysis import LATENCY_PERCENTILES, WAKE_UP_PERCENTILES, analyse
+from lab.results.analysis import LATENCY_PERCENTILES, WAKE_UP_PERCENTILES, analyse, judged
 from lab.results.model import SWEEP
 
 if TYPE_CHECKING:
@@ -121,16 +121,18 @@ def to_markdown(results: Results) -> str:
     if not sweep and len(results.interpreter_labels) > 1:
         legend += "\n" + INTERPRETER_LEGEND
     parts.append(f"```text\n{legend}\n```")
-    verdict = "" if sweep else render_verdict(analysis, "github")
+    verdict = "" if sweep else render_verdict(judged(analysis), "github")
     if verdict:
         parts.append(f"## Threads or processes?\n\n{verdict}")
-    classic = "" if sweep else render_classic(analysis, "github")
+    classic = "" if sweep else render_classic(judged(analysis), "github")
     if classic:
         parts.append(f"## The classic comparison, measured\n\n{classic}")
     engines = "" if sweep else engine_table(analysis, "github")
     if engines:
         parts.append(
             f"## {ENGINES_TITLE.rstrip(':').capitalize()}\n\n{engines}\n\n"
+            + "".join(f"- {line}\n" for line in fitted_lines(analysis))
+            + ("\n" if fitted_lines(analysis) else "")
             + engines_legend(analysis)
         )
     if not results.complete:

@@ -168,6 +168,7 @@ def _compact_columns(
     columns += [
         Column("runner", [a.cell.runner for a in cells]),
         Column("workers", [workers_text(a.cell) for a in cells]),
+        *_job_count_column(analysis, cells),
         Column("jobs s", [_jobs_with_spread(f) for f in figures], numeric=True),
         Column("speed-up", [_figure(f, lambda f: times(f.speedup)) for f in figures], True),
         Column("95% CI", [_figure(f, _interval) for f in figures], numeric=True, drop=3),
@@ -278,6 +279,13 @@ def _latency(found: Figures | None, number: int) -> str:
     if found is None or len(found.latencies) <= number:
         return ""
     return milliseconds(found.latencies[number])
+
+
+def _job_count_column(analysis: Analysis, cells: list[CellAnalysis]) -> list[Column]:
+    """The cells' jobs, where the run has several job counts a cell (``--jobs 4,16,64``)."""
+    if len({a.cell.jobs for a in analysis.cells}) < 2:
+        return []
+    return [Column("jobs", [f"{a.cell.jobs:,}" for a in cells], numeric=True)]
 
 
 def _interpreter_columns(analysis: Analysis, cells: list[CellAnalysis]) -> list[Column]:

@@ -14,7 +14,7 @@ from lab.report.own_verdict import render_own_verdict
 from lab.report.sweep_table import render_sweep
 from lab.report.table import matrix_legend, render_task
 from lab.report.verdict import render_verdict
-from lab.results.analysis import analyse
+from lab.results.analysis import analyse, judged
 from lab.results.model import SWEEP, UNSIZED
 from lab.results.own_verdict import is_own
 
@@ -63,7 +63,9 @@ def sizes_line(results: Results) -> str:
     if results.kind == SWEEP:
         levels = ", ".join(f"{level:,}" for level in settings["levels"])
         return " · ".join([*notes, f"levels {levels}", f"{warm} and {runs} a level"])
-    return " · ".join([*notes, f"{settings['jobs']} jobs a cell", f"{warm} and {runs} a cell"])
+    counts = sorted({cell.jobs for cell in results.cells}) or [settings["jobs"]]
+    jobs = ", ".join(f"{count:,}" for count in counts)
+    return " · ".join([*notes, f"{jobs} jobs a cell", f"{warm} and {runs} a cell"])
 
 
 def run_lines(results: Results) -> list[str]:
@@ -113,14 +115,15 @@ def render_body(
             for task in results.tasks
         ]
         parts += [wrap_lines(paragraph, width) for paragraph in matrix_legend(analysis, wide)]
-        own = render_own_verdict(analysis, tablefmt, width)
+        compared = judged(analysis)
+        own = render_own_verdict(compared, tablefmt, width)
         if own:
             parts.append(own)
         if not all(is_own(t) for t in results.tasks):  # the classic claims are on the lab's work
-            verdict = render_verdict(analysis, tablefmt, width)
+            verdict = render_verdict(compared, tablefmt, width)
             if verdict:
                 parts.append(verdict)
-            classic = render_classic(analysis, tablefmt, width)
+            classic = render_classic(compared, tablefmt, width)
             if classic:
                 parts.append(f"{wrap_lines(CLASSIC_TITLE, width)}\n{classic}")
         engines = render_engines(analysis, tablefmt, width)

@@ -208,44 +208,52 @@ def analyse(results: Results) -> Analysis:
     by_task = group_by(results.cells, lambda c: c.task)
     for task in results.tasks:
         cells = by_task.get(task.name, [])
+        # a cell is set beside the baseline of its interpreter and its jobs a cell (a matrix
+        # may have several job counts: --jobs 4,16,64)
         baselines = {
-            label: next((c for c in group if is_baseline(c)), None)
-            for label, group in group_by(cells, lambda c: c.interpreter).items()
+            place: next((c for c in group if is_baseline(c)), None)
+            for place, group in group_by(cells, lambda c: (c.interpreter, c.jobs)).items()
         }
         expected = {
-            label: answers.reference(base) if task.same_answers and base is not None else None
-            for label, base in baselines.items()
+            place: answers.reference(base) if task.same_answers and base is not None else None
+            for place, base in baselines.items()
         }
         baseline_cpu = {
-            label: job_cpu(base) for label, base in baselines.items() if base is not None
+            place: job_cpu(base) for place, base in baselines.items() if base is not None
         }
         compared = differed = 0
-        reference_base = baselines.get(reference) if len(baselines) > 1 else None
-        reference_median = (
-            None if reference_base is None else statistics.median(job_times(reference_base))
-        )
+        several = len({label for label, _ in baselines}) > 1
+        reference_medians = {
+            jobs: statistics.median(job_times(base))
+            for (label, jobs), base in baselines.items()
+            if several and label == reference and base is not None
+        }
         smallest = {
             key: least_measured(siblings)
-            for key, siblings in group_by(cells, lambda c: (c.runner, c.interpreter)).items()
+            for key, siblings in group_by(
+                cells, lambda c: (c.runner, c.interpreter, c.jobs)
+            ).items()
         }
         for cell in cells:
-            baseline = baselines[cell.interpreter]
+            place = cell.interpreter, cell.jobs
+            baseline = baselines[place]
             figures = cell_figures(
                 cell,
                 baseline,
                 cpus,
-                smallest[cell.runner, cell.interpreter],
+                smallest[cell.runner, cell.interpreter, cell.jobs],
                 resolution,
                 gil,
                 results.kind == SWEEP,
                 task.releases_gil,
                 task.size_name != UNSIZED,
             )
+            reference_median = reference_medians.get(cell.jobs)
             if figures is not None and reference_median is not None and cell.bound != "transfer":
                 figures = replace(figures, vs_reference=reference_median / figures.jobs.median)
-            per_job = baseline_cpu.get(cell.interpreter)
+            per_job = baseline_cpu.get(place)
             untrue = None if figures is None else impossible(cell, figures, baseline, per_job)
-            answer = expected[cell.interpreter]
+            answer = expected[place]
             if answer is not None and figures is not None and cell is not answer.cell:
                 compared += 1
                 differs = answers.different(cell, answer)
@@ -269,6 +277,19 @@ def analyse(results: Results) -> Analysis:
     order = {id(c): i for i, c in enumerate(results.cells)}
     found.sort(key=lambda a: order[id(a.cell)])
     return Analysis(results, tuple(found), said)
+
+
+def judged(analysis: Analysis) -> Analysis:
+    """What the verdicts, the classic comparison and the charts compare: a matrix of several
+    job counts a cell (``--jobs 4,16,64``) is compared at its most jobs, where the runners'
+    costs around the jobs weigh least; any other run as it is. The tables show every cell, and
+    the engines' figures are fitted across the job counts."""
+    counts = {a.cell.jobs for a in analysis.cells}
+    if analysis.results.kind == SWEEP or len(counts) < 2:
+        return analysis
+    most = max(counts)
+    kept = tuple(a for a in analysis.cells if a.cell.jobs == most)
+    return Analysis(analysis.results, kept, analysis.answers)
 
 
 def different_answers(analysed: CellAnalysis) -> bool:

@@ -13,14 +13,17 @@ figures do not rest on the difference of two noisy run times."""
 from __future__ import annotations
 
 import itertools
+import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from lab.results.selection import of_kind
 from lab.runner import PROCESSES
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from lab.records import Records
     from lab.results.analysis import Analysis, CellAnalysis
     from lab.results.model import Cell, TaskInfo
@@ -50,6 +53,25 @@ class EngineCost:
     memory: int | None
     own_memory: int | None
     parallel: int
+    pays_from: float | None
+    #: Across the run's job counts, where it has several for both.
+    fitted: Fitted | None = None
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """The engine's and the pool's run times against their jobs, each a least-squares line
+    through every run of their cells of ``counts`` jobs (same concurrency ``workers``):
+    ``per_job`` is the engine's slope less the pool's, times the workers (a job's cost on each
+    worker, as ``EngineCost.per_job``), ``per_run`` its intercept less the pool's, ``spread``
+    the two slopes' standard errors times the workers, added; ``pays_from`` as
+    ``EngineCost.pays_from``, from the engine's fitted cost a job on each worker (its slope
+    times the workers, less its jobs' mean time)."""
+
+    counts: tuple[int, ...]
+    per_job: float
+    per_run: float
+    spread: float
     pays_from: float | None
 
 
@@ -84,26 +106,34 @@ def outside_jobs(cell: Cell) -> float:
 
 def engine_costs(analysis: Analysis) -> tuple[EngineCost, ...]:
     """For each task and distributed runner of the run, its measured cell of most concurrency
-    that a local process pool (a ``processes`` runner that is not distributed) matched in
-    concurrency on the reference interpreter, set beside that pool's cell."""
+    (then of most jobs) that a local process pool (a ``processes`` runner that is not
+    distributed) matched in concurrency and jobs on the reference interpreter, set beside that
+    pool's cell; fitted across the job counts where the run has several."""
     reference = analysis.results.interpreter_labels[0]
     cpus = analysis.results.metadata.cpus
     found = []
     for task in analysis.results.tasks:
         cells = [a for a in analysis.task_on(task.name, reference) if a.figures is not None]
-        # the first pool of each concurrency
-        pools = {a.cell.layout.concurrency: a for a in reversed(of_kind(cells, PROCESSES))}
+        # the first pool of each concurrency and job count
+        pools = {_where(a): a for a in reversed(of_kind(cells, PROCESSES))}
         engines: dict[str, CellAnalysis] = {}
         for analysed in cells:
-            concurrency = analysed.cell.layout.concurrency
-            if not analysed.cell.distributed or concurrency not in pools:
+            if not analysed.cell.distributed or _where(analysed) not in pools:
                 continue
             best = engines.get(analysed.cell.runner)
-            if best is None or best.cell.layout.concurrency < concurrency:
+            if best is None or _where(best) < _where(analysed):
                 engines[analysed.cell.runner] = analysed
         for engine in engines.values():
-            found.append(engine_cost(task, engine, pools[engine.cell.layout.concurrency], cpus))
+            pool = pools[_where(engine)]
+            cost = engine_cost(task, engine, pool, cpus)
+            same = [a for a in cells if a.cell.runner == engine.cell.runner]
+            beside = [a for a in cells if a.cell.runner == pool.cell.runner]
+            found.append(replace(cost, fitted=fit(engine, same, beside, cost.parallel)))
     return tuple(found)
+
+
+def _where(analysed: CellAnalysis) -> tuple[int, int]:
+    return analysed.cell.layout.concurrency, analysed.cell.jobs
 
 
 def engine_cost(task: TaskInfo, engine: CellAnalysis, pool: CellAnalysis, cpus: int) -> EngineCost:
@@ -143,3 +173,48 @@ def _own_memory(engine: CellAnalysis, pool: CellAnalysis) -> int | None:
     if engine.figures.others_peak_memory is None or pool.figures.others_peak_memory is None:
         return None
     return engine.figures.others_peak_memory - pool.figures.others_peak_memory
+
+
+def fit(
+    engine: CellAnalysis,
+    same: Sequence[CellAnalysis],
+    beside: Sequence[CellAnalysis],
+    parallel: int,
+) -> Fitted | None:
+    """The engine's cells ``same`` and the pool's ``beside`` of ``engine``'s concurrency,
+    fitted across their job counts; ``None`` without two counts on both sides."""
+    workers = engine.cell.layout.concurrency
+    mine = [a.cell for a in same if a.cell.layout.concurrency == workers]
+    theirs = [a.cell for a in beside if a.cell.layout.concurrency == workers]
+    counts = sorted({c.jobs for c in mine} & {c.jobs for c in theirs})
+    if len(counts) < 2:
+        return None
+    mine = [c for c in mine if c.jobs in counts]
+    theirs = [c for c in theirs if c.jobs in counts]
+    (slope, intercept, error), (pool_slope, pool_intercept, pool_error) = line(mine), line(theirs)
+    durations = [d for c in mine for s in c.samples for d in s.records.durations()]
+    own = slope * workers - statistics.fmean(durations)
+    pays_from = None
+    if parallel > 1 and engine.cell.bound != "transfer":
+        pays_from = max(own, 0.0) / (parallel - 1)
+    return Fitted(
+        counts=tuple(counts),
+        per_job=(slope - pool_slope) * workers,
+        per_run=intercept - pool_intercept,
+        spread=(error + pool_error) * workers,
+        pays_from=pays_from,
+    )
+
+
+def line(cells: Sequence[Cell]) -> tuple[float, float, float]:
+    """The least-squares line through every run's (jobs, run time) of ``cells``: its slope,
+    its intercept and the slope's standard error (0 with two runs)."""
+    points = [(float(c.jobs), s.wall) for c in cells for s in c.samples]
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    slope, intercept = statistics.linear_regression(xs, ys)
+    spread = sum((x - statistics.fmean(xs)) ** 2 for x in xs)
+    if len(points) < 3 or spread <= 0:
+        return slope, intercept, 0.0
+    residuals = sum((y - intercept - slope * x) ** 2 for x, y in points)
+    return slope, intercept, math.sqrt(residuals / (len(points) - 2) / spread)

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from lab.report import comparison_table, sweep_table
 from lab.report.classic import NOT_MEASURED, classic_rows
-from lab.report.engines import ENGINES_TITLE, HEADERS, engine_rows, engines_legend
+from lab.report.engines import (
+    ENGINES_TITLE,
+    HEADERS,
+    engine_rows,
+    engines_legend,
+    fitted_lines,
+)
 from lab.report.html import charts
 from lab.report.html.tables import table, text_table
 from lab.report.own_verdict import own_rows
@@ -17,7 +23,7 @@ from lab.report.table import matrix_legend, session_names, task_columns, workers
 from lab.report.terminal import CLASSIC_TITLE, gil_note, header_lines, run_lines
 from lab.report.units import duration
 from lab.report.verdict import verdict_rows
-from lab.results.analysis import analyse
+from lab.results.analysis import analyse, judged
 from lab.results.comparison import Judgement
 from lab.results.model import SWEEP
 from lab.results.own_verdict import is_own, own_verdicts
@@ -77,12 +83,15 @@ def results_content(results: Results) -> Content:
 
 
 def _task_section(analysis: Analysis, task: str, style: dict[str, int]) -> Content:
+    """A task's charts (at the most jobs a cell where the run has several job counts), its
+    table of every cell, and its timelines."""
     columns, below = task_columns(analysis, task, wide=True)
-    speed = charts.speedup_chart(analysis, task, style) or charts.job_time_chart(
-        analysis, task, style
+    compared = judged(analysis)
+    speed = charts.speedup_chart(compared, task, style) or charts.job_time_chart(
+        compared, task, style
     )
-    memory = charts.memory_chart(analysis, task, style)
-    timelines, left_out = charts.timeline_charts(analysis, task)
+    memory = charts.memory_chart(compared, task, style)
+    timelines, left_out = charts.timeline_charts(compared, task)
     said = analysis.answers.get(task)
     return {
         "evidence": [said] if said else [],
@@ -111,6 +120,8 @@ def _verdicts(analysis: Analysis) -> list[Content]:
     classic comparison, then the distributed engines beside a process pool, each a titled
     table."""
     found = []
+    engines = _engines(analysis)
+    analysis = judged(analysis)
     for verdict in own_verdicts(analysis):
         rows = own_rows(analysis, verdict)
         found.append(
@@ -142,7 +153,7 @@ def _verdicts(analysis: Analysis) -> list[Content]:
                 ),
             }
         )
-    return found + _engines(analysis)
+    return found + engines
 
 
 def _engines(analysis: Analysis) -> list[Content]:
@@ -155,7 +166,7 @@ def _engines(analysis: Analysis) -> list[Content]:
         {
             "title": ENGINES_TITLE.rstrip(":"),
             "table": text_table(list(HEADERS), rows),
-            "legend": engines_legend(analysis),
+            "legend": " ".join([*fitted_lines(analysis), engines_legend(analysis)]),
         }
     ]
 
