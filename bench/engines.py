@@ -1,12 +1,10 @@
 """``python -m bench engines``: what each distributed engine costs a job beyond a process pool,
-measured two ways side by side on the same short sleeps: from the job records of each cell (the
-wait between one job and the next on a worker, as the engines table shows it) and from the run
-times of cells of different job counts (the slope and intercept of a line fitted through them,
-per runner).
-
-The records give the figure of each cell on its own; the fit needs several job counts and rests
-on differences of run times, so it is the noisier of the two. Where they agree within the
-fit's spread, the table's figure is the engine's cost a job."""
+measured two ways side by side on the same short sleeps, in one matrix of 4, 16 and 64 jobs a
+cell: from the job records of each cell (the wait between one job and the next on a worker, as
+the engines table's row shows it) and from the lab's line through the run times across the job
+counts (the line beneath the table). The records miss what an engine pays per job outside the
+jobs' span; the fit is the noisier. Where the two agree within the fit's spread, the row's
+figure is the engine's whole cost a job."""
 
 from __future__ import annotations
 
@@ -18,7 +16,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,8 +23,9 @@ import tabulate
 
 from bench.core import BenchError
 from lab.report.engines import signed
+from lab.report.units import duration
 from lab.results.analysis import analyse
-from lab.results.engines import engine_costs
+from lab.results.engines import engine_cost, engine_costs
 from lab.results.journal import load
 
 if TYPE_CHECKING:
@@ -38,17 +36,8 @@ SLEEP = 0.005
 RUNNERS = ("processes", "dask", "ray")
 WORKERS = 2
 REPEAT = 5
-#: Seconds one matrix (one job count, every runner) may take: Ray starts in 10 to 25 s a cell.
-TIMEOUT = 900.0
-
-
-@dataclass(frozen=True)
-class Line:
-    """A runner's run time against its jobs, fitted over every run of every job count:
-    ``intercept`` seconds and ``slope`` seconds a job."""
-
-    intercept: float
-    slope: float
+#: Seconds the matrix (every job count and runner) may take: Ray starts in 10 to 25 s a cell.
+TIMEOUT = 2400.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,8 +72,8 @@ def main(argv: list[str]) -> int:
         flush=True,
     )
     with tempfile.TemporaryDirectory() as folder:
-        runs = [_matrix(n, args, Path(folder)) for n in counts]
-    rows = _rows(runs)
+        results = _matrix(counts, args, Path(folder))
+    rows = _rows(results)
     if not rows:
         raise BenchError("no engine was measured beside a pool (is dask or ray installed?)")
     headers = [
@@ -97,21 +86,22 @@ def main(argv: list[str]) -> int:
     ]
     print(tabulate.tabulate(rows, headers, disable_numparse=True))
     print(
-        "records: the mean over every job count of the engines table's figure; fit: the slope"
-        " x workers and the intercept of each runner's run time against its jobs, engine"
-        " minus pool; spread: the slopes' standard errors x workers, added"
+        "records: the mean over the job counts of the engines table's figure; fit: the lab's"
+        " line through each runner's run times against its jobs, engine minus pool (its slope"
+        " times the workers, its intercept); spread: the slopes' standard errors x workers"
     )
     return 0
 
 
-def _matrix(jobs: int, args: argparse.Namespace, folder: Path) -> Results:
-    """One matrix of the io task at ``jobs`` jobs a cell, run by the lab in a process group of
-    its own that is always reaped."""
-    path = folder / f"jobs-{jobs}.json"
+def _matrix(counts: list[int], args: argparse.Namespace, folder: Path) -> Results:
+    """The matrix of the io task at every job count, run by the lab in a process group of its
+    own that is always reaped."""
+    path = folder / "engines.json"
     command = [
         sys.executable, "-m", "lab", "matrix", "--tasks", "io", "--sleep", str(args.sleep),
-        "--runners", args.runners, "--workers", str(WORKERS), "--jobs", str(jobs),
-        "--repeat", str(args.repeat), "--json", str(path), "-q",
+        "--runners", args.runners, "--workers", str(WORKERS),
+        "--jobs", ",".join(map(str, counts)), "--repeat", str(args.repeat),
+        "--json", str(path), "-q",
     ]  # fmt: skip
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
@@ -119,56 +109,48 @@ def _matrix(jobs: int, args: argparse.Namespace, folder: Path) -> Results:
     try:
         _, err = process.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
-        raise BenchError(f"the matrix of {jobs} jobs took over {TIMEOUT:g} s") from None
+        raise BenchError(f"the matrix took over {TIMEOUT:g} s") from None
     finally:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
     if not path.exists():
         last = err.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-        raise BenchError(f"the matrix of {jobs} jobs failed: {last[0]}")
+        raise BenchError(f"the matrix failed: {last[0]}")
     return load(path)
 
 
-def _rows(runs: list[Results]) -> list[list[str]]:
-    by_runner: dict[str, list[Cell]] = {}
-    engines: dict[str, list[tuple[float, float | None]]] = {}
-    pools: dict[str, str] = {}
-    for results in runs:
-        for cell in results.cells:
-            if cell.samples and cell.failure is None:
-                by_runner.setdefault(cell.runner, []).append(cell)
-        for found in engine_costs(analyse(results)):
-            engines.setdefault(found.engine.cell.runner, []).append((found.per_run, found.per_job))
-            pools[found.engine.cell.runner] = found.pool.cell.runner
+def _rows(results: Results) -> list[list[str]]:
+    """For each engine, the records' figures (the mean over the job counts of each count's
+    cell beside the pool's) and the lab's fit across the counts."""
+    analysis = analyse(results)
     rows = []
-    for engine, measured in engines.items():
-        pool = pools[engine]
-        engine_line, engine_error = _fit(by_runner[engine])
-        pool_line, pool_error = _fit(by_runner[pool])
-        per_jobs = [job for _, job in measured if job is not None]
+    for found in engine_costs(analysis):
+        fitted = found.fitted
+        if fitted is None:
+            continue
+        engine, pool = found.engine.cell, found.pool.cell
+        per_job, per_run = [], []
+        for count in fitted.counts:
+            at = [a for a in analysis.cells if a.cell.jobs == count and a.figures is not None]
+            mine = next(a for a in at if a.cell.runner == engine.runner and _same(a.cell, engine))
+            theirs = next(a for a in at if a.cell.runner == pool.runner and _same(a.cell, pool))
+            cost = engine_cost(found.task, mine, theirs, analysis.results.metadata.cpus)
+            if cost.per_job is not None:
+                per_job.append(cost.per_job)
+            per_run.append(cost.per_run)
         rows.append(
             [
-                f"{engine} beside {pool}",
-                signed(statistics.fmean(per_jobs)) if per_jobs else "",
-                signed((engine_line.slope - pool_line.slope) * WORKERS),
-                signed(statistics.fmean(run for run, _ in measured)),
-                signed(engine_line.intercept - pool_line.intercept),
-                f"±{(engine_error + pool_error) * WORKERS * 1000:.2f} ms",
+                f"{engine.runner} beside {pool.runner}",
+                signed(statistics.fmean(per_job)) if per_job else "",
+                signed(fitted.per_job),
+                signed(statistics.fmean(per_run)),
+                signed(fitted.per_run),
+                f"±{duration(fitted.spread)}",
             ]
         )
     return rows
 
 
-def _fit(cells: list[Cell]) -> tuple[Line, float]:
-    """The least-squares line through every run's (jobs, run time), and its slope's standard
-    error."""
-    points = [(float(c.jobs), s.wall) for c in cells for s in c.samples]
-    xs, ys = zip(*points, strict=True)
-    slope, intercept = statistics.linear_regression(xs, ys)
-    residuals = [y - (intercept + slope * x) for x, y in points]
-    spread = sum((x - statistics.fmean(xs)) ** 2 for x in xs)
-    error = 0.0
-    if len(points) > 2 and spread > 0:
-        error = (sum(r * r for r in residuals) / (len(points) - 2) / spread) ** 0.5
-    return Line(intercept, slope), error
+def _same(cell: Cell, other: Cell) -> bool:
+    return cell.layout.concurrency == other.layout.concurrency and cell.task == other.task
