@@ -1,4 +1,5 @@
-"""Pools whose workers have all started before they are returned, for runner plugins.
+"""Pools whose workers have all started before they are returned, for runner plugins (and a
+check of a runner option that is a time).
 
 ``concurrent.futures`` pools start their workers lazily, on the first submissions; a runner
 that returned such a pool from ``start`` would have its start-up counted as job time.
@@ -14,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from lab.jobs import Job
     from lab.runner import RunContext
@@ -24,6 +25,7 @@ __all__ = [
     "check_picklable",
     "import_modules",
     "prepare_worker",
+    "seconds_problem",
     "started_process_pool",
     "started_thread_pool",
     "warm_up_on_loop",
@@ -31,6 +33,21 @@ __all__ = [
 
 #: How long a starting worker waits for the others before giving up.
 START_TIMEOUT = 120.0
+
+
+def seconds_problem(options: Mapping[str, str], key: str) -> str | None:
+    """Why runner option ``key`` (a time such as ``connect-timeout``) is not a number of
+    seconds above 0, for ``Runner.check_options``; ``None`` when it is, or is not given."""
+    if key not in options:
+        return None
+    text = options[key]
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if 0 < seconds < float("inf"):
+        return None
+    return f"{key} must be a number of seconds above 0, not {text!r}"
 
 
 def started_thread_pool(threads: int, prefix: str = "Thread") -> ThreadPoolExecutor:

@@ -45,7 +45,7 @@ from lab import (
     describe_exception,
     hookimpl,
 )
-from lab.pools import check_picklable, import_modules, prepare_worker
+from lab.pools import check_picklable, import_modules, prepare_worker, seconds_problem
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -482,14 +482,8 @@ class DaskRunner(Runner):
     def check_options(self, options: Mapping[str, str]) -> str | None:
         if "scheduler" in options and (problem := scheduler_problem(options["scheduler"])):
             return problem
-        if "connect-timeout" in options:
-            text = options["connect-timeout"]
-            try:
-                seconds = float(text)
-            except ValueError:
-                seconds = -1.0
-            if not 0 < seconds < float("inf"):
-                return f"connect-timeout must be a number of seconds above 0, not {text!r}"
+        if problem := seconds_problem(options, "connect-timeout"):
+            return problem
         return None
 
     def unavailable(self) -> str | None:

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 from lab import PROCESSES, Job, JobRecord, Layout, RunContext, Runner, Workers, hookimpl
-from lab.pools import START_TIMEOUT, check_picklable, prepare_worker
+from lab.pools import START_TIMEOUT, check_picklable, prepare_worker, seconds_problem
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -286,14 +286,8 @@ class RayRunner(Runner):
     def check_options(self, options: Mapping[str, str]) -> str | None:
         if "address" in options and (problem := address_problem(options["address"])):
             return problem
-        if "connect-timeout" in options:
-            text = options["connect-timeout"]
-            try:
-                seconds = float(text)
-            except ValueError:
-                seconds = -1.0
-            if not 0 < seconds < float("inf"):
-                return f"connect-timeout must be a number of seconds above 0, not {text!r}"
+        if problem := seconds_problem(options, "connect-timeout"):
+            return problem
         if "object-store" in options:
             text = options["object-store"]
             if "address" in options:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from lab_builders import MIB, cell, results
+from lab_builders import MIB, cell, results, run_of
 
 from lab.boundary.measurement import Measurement
 from lab.jobs import JobRecord
@@ -35,17 +35,8 @@ def record(index: int, pid: int, start: float, end: float, host: str = "") -> Jo
 
 def run(jobs: list[tuple[int, float, float]], wall: float, peak: int = 40 * MIB) -> Sample:
     """A run whose jobs ran (worker pid, start, end) and that took ``wall`` in all."""
-    records = [record(i, pid, start, end) for i, (pid, start, end) in enumerate(jobs)]
-    span = max(end for _, _, end in jobs) - min(start for _, start, _ in jobs)
-    return Sample(
-        startup=0.2,
-        wall=wall,
-        teardown=0.0,
-        cpu=span,
-        job_span=span,
-        peak_memory=peak,
-        gil_enabled=True,
-        records=records,
+    return run_of(
+        [record(i, pid, start, end) for i, (pid, start, end) in enumerate(jobs)], wall, peak
     )
 
 

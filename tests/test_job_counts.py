@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 from conftest import LabProcess
-from lab_builders import MIB, cell, results
+from lab_builders import cell, results, run_of
 
 from lab.cli.options import job_counts
 from lab.errors import UsageError
@@ -33,23 +33,13 @@ def test_job_counts_are_whole_numbers_from_the_least_each_once() -> None:
         job_counts("4,0", 8)
 
 
-def run(jobs: int, wall: float, peak: int = 40 * MIB) -> Sample:
+def run(jobs: int, wall: float) -> Sample:
     """A run of ``jobs`` jobs of ``JOB`` s, taken in turn by two workers, lasting ``wall``."""
     records = [
         JobRecord(i, 1 + i % 2, "P", "MainThread", 1, (i // 2) * JOB, (i // 2 + 1) * JOB, None)
         for i in range(jobs)
     ]
-    span = (jobs + 1) // 2 * JOB
-    return Sample(
-        startup=0.2,
-        wall=wall,
-        teardown=0.0,
-        cpu=span,
-        job_span=span,
-        peak_memory=peak,
-        gil_enabled=True,
-        records=records,
-    )
+    return run_of(records, wall)
 
 
 def at(base: Cell, jobs: int, intercept: float, slope: float) -> Cell:

@@ -217,6 +217,10 @@ def test_wrong_ray_options_are_refused_before_anything_runs() -> None:
         assert problem is not None and problem.startswith("object-store must be"), text
     problem = runner.check_options({"object-store": str(least), "address": "127.0.0.1:6379"})
     assert problem is not None and "not a running one" in problem
+    assert runner.check_options({"connect-timeout": "2.5"}) is None
+    for text in ["", "0", "-1", "inf", "nan", "soon"]:
+        problem = runner.check_options({"connect-timeout": text})
+        assert problem == f"connect-timeout must be a number of seconds above 0, not {text!r}"
 
 
 #: Each echo job's argument and result: four of each overfill the smallest object store.

@@ -102,3 +102,18 @@ def results(cells: list[Cell], repeat: int = 3, complete: bool = True, **facts: 
     ]
     settings = {"kind": "matrix", "jobs": 4, "warmups": 0, "repeat": repeat}
     return Results(fake_metadata(**facts), settings, tasks, cells, complete)
+
+
+def run_of(records: list[JobRecord], wall: float, peak: int = 40 * MIB) -> Sample:
+    """A run of ``records`` (their span its job time and CPU) that took ``wall`` in all."""
+    span = max(r.end for r in records) - min(r.start for r in records)
+    return Sample(
+        startup=0.2,
+        wall=wall,
+        teardown=0.0,
+        cpu=span,
+        job_span=span,
+        peak_memory=peak,
+        gil_enabled=True,
+        records=records,
+    )
