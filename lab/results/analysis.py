@@ -206,13 +206,18 @@ def analyse(results: Results) -> Analysis:
     said: dict[str, str] = {}
     reference = results.interpreter_labels[0]
     by_task = group_by(results.cells, lambda c: c.task)
+
+    def count(cell: Cell) -> int:
+        return 0 if results.kind == SWEEP else cell.jobs
+
     for task in results.tasks:
         cells = by_task.get(task.name, [])
-        # a cell is set beside the baseline of its interpreter and its jobs a cell (a matrix
-        # may have several job counts: --jobs 4,16,64)
+
+        # a matrix's cell is set beside the baseline of its interpreter and its jobs a cell (it
+        # may have several job counts: --jobs 4,16,64); a sweep's levels share their baseline
         baselines = {
             place: next((c for c in group if is_baseline(c)), None)
-            for place, group in group_by(cells, lambda c: (c.interpreter, c.jobs)).items()
+            for place, group in group_by(cells, lambda c: (c.interpreter, count(c))).items()
         }
         expected = {
             place: answers.reference(base) if task.same_answers and base is not None else None
@@ -231,24 +236,24 @@ def analyse(results: Results) -> Analysis:
         smallest = {
             key: least_measured(siblings)
             for key, siblings in group_by(
-                cells, lambda c: (c.runner, c.interpreter, c.jobs)
+                cells, lambda c: (c.runner, c.interpreter, count(c))
             ).items()
         }
         for cell in cells:
-            place = cell.interpreter, cell.jobs
+            place = cell.interpreter, count(cell)
             baseline = baselines[place]
             figures = cell_figures(
                 cell,
                 baseline,
                 cpus,
-                smallest[cell.runner, cell.interpreter, cell.jobs],
+                smallest[cell.runner, cell.interpreter, count(cell)],
                 resolution,
                 gil,
                 results.kind == SWEEP,
                 task.releases_gil,
                 task.size_name != UNSIZED,
             )
-            reference_median = reference_medians.get(cell.jobs)
+            reference_median = reference_medians.get(count(cell))
             if figures is not None and reference_median is not None and cell.bound != "transfer":
                 figures = replace(figures, vs_reference=reference_median / figures.jobs.median)
             per_job = baseline_cpu.get(place)
