@@ -52,7 +52,7 @@ def test_the_helper_modules_public_names_are_pinned() -> None:
     testing = importlib.import_module("lab.testing")
     assert sorted(pools.__all__) == [
         "START_TIMEOUT", "check_picklable", "import_modules", "prepare_worker",
-        "started_process_pool", "started_thread_pool", "warm_up_on_loop",
+        "seconds_problem", "started_process_pool", "started_thread_pool", "warm_up_on_loop",
     ]  # fmt: skip
     assert testing.__all__ == ["RunnerConformance"]
 
