@@ -175,7 +175,7 @@ def test_an_engine_does_not_speak_for_its_kind_in_the_verdict() -> None:
 def test_the_engines_table_is_in_the_terminal_markdown_and_page_reports() -> None:
     built = engine_results()
     analysis = analyse(built)
-    (row,) = engine_rows(analysis)
+    (row,) = engine_rows(engine_costs(analysis))
     assert row[:3] == ["grid 2", "cpu", "processes 2"]
     assert row[3] == "+3.00 ms"
     assert row[8] == "4.00 ms"

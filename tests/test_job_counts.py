@@ -103,7 +103,7 @@ def test_an_engine_is_fitted_across_the_job_counts() -> None:
     assert fitted.per_run == pytest.approx(0.04)
     assert fitted.spread == pytest.approx(0.0, abs=1e-9)
     assert fitted.pays_from == pytest.approx(0.012)
-    (line,) = fitted_lines(analyse(results(fitted_results((4, 16, 64)))))
+    (line,) = fitted_lines(engine_costs(analyse(results(fitted_results((4, 16, 64))))))
     assert line.startswith("fitted over 4, 16, 64 jobs, grid 2 on cpu: +4.00 ms a job")
     assert "+40.00 ms a run; pays from 12.00 ms" in line
 

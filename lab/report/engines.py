@@ -13,6 +13,8 @@ from lab.report.verdict import caveat
 from lab.results.engines import engine_costs
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from lab.results.analysis import Analysis
     from lab.results.engines import EngineCost
 
@@ -31,9 +33,10 @@ HEADERS = (
 )
 
 
-def engine_rows(analysis: Analysis) -> list[list[str]]:
-    """One row a task and engine, in :data:`HEADERS` order."""
-    return [_row(found) for found in engine_costs(analysis)]
+def engine_rows(costs: Sequence[EngineCost]) -> list[list[str]]:
+    """One row a task and engine (:func:`~lab.results.engines.engine_costs`), in
+    :data:`HEADERS` order."""
+    return [_row(found) for found in costs]
 
 
 def _row(found: EngineCost) -> list[str]:
@@ -54,10 +57,10 @@ def _row(found: EngineCost) -> list[str]:
     ]
 
 
-def fitted_lines(analysis: Analysis) -> list[str]:
+def fitted_lines(costs: Sequence[EngineCost]) -> list[str]:
     """For each engine fitted across the run's job counts, its line beside the pool's."""
     found = []
-    for cost in engine_costs(analysis):
+    for cost in costs:
         fitted = cost.fitted
         if fitted is None:
             continue
@@ -93,19 +96,20 @@ def engines_legend(analysis: Analysis) -> str:
 
 
 def render_engines(analysis: Analysis, tablefmt: str, width: int | None = None) -> str:
-    """The heading, the table and its legend; nothing when the run set no engine beside a
-    pool."""
-    table = engine_table(analysis, tablefmt, width)
+    """The heading, the table, the fitted lines and the legend; nothing when the run set no
+    engine beside a pool."""
+    costs = engine_costs(analysis)
+    table = engine_table(costs, tablefmt, width)
     if not table:
         return ""
     lines = [wrap_lines(ENGINES_TITLE, width), table]
-    lines += [wrap_lines(line, width) for line in fitted_lines(analysis)]
+    lines += [wrap_lines(line, width) for line in fitted_lines(costs)]
     return "\n".join([*lines, wrap_lines(engines_legend(analysis), width)])
 
 
-def engine_table(analysis: Analysis, tablefmt: str, width: int | None = None) -> str:
-    """The table alone (empty when the run set no engine beside a pool)."""
-    rows = engine_rows(analysis)
+def engine_table(costs: Sequence[EngineCost], tablefmt: str, width: int | None = None) -> str:
+    """The table alone (empty without an engine beside a pool)."""
+    rows = engine_rows(costs)
     if not rows:
         return ""
     numeric = {"+ a job", "+ a run", "start-up s", "+ own memory", "+ memory", "pays from"}

@@ -15,6 +15,7 @@ from lab.report.table import legend as matrix_legend
 from lab.report.terminal import render_header
 from lab.report.verdict import render_verdict
 from lab.results.analysis import LATENCY_PERCENTILES, WAKE_UP_PERCENTILES, analyse, judged
+from lab.results.engines import engine_costs
 from lab.results.model import SWEEP
 
 if TYPE_CHECKING:
@@ -127,12 +128,14 @@ def to_markdown(results: Results) -> str:
     classic = "" if sweep else render_classic(judged(analysis), "github")
     if classic:
         parts.append(f"## The classic comparison, measured\n\n{classic}")
-    engines = "" if sweep else engine_table(analysis, "github")
+    costs = () if sweep else engine_costs(analysis)
+    engines = engine_table(costs, "github")
+    fitted = fitted_lines(costs)
     if engines:
         parts.append(
             f"## {ENGINES_TITLE.rstrip(':').capitalize()}\n\n{engines}\n\n"
-            + "".join(f"- {line}\n" for line in fitted_lines(analysis))
-            + ("\n" if fitted_lines(analysis) else "")
+            + "".join(f"- {line}\n" for line in fitted)
+            + ("\n" if fitted else "")
             + engines_legend(analysis)
         )
     if not results.complete:

@@ -283,7 +283,7 @@ def _latency(found: Figures | None, number: int) -> str:
 
 def _job_count_column(analysis: Analysis, cells: list[CellAnalysis]) -> list[Column]:
     """The cells' jobs, where the run has several job counts a cell (``--jobs 4,16,64``)."""
-    if len({a.cell.jobs for a in analysis.cells}) < 2:
+    if len(analysis.job_counts) < 2:
         return []
     return [Column("jobs", [f"{a.cell.jobs:,}" for a in cells], numeric=True)]
 

@@ -179,6 +179,23 @@ class Analysis:
         return next((a for a in self._by_task.get(task, ()) if is_baseline(a.cell)), None)
 
     @cached_property
+    def compared(self) -> Analysis:
+        """What the verdicts, the classic comparison and the charts compare: a matrix of
+        several job counts a cell (``--jobs 4,16,64``) is compared at its most jobs, where the
+        runners' costs around the jobs weigh least; any other run as it is. The tables show
+        every cell, and the engines' figures are fitted across the job counts. Made once."""
+        counts = self.job_counts
+        if self.results.kind == SWEEP or len(counts) < 2:
+            return self
+        kept = tuple(a for a in self.cells if a.cell.jobs == counts[-1])
+        return Analysis(self.results, kept, self.answers)
+
+    @cached_property
+    def job_counts(self) -> tuple[int, ...]:
+        """The cells' jobs a cell, from the least (several with ``--jobs 4,16,64``)."""
+        return tuple(sorted({a.cell.jobs for a in self.cells}))
+
+    @cached_property
     def kinds(self) -> tuple[str, ...]:
         """The kinds of the run's runners, in the order they first appear."""
         return tuple(dict.fromkeys(a.cell.kind for a in self.cells))
@@ -285,16 +302,9 @@ def analyse(results: Results) -> Analysis:
 
 
 def judged(analysis: Analysis) -> Analysis:
-    """What the verdicts, the classic comparison and the charts compare: a matrix of several
-    job counts a cell (``--jobs 4,16,64``) is compared at its most jobs, where the runners'
-    costs around the jobs weigh least; any other run as it is. The tables show every cell, and
-    the engines' figures are fitted across the job counts."""
-    counts = {a.cell.jobs for a in analysis.cells}
-    if analysis.results.kind == SWEEP or len(counts) < 2:
-        return analysis
-    most = max(counts)
-    kept = tuple(a for a in analysis.cells if a.cell.jobs == most)
-    return Analysis(analysis.results, kept, analysis.answers)
+    """What the verdicts, the classic comparison and the charts compare
+    (:attr:`Analysis.compared`)."""
+    return analysis.compared
 
 
 def different_answers(analysed: CellAnalysis) -> bool:

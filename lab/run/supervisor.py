@@ -179,9 +179,9 @@ def others_peak(samples: MemorySamples, measurement: Measurement) -> int | None:
     records = measurement.records
     if measurement.outside_tree or not len(records):
         return None
-    pids = Records.of(records).column("pid")
-    hosts = Records.of(records).column("host")
-    if any(host != measurement.host for host in hosts):
+    columns = Records.of(records)
+    pids = columns.column("pid")
+    if any(host != measurement.host for host in columns.column("host")):
         return None
     apart = {*pids, *measurement.session_pids}
     return max((sum(b for pid, b in s.items() if pid not in apart) for s in samples), default=0)

@@ -25,6 +25,7 @@ from lab.report.units import duration
 from lab.report.verdict import verdict_rows
 from lab.results.analysis import analyse, judged
 from lab.results.comparison import Judgement
+from lab.results.engines import engine_costs
 from lab.results.model import SWEEP
 from lab.results.own_verdict import is_own, own_verdicts
 from lab.results.sweep import short_of_level
@@ -159,14 +160,15 @@ def _verdicts(analysis: Analysis) -> list[Content]:
 def _engines(analysis: Analysis) -> list[Content]:
     """The distributed engines beside a process pool, with what its columns mean, when the
     run set any beside one."""
-    rows = engine_rows(analysis)
+    costs = engine_costs(analysis)
+    rows = engine_rows(costs)
     if not rows:
         return []
     return [
         {
             "title": ENGINES_TITLE.rstrip(":"),
             "table": text_table(list(HEADERS), rows),
-            "legend": " ".join([*fitted_lines(analysis), engines_legend(analysis)]),
+            "legend": " ".join([*fitted_lines(costs), engines_legend(analysis)]),
         }
     ]
 
