@@ -136,7 +136,7 @@ def plan(
     tasks: Iterable[Task],
     runners: Iterable[Runner],
     workers: Iterable[Workers],
-    jobs: int | Sequence[int],
+    jobs: Sequence[int],
     sizes: Mapping[str, int | float],
     interpreters: Sequence[str] = ("",),
     unavailable: Mapping[str, Mapping[str, str | None]] | None = None,
@@ -146,12 +146,11 @@ def plan(
     task, interpreter and job count."""
     worker_list = list(workers)
     runner_list = list(runners)
-    counts = [jobs] if isinstance(jobs, int) else list(jobs)
     return [
         new_cell(task, runner, setting, count, sizes[task.name], interpreter, unavailable)
         for task in tasks
         for interpreter in interpreters
         for runner in runner_list
         for setting in (worker_list if runner.uses_workers else [Workers(1)])
-        for count in counts
+        for count in jobs
     ]
