@@ -4,7 +4,7 @@
 line. :func:`read_lines` reads such a file line by line: each cell is decoded, validated and
 made into its :class:`~lab.results.model.Cell` as it is read, so the whole decoded document
 (several times the file's size) never exists at once; each cell is checked against the
-schema's cell as it is read.
+schema's cell as it is read, in one pass by :mod:`lab.results.typed_cells` where it can be.
 
 It reads only what it can read exactly as the whole document would be read: anything else (a
 file laid out otherwise, a line that is not JSON, a cell that does not fit the schema)
@@ -21,9 +21,10 @@ import fastjsonschema
 
 from lab.results.model import Results, ResultsError, cell_from_data
 from lab.results.schema import CELL, compiled
+from lab.results.typed_cells import decoder
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from lab.results.model import Cell
 
@@ -79,6 +80,7 @@ def _cells(lines: Iterator[bytes]) -> list[Cell] | None:
     """The cells, a line each, up to the line that closes their list; ``None`` unless each
     fits the schema and the document ends there."""
     fits = compiled(CELL)
+    typed = decoder()
     cells: list[Cell] = []
     more = True
     for line in lines:
@@ -88,15 +90,31 @@ def _cells(lines: Iterator[bytes]) -> list[Cell] | None:
         if not more:  # the cell before had no comma after it
             return None
         more = body.endswith(b",")
-        data = decode(body[:-1] if more else body)
-        fits(data)  # raises where it does not fit
-        cells.append(cell_from_data(data))
+        if more:
+            body = body[:-1]
+        cell = _typed(typed, body)
+        if cell is None:  # a form the typed structures leave to the schema
+            data = decode(body)
+            fits(data)  # raises where it does not fit
+            cell = cell_from_data(data)
+        cells.append(cell)
     else:
         return None
     if more or not cells:
         return None
     rest = b"".join(lines).strip(WHITESPACE)
     return cells if rest == b"}" else None
+
+
+def _typed(typed: Callable[[bytes], Cell] | None, body: bytes) -> Cell | None:
+    """The cell of ``body`` as :mod:`lab.results.typed_cells` reads it; ``None`` where it does
+    not (or without msgspec)."""
+    if typed is None:
+        return None
+    try:
+        return typed(body)
+    except ValueError:
+        return None
 
 
 def decode(body: bytes) -> Any:
