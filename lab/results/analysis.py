@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -269,10 +269,8 @@ def analyse(results: Results) -> Analysis:
                 results.kind == SWEEP,
                 task.releases_gil,
                 task.size_name != UNSIZED,
+                reference_medians.get(count(cell)),
             )
-            reference_median = reference_medians.get(count(cell))
-            if figures is not None and reference_median is not None and cell.bound != "transfer":
-                figures = replace(figures, vs_reference=reference_median / figures.jobs.median)
             per_job = baseline_cpu.get(place)
             untrue = None if figures is None else impossible(cell, figures, baseline, per_job)
             answer = expected[place]
@@ -492,13 +490,21 @@ def released_gil(cell: Cell) -> bool:
     for sample in cell.samples:
         if sample.job_span <= 0:
             continue
-        by_process: dict[tuple[str, int], float] = {}
         records = sample.records
+        limit = RELEASED_GIL_CORES * sample.job_span
+        total = records.total("cpu")
+        if total is not None and total <= limit:
+            continue  # no process's share of the jobs' CPU can pass it
+        if records.shared("host") and records.shared("pid"):  # the jobs of one process
+            if sum(c for c in records.column("cpu") if c is not None) > limit:
+                return True
+            continue
+        by_process: dict[tuple[str, int], float] = {}
         columns = (records.column(name) for name in ("host", "pid", "cpu"))
         for host, pid, cpu in zip(*columns, strict=True):
             if cpu is not None:
                 by_process[host, pid] = by_process.get((host, pid), 0.0) + cpu
-        if any(cpu > RELEASED_GIL_CORES * sample.job_span for cpu in by_process.values()):
+        if any(cpu > limit for cpu in by_process.values()):
             return True
     return False
 
@@ -576,6 +582,8 @@ def most_at_once(records: Sequence[JobRecord]) -> int:
 def reached(cell: Cell) -> int:
     """The most jobs the cell had running at once in any of its runs, at most its layout's
     concurrency: what a sweep's level really held."""
+    if cell.layout.concurrency == 1:
+        return 1  # a job of no length ran too
     found = max((most_at_once(s.records) for s in cell.samples if s.records), default=0)
     return min(found, cell.layout.concurrency) if found else cell.layout.concurrency
 
@@ -628,12 +636,15 @@ def cell_figures(
     sweep: bool = False,
     releases_gil: bool = False,
     waits: bool = True,
+    reference_median: float | None = None,
 ) -> Figures | None:
     """The cell's figures, or ``None`` when it has no trustworthy samples. ``smallest`` is
     the measured cell of least concurrency of the same task, runner and interpreter
     (:func:`least_measured`); in a ``sweep``, memory per worker is per job the runner really
     had running at once; ``releases_gil``: the task says its jobs do; ``waits``: its size is
-    the wait of an IO-bound job (not a user's function's)."""
+    the wait of an IO-bound job (not a user's function's); ``reference_median``: the reference
+    interpreter's baseline job time, which ``vs_reference`` is set against (not for transfers,
+    whose baseline sends nothing)."""
     if not measured(cell):
         return None
     samples = cell.samples
@@ -709,4 +720,7 @@ def cell_figures(
             (s.others_peak_memory for s in samples if s.others_peak_memory is not None),
             default=None,
         ),
+        vs_reference=reference_median / jobs.median
+        if reference_median is not None and cell.bound != "transfer" and jobs.median > 0
+        else None,
     )

@@ -13,7 +13,6 @@ import bisect
 import functools
 import itertools
 import random
-import statistics
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -46,8 +45,8 @@ def ratio_bounds(
     ``resamples`` resamples of each (two values a side at least)."""
     tops, bottoms = sorted(numerator), sorted(denominator)
     drawn = ranked_draws(_order(numerator), _order(denominator), resamples)
-    top_medians = [statistics.median([tops[r] for r in m]) for m in drawn.numerators]
-    bottom_medians = [statistics.median([bottoms[r] for r in m]) for m in drawn.denominators]
+    top_medians = [_median(tops, m) for m in drawn.numerators]
+    bottom_medians = [_median(bottoms, m) for m in drawn.denominators]
     ratios = sorted((top_medians[t] / bottom_medians[b], n) for t, b, n in drawn.pairs)
     ends = list(itertools.accumulate(n for _, n in ratios))
     tail = (1 - confidence) / 2
@@ -88,6 +87,14 @@ def ranked_draws(
     for top, bottom, count in drawn.pairs:
         counted[tops[top], bottoms[bottom]] += count
     return _counted(counted)
+
+
+def _median(ordered: list[float], middle: Draw) -> float:
+    """The median of a draw from the ranks of its middle one or two values (``ordered``: the
+    sample's values sorted), as :func:`statistics.median` computes it."""
+    if len(middle) == 1:
+        return ordered[middle[0]]
+    return (ordered[middle[0]] + ordered[middle[1]]) / 2
 
 
 def _order(values: Sequence[float]) -> tuple[int, ...]:
