@@ -148,7 +148,7 @@ def _changed(data: Any, path: tuple[Any, ...], how: str, value: Any) -> Any:
 
 #: What each place of a cell is changed to: every JSON type, the edges of the bounds.
 CHANGES = (
-    None, True, False, 0, -1, 1, 2, -1.5, 0.0, 1.5, 2**63 - 1, 2**63, -(2**63) - 1, 10**30,
+    None, True, False, 0, -1, 1, 2, -1.5, 0.0, -0.0, 1.5, 2**63 - 1, 2**63, -(2**63) - 1, 10**30,
     1e308, "", "x", "error", [], [None], [1], [1.5], ["x"], [[1]], {}, {"x": 1},
     {"from": 1, "ns": [1]},
 )  # fmt: skip

@@ -116,10 +116,11 @@ def decoder() -> Callable[[bytes], Cell] | None:
     if not INSTALLED:
         return None
     decode = msgspec.json.Decoder(_Cell).decode
+    shared: dict[tuple[Any, ...], Shared] = {}  # one of each shared column, for all the cells
 
     def cell(line: bytes) -> Cell:
         try:
-            return _cell(decode(line))
+            return _cell(decode(line), shared)
         except msgspec.MsgspecError as exc:
             raise ValueError(str(exc)) from None
 
@@ -130,7 +131,7 @@ def decoder() -> Callable[[bytes], Cell] | None:
 _RECORD_NAMES = _Records.__struct_fields__[1:] if INSTALLED else ()
 
 
-def _cell(found: _Cell) -> Cell:
+def _cell(found: _Cell, shared: dict[tuple[Any, ...], Shared]) -> Cell:
     layout = found.layout
     failure = found.failure
     return Cell(
@@ -143,7 +144,7 @@ def _cell(found: _Cell) -> Cell:
         found.jobs,
         found.size,
         found.not_applicable,
-        [_sample(s) for s in found.samples],
+        [_sample(s, shared) for s in found.samples],
         None if failure is None else failure_from_data(msgspec.structs.asdict(failure)),
         found.interpreter,
         found.failed_peak_memory,
@@ -151,7 +152,7 @@ def _cell(found: _Cell) -> Cell:
     )
 
 
-def _sample(found: _Sample) -> Sample:
+def _sample(found: _Sample, shared: dict[tuple[Any, ...], Shared]) -> Sample:
     return Sample(
         found.startup,
         found.wall,
@@ -160,7 +161,7 @@ def _sample(found: _Sample) -> Sample:
         found.job_span,
         found.peak_memory,
         found.gil_enabled,
-        _records(found.records),
+        _records(found.records, shared),
         found.cpu_resolution,
         found.outside_tree,
         found.session_cpu,
@@ -170,7 +171,9 @@ def _sample(found: _Sample) -> Sample:
     )
 
 
-def _records(found: _Records) -> Records:
+def _records(found: _Records, shared: dict[tuple[Any, ...], Shared]) -> Records:
+    """The records by column; a value every job shares is one object for every run that
+    shares it (a large file's runs share most: their process, their host, no error)."""
     values = msgspec.structs.astuple(found)
     length = values[0]
     columns: dict[str, Any] = {}
@@ -180,10 +183,19 @@ def _records(found: _Records) -> Records:
             if len(value) != length:
                 raise ValueError(f"records.{name} has {len(value)} values for {length} jobs")
             columns[name] = value
-        elif value is UNSET:
-            columns[name] = range(length) if name == "index" else Shared(OMITTED[name], length)
         elif kind is _Nanoseconds:
             columns[name] = seconds(name, {FROM: value.from_, NS: value.ns}, length)
+        elif value is UNSET and name == "index":
+            columns[name] = range(length)
         else:
-            columns[name] = Shared(value, length)
+            if value is UNSET:
+                value, kind = OMITTED[name], type(OMITTED[name])
+            # 1, 1.0 and True are equal but not the same value, nor are 0.0 and -0.0
+            key = (kind, value.hex() if kind is float else value, length)
+            try:
+                columns[name] = shared[key]
+            except KeyError:
+                columns[name] = shared[key] = Shared(value, length)
+            except TypeError:  # a value that cannot be a key (a list of results)
+                columns[name] = Shared(value, length)
     return Records(columns, length)
