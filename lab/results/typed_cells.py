@@ -43,7 +43,7 @@ if INSTALLED:
     Number = Whole | Annotated[float, Meta(ge=-LARGEST, le=LARGEST)]
     Seconds = Count | Annotated[float, Meta(ge=0, le=LARGEST)]
 
-    class _Strict(Struct, forbid_unknown_fields=True, omit_defaults=True):
+    class _Strict(Struct, forbid_unknown_fields=True):
         """A JSON object with exactly the fields declared."""
 
     class _Layout(_Strict):
