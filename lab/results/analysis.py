@@ -113,8 +113,9 @@ class Figures:
     latencies: tuple[float, ...] = ()
     operations_per_second: float | None = None
     #: The most jobs that ran at once in any run, from the records (at most the layout's
-    #: concurrency): where a pool hands jobs out slower than they finish, below it.
-    most_at_once: int = 0
+    #: concurrency): where a pool hands jobs out slower than they finish, below it. Counted
+    #: for a sweep's cells, whose levels it checks; ``None`` for a matrix's.
+    most_at_once: int | None = None
     #: The processes the task's session started (its server), apart from ``cpu`` and
     #: ``peak_memory``: their CPU in a run (median) and their peak memory.
     session_cpu: float | None = None
@@ -677,7 +678,7 @@ def cell_figures(
         efficiency = ideal_time / jobs.median
     elif ideal is not None and speedup is not None:
         efficiency = speedup / ideal
-    held = reached(cell)
+    held = reached(cell) if sweep else None
     return Figures(
         samples=len(samples),
         jobs=jobs,
@@ -700,7 +701,7 @@ def cell_figures(
             baseline,
             smallest,
             memory_resolution,
-            (lambda c: held if c is cell else reached(c)) if sweep else None,
+            (lambda c: held if c is cell and held is not None else reached(c)) if sweep else None,
         ),
         most_at_once=held,
         ideal_job_time=ideal_time,

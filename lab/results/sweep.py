@@ -50,7 +50,8 @@ class SweepFinding:
 def short_of_level(analysed: CellAnalysis) -> bool:
     """Whether the cell's runner held fewer than :data:`HELD` of its level's jobs at once."""
     found = analysed.figures
-    return found is not None and found.most_at_once < HELD * analysed.cell.jobs
+    held = None if found is None else found.most_at_once
+    return held is not None and held < HELD * analysed.cell.jobs
 
 
 def sweep_findings(analysis: Analysis, task: str) -> tuple[SweepFinding, ...]:
