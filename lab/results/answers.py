@@ -53,14 +53,17 @@ def different(cell: Cell, found: Reference) -> str | None:
     """Why ``cell``'s answers are not its baseline's: the first job whose answer differs."""
     if found.unsteady or cell is found.cell:
         return None
+    jobs = len(found.answers)
     for sample in cell.samples:
-        for record in sample.records:
-            if record.error is not None or not 0 <= record.index < len(found.answers):
+        records = sample.records
+        columns = (records.column(name) for name in ("index", "result", "error"))
+        for index, result, error in zip(*columns, strict=True):
+            if error is not None or not 0 <= index < jobs:
                 continue
-            expected = found.answers[record.index]
-            if expected is not None and digest_of(record.result) != digest_of(expected):
+            expected = found.answers[index]
+            if expected is not None and digest_of(result) != digest_of(expected):
                 return (
-                    f"job {record.index} returned {shown(record.result)}, not"
+                    f"job {index} returned {shown(result)}, not"
                     f" {shown(expected)} as on {found.cell.runner}"
                 )
     return None
