@@ -133,6 +133,20 @@ def seconds(name: str, data: Any, length: int) -> array[float]:
 _PAST = "is past the largest figure a results file holds"
 
 
+def check_times(columns: dict[str, Column], length: int) -> None:
+    """Raise ``ValueError`` where a large run's start or end is one value for every job: the
+    lab gives each job of a run of :data:`COMPACT_FROM` or more its own, and a file that claims
+    more jobs than it holds values for would have the analysis walk every one of them."""
+    if length < COMPACT_FROM:
+        return
+    for name in NANOSECONDS:
+        if isinstance(columns[name], Shared):
+            raise ValueError(
+                f"records.{name} is one value for all {length:,} jobs: a run of {COMPACT_FROM:,}"
+                f" jobs or more has a {name} for each"
+            )
+
+
 def compact_column(name: str, values: list[Any]) -> Column:
     """``values`` as the column keeps them: one shared value, the jobs' indices in order as a
     ``range``, or an array where they fit one."""
@@ -208,6 +222,7 @@ class Records(Sequence[JobRecord]):
                 columns[name] = seconds(name, value, length)
             else:
                 columns[name] = Shared(value, length)
+        check_times(columns, length)
         return cls(columns, length)
 
     def to_data(self, compact: bool | None = None, arrays: bool = False) -> dict[str, Any]:

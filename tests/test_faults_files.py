@@ -276,3 +276,23 @@ def test_only_a_regular_file_is_read_as_results(lab_process: LabProcess, kind: s
     result = lab_process.run("report", str(path), timeout=20, prefix=["prlimit", "--as=4000000000"])
     assert result.returncode == 2
     assert result.stderr == f"lab: error: {path} is not a regular file\n"
+
+
+def test_a_results_file_claiming_more_jobs_than_it_holds_is_one_line(
+    lab_process: LabProcess,
+) -> None:
+    """A run whose records claim a trillion jobs in a few bytes, each column one value that
+    every job shares: read as it says, the analysis would walk every job. The lab runs under a
+    memory limit and an outer timeout, so that a regression fails here, not the machine."""
+    data = json.loads(results([cell("single", Layout(), [0.1], jobs=1, kind="inline")]).to_json())
+    jobs = 10**12
+    data["cells"][0]["jobs"] = jobs
+    data["cells"][0]["samples"][0]["records"]["jobs"] = jobs
+    path = lab_process.folder / "trillion.json"
+    path.write_text(json.dumps(data))
+    result = lab_process.run("report", str(path), timeout=60, prefix=["prlimit", "--as=4000000000"])
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (
+        f"lab: error: {path} is damaged: cell 0: records.start is one value for all"
+        " 1,000,000,000,000 jobs: a run of 20,000 jobs or more has a start for each\n"
+    )

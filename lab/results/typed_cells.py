@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from lab.records import FROM, NS, OMITTED, Records, Shared, seconds
+from lab.records import FROM, NS, OMITTED, Records, Shared, check_times, seconds
 from lab.results.model import Cell, Sample, failure_from_data
 from lab.results.schema import LARGEST
 from lab.runner import Layout
@@ -198,4 +198,5 @@ def _records(found: _Records, shared: dict[tuple[Any, ...], Shared]) -> Records:
                 columns[name] = shared[key] = Shared(value, length)
             except TypeError:  # a value that cannot be a key (a list of results)
                 columns[name] = Shared(value, length)
+    check_times(columns, length)
     return Records(columns, length)
