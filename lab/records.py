@@ -147,6 +147,22 @@ def check_times(columns: dict[str, Column], length: int) -> None:
             )
 
 
+def _shared(value: Any, length: int, made: dict[tuple[Any, ...], Shared] | None) -> Shared:
+    """A column of ``length`` times ``value``: the one in ``made`` where there is one."""
+    if made is None:
+        return Shared(value, length)
+    kind = type(value)
+    # 1, 1.0 and True are equal but not the same value, nor are 0.0 and -0.0
+    key = (kind, value.hex() if kind is float else value, length)
+    try:
+        return made[key]
+    except KeyError:
+        found = made[key] = Shared(value, length)
+        return found
+    except TypeError:  # a value that cannot be a key (a list of results)
+        return Shared(value, length)
+
+
 def compact_column(name: str, values: list[Any]) -> Column:
     """``values`` as the column keeps them: one shared value, the jobs' indices in order as a
     ``range``, or an array where they fit one."""
@@ -202,10 +218,14 @@ class Records(Sequence[JobRecord]):
         return cls.of([JobRecord(*row) for row in rows])
 
     @classmethod
-    def from_data(cls, data: dict[str, Any]) -> Records:
+    def from_data(
+        cls, data: dict[str, Any], shared: dict[tuple[Any, ...], Shared] | None = None
+    ) -> Records:
         """Records from their file form (either form), already checked against the schema; a
         column of another length than ``jobs`` raises ``ValueError`` naming it, as does a
-        compact column that is not whole nanoseconds."""
+        compact column that is not whole nanoseconds. ``shared``: the columns of one value
+        made so far, reused where a run has the same (a large file's runs share most: their
+        process, their host, no error)."""
         length = data[JOBS]
         columns: dict[str, Column] = {}
         for name, default in _DEFAULTS:
@@ -215,13 +235,12 @@ class Records(Sequence[JobRecord]):
                 if len(value) != length:
                     raise ValueError(f"records.{name} has {len(value)} values for {length} jobs")
                 columns[name] = value
-            elif value is _ABSENT:
-                # the compact form's jobs in order, or a field every job left as it was
-                columns[name] = range(length) if name == "index" else Shared(default, length)
+            elif value is _ABSENT and name == "index":
+                columns[name] = range(length)  # the compact form's jobs in order
             elif kind is dict and name in NANOSECONDS:
                 columns[name] = seconds(name, value, length)
-            else:
-                columns[name] = Shared(value, length)
+            else:  # one value, or a field every job left as it was
+                columns[name] = _shared(default if value is _ABSENT else value, length, shared)
         check_times(columns, length)
         return cls(columns, length)
 

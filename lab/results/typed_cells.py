@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from lab.records import FROM, NS, OMITTED, Records, Shared, check_times, seconds
+from lab.records import FROM, NANOSECONDS, NS, Records, Shared
 from lab.results.model import Cell, Sample, failure_from_data
 from lab.results.schema import LARGEST
 from lab.runner import Layout
@@ -69,12 +69,13 @@ if INSTALLED:
         start: list[Number] | Number | _Nanoseconds
         end: list[Number] | Number | _Nanoseconds
         cpu: list[Number | None] | Number | None
-        index: list[Count] | Count | UnsetType = UNSET
-        result: Any = UNSET
-        error: list[str | None] | str | UnsetType | None = UNSET
-        host: list[str] | str | UnsetType = UNSET
-        clock_offset: list[Number] | Number | UnsetType = UNSET
-        operations: list[list[Seconds] | None] | UnsetType | None = UNSET
+        index: list[Count] | Count | UnsetType = UNSET  # unset: 0, 1, 2 … in order
+        # the others as a file that leaves them out gives them (lab.records.OMITTED)
+        result: Any = None
+        error: list[str | None] | str | None = None
+        host: list[str] | str = ""
+        clock_offset: list[Number] | Number = 0.0
+        operations: list[list[Seconds] | None] | None = None
 
     class _Sample(_Strict):
         # In Sample's order, records first of those with defaults; the defaults are Sample's.
@@ -127,10 +128,6 @@ def decoder() -> Callable[[bytes], Cell] | None:
     return cell
 
 
-#: The records' fields in the structure's order, after ``jobs``.
-_RECORD_NAMES = _Records.__struct_fields__[1:] if INSTALLED else ()
-
-
 def _cell(found: _Cell, shared: dict[tuple[Any, ...], Shared]) -> Cell:
     layout = found.layout
     failure = found.failure
@@ -172,31 +169,11 @@ def _sample(found: _Sample, shared: dict[tuple[Any, ...], Shared]) -> Sample:
 
 
 def _records(found: _Records, shared: dict[tuple[Any, ...], Shared]) -> Records:
-    """The records by column; a value every job shares is one object for every run that
-    shares it (a large file's runs share most: their process, their host, no error)."""
-    values = msgspec.structs.astuple(found)
-    length = values[0]
-    columns: dict[str, Any] = {}
-    for name, value in zip(_RECORD_NAMES, values[1:], strict=True):
-        kind = type(value)
-        if kind is list:
-            if len(value) != length:
-                raise ValueError(f"records.{name} has {len(value)} values for {length} jobs")
-            columns[name] = value
-        elif kind is _Nanoseconds:
-            columns[name] = seconds(name, {FROM: value.from_, NS: value.ns}, length)
-        elif value is UNSET and name == "index":
-            columns[name] = range(length)
-        else:
-            if value is UNSET:
-                value, kind = OMITTED[name], type(OMITTED[name])
-            # 1, 1.0 and True are equal but not the same value, nor are 0.0 and -0.0
-            key = (kind, value.hex() if kind is float else value, length)
-            try:
-                columns[name] = shared[key]
-            except KeyError:
-                columns[name] = shared[key] = Shared(value, length)
-            except TypeError:  # a value that cannot be a key (a list of results)
-                columns[name] = Shared(value, length)
-    check_times(columns, length)
-    return Records(columns, length)
+    """The records by column, as :meth:`Records.from_data` makes them of the fields given."""
+    data = msgspec.structs.asdict(found)
+    if data["index"] is UNSET:
+        del data["index"]
+    for name in NANOSECONDS:
+        if type(value := data[name]) is _Nanoseconds:
+            data[name] = {FROM: value.from_, NS: value.ns}
+    return Records.from_data(data, shared)
