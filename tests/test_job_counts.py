@@ -16,7 +16,7 @@ from lab.errors import UsageError
 from lab.jobs import JobRecord
 from lab.report.engines import fitted_lines, render_engines
 from lab.report.table import render_task
-from lab.results.analysis import analyse, judged
+from lab.results.analysis import analyse
 from lab.results.engines import engine_costs
 from lab.results.model import Cell, Sample
 from lab.runner import PROCESSES, Layout
@@ -76,9 +76,9 @@ def test_each_cell_is_set_beside_the_baseline_of_its_job_count() -> None:
 
 def test_the_verdict_and_charts_compare_the_cells_of_most_jobs() -> None:
     analysis = analyse(results(fitted_results()))
-    assert {a.cell.jobs for a in judged(analysis).cells} == {16}
+    assert {a.cell.jobs for a in analysis.compared.cells} == {16}
     one = analyse(results([c for c in fitted_results() if c.jobs == 4]))
-    assert judged(one) is one
+    assert one.compared is one
 
 
 def test_the_table_has_a_jobs_column_where_the_run_has_several_counts() -> None:

@@ -14,7 +14,7 @@ from lab.report.table import INTERPRETER_LEGEND, gil_state, render_task, session
 from lab.report.table import legend as matrix_legend
 from lab.report.terminal import render_header
 from lab.report.verdict import render_verdict
-from lab.results.analysis import LATENCY_PERCENTILES, WAKE_UP_PERCENTILES, analyse, judged
+from lab.results.analysis import LATENCY_PERCENTILES, WAKE_UP_PERCENTILES, analyse
 from lab.results.engines import engine_costs
 from lab.results.model import SWEEP
 
@@ -122,10 +122,10 @@ def to_markdown(results: Results) -> str:
     if not sweep and len(results.interpreter_labels) > 1:
         legend += "\n" + INTERPRETER_LEGEND
     parts.append(f"```text\n{legend}\n```")
-    verdict = "" if sweep else render_verdict(judged(analysis), "github")
+    verdict = "" if sweep else render_verdict(analysis.compared, "github")
     if verdict:
         parts.append(f"## Threads or processes?\n\n{verdict}")
-    classic = "" if sweep else render_classic(judged(analysis), "github")
+    classic = "" if sweep else render_classic(analysis.compared, "github")
     if classic:
         parts.append(f"## The classic comparison, measured\n\n{classic}")
     costs = () if sweep else engine_costs(analysis)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from lab.errors import LabError
 from lab.machine import metadata
 from lab.report.table import workers_text
-from lab.results.analysis import IDEAL_TOLERANCE, analyse, judged
+from lab.results.analysis import IDEAL_TOLERANCE, analyse
 from lab.results.model import SWEEP, span
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ def plot_figures(results: Results) -> Iterator[tuple[str, Figure]]:
     against the workers) and for each task the timelines of its cells whose jobs can be seen
     (:data:`MIN_BAR_PIXELS`), on one time scale; for a sweep, overhead and memory per task.
     Nothing when no cell was measured. With several job counts a cell, at the most jobs."""
-    analysis = judged(analyse(results))
+    analysis = analyse(results).compared
     notes = run_warnings(results)
     tasks = [t.name for t in results.tasks if measured_cells(analysis, t.name)]
     if not tasks:

@@ -14,7 +14,7 @@ from lab.report.own_verdict import render_own_verdict
 from lab.report.sweep_table import render_sweep
 from lab.report.table import matrix_legend, render_task
 from lab.report.verdict import render_verdict
-from lab.results.analysis import analyse, judged
+from lab.results.analysis import analyse
 from lab.results.model import SWEEP, UNSIZED
 from lab.results.own_verdict import is_own
 
@@ -115,7 +115,7 @@ def render_body(
             for task in results.tasks
         ]
         parts += [wrap_lines(paragraph, width) for paragraph in matrix_legend(analysis, wide)]
-        compared = judged(analysis)
+        compared = analysis.compared
         own = render_own_verdict(compared, tablefmt, width)
         if own:
             parts.append(own)

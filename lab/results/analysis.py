@@ -300,12 +300,6 @@ def analyse(results: Results) -> Analysis:
     return Analysis(results, tuple(found), said)
 
 
-def judged(analysis: Analysis) -> Analysis:
-    """What the verdicts, the classic comparison and the charts compare
-    (:attr:`Analysis.compared`)."""
-    return analysis.compared
-
-
 def different_answers(analysed: CellAnalysis) -> bool:
     """Whether the analysis made the cell an error because its answers were not its
     baseline's."""

@@ -213,7 +213,8 @@ def line(cells: Sequence[Cell]) -> tuple[float, float, float]:
     xs = [x for x, _ in points]
     ys = [y for _, y in points]
     slope, intercept = statistics.linear_regression(xs, ys)
-    spread = sum((x - statistics.fmean(xs)) ** 2 for x in xs)
+    mean = statistics.fmean(xs)
+    spread = sum((x - mean) ** 2 for x in xs)
     if len(points) < 3 or spread <= 0:
         return slope, intercept, 0.0
     residuals = sum((y - intercept - slope * x) ** 2 for x, y in points)

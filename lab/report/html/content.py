@@ -23,7 +23,7 @@ from lab.report.table import matrix_legend, session_names, task_columns, workers
 from lab.report.terminal import CLASSIC_TITLE, gil_note, header_lines, run_lines
 from lab.report.units import duration
 from lab.report.verdict import verdict_rows
-from lab.results.analysis import analyse, judged
+from lab.results.analysis import analyse
 from lab.results.comparison import Judgement
 from lab.results.engines import engine_costs
 from lab.results.model import SWEEP
@@ -87,7 +87,7 @@ def _task_section(analysis: Analysis, task: str, style: dict[str, int]) -> Conte
     """A task's charts (at the most jobs a cell where the run has several job counts), its
     table of every cell, and its timelines."""
     columns, below = task_columns(analysis, task, wide=True)
-    compared = judged(analysis)
+    compared = analysis.compared
     speed = charts.speedup_chart(compared, task, style) or charts.job_time_chart(
         compared, task, style
     )
@@ -122,7 +122,7 @@ def _verdicts(analysis: Analysis) -> list[Content]:
     table."""
     found = []
     engines = _engines(analysis)
-    analysis = judged(analysis)
+    analysis = analysis.compared
     for verdict in own_verdicts(analysis):
         rows = own_rows(analysis, verdict)
         found.append(
