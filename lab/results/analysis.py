@@ -264,13 +264,13 @@ def analyse(results: Results) -> Analysis:
                 cell,
                 baseline,
                 cpus,
-                smallest[cell.runner, cell.interpreter, count(cell)],
+                smallest[cell.runner, *place],
                 resolution,
                 gil,
                 results.kind == SWEEP,
                 task.releases_gil,
                 task.size_name != UNSIZED,
-                reference_medians.get(count(cell)),
+                reference_medians.get(place[1]),
             )
             per_job = baseline_cpu.get(place)
             untrue = None if figures is None else impossible(cell, figures, baseline, per_job)
