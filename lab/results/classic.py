@@ -19,6 +19,7 @@ from lab.results.analysis import gil_on
 from lab.results.grouping import group_by
 from lab.results.selection import (
     TaskCosts,
+    by_kind,
     fastest,
     job_costs,
     kind_speedups,
@@ -292,8 +293,9 @@ def memory(analysis: Analysis) -> MemoryClaim:
     """Whether one more process costs more memory than one more thread, beyond the threads'
     resolution."""
     found = {}
+    cells = by_kind(analysis.cells)
     for kind in WORKER_KINDS:
-        estimate = worker_memory(analysis.cells, kind)
+        estimate = worker_memory(cells.get(kind, []), kind)
         if estimate is not None:
             found[kind] = estimate
     kinds = tuple(KindMemory(k, e) for k, e in found.items())

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lab.results.analysis import Estimate
+from lab.results.grouping import group_by
 from lab.results.status import Kind
 from lab.runner import INLINE, KINDS, OTHER
 
@@ -67,6 +68,11 @@ def of_kind(cells: Iterable[CellAnalysis], kind: str) -> list[CellAnalysis]:
     return [a for a in cells if a.cell.kind == kind and not a.cell.distributed]
 
 
+def by_kind(cells: Iterable[CellAnalysis]) -> dict[str, list[CellAnalysis]]:
+    """``cells`` of each kind, as :func:`of_kind` keeps them, grouped in one pass."""
+    return group_by((a for a in cells if not a.cell.distributed), lambda a: a.cell.kind)
+
+
 def most_workers(cells: Iterable[CellAnalysis], kind: str) -> CellAnalysis | None:
     """The trusted cell of ``kind`` (:func:`of_kind`) with the most concurrency (the fastest
     of equals)."""
@@ -83,7 +89,8 @@ def reference_cells(analysis: Analysis) -> list[CellAnalysis]:
 def kind_speedups(analysis: Analysis, cells: Sequence[CellAnalysis]) -> list[CellAnalysis]:
     """For each of the run's kinds, its cell among ``cells`` with the most workers, where
     that cell has a speed-up."""
-    found = (most_workers(cells, kind) for kind in run_kinds(analysis))
+    kinds = by_kind(cells)
+    found = (most_workers(kinds.get(kind, ()), kind) for kind in run_kinds(analysis))
     return [
         a
         for a in found
@@ -93,7 +100,8 @@ def kind_speedups(analysis: Analysis, cells: Sequence[CellAnalysis]) -> list[Cel
 
 def job_costs(cells: Sequence[CellAnalysis], kinds: Iterable[str]) -> tuple[JobCost, ...]:
     """What one job cost on each of ``kinds``: on its cell with the most workers."""
-    found = (most_workers(cells, kind) for kind in kinds)
+    grouped = by_kind(cells)
+    found = (most_workers(grouped.get(kind, ()), kind) for kind in kinds)
     return tuple(
         JobCost(a.cell.kind, a, a.figures.job_latency)
         for a in found

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 from lab.results.analysis import gil_on
 from lab.results.selection import (
     TaskCosts,
+    by_kind,
     fastest,
     job_costs,
     kind_speedups,
-    of_kind,
     reference_cells,
     run_kinds,
     worker_memory,
@@ -137,9 +137,11 @@ def kind_costs(analysis: Analysis) -> tuple[KindCost, ...]:
     """What one more worker costs in memory and the pool to start, per kind of
     :data:`COST_KINDS` (on the reference interpreter)."""
     measured = [a for a in reference_cells(analysis) if a.figures is not None]
+    kinds = by_kind(measured)
     found = []
     for kind in COST_KINDS:
-        startups = [a.figures.startup for a in of_kind(measured, kind) if a.figures is not None]
+        cells = kinds.get(kind, [])
+        startups = [a.figures.startup for a in cells if a.figures is not None]
         startup = statistics.median(startups) if startups else None
-        found.append(KindCost(kind, worker_memory(measured, kind), startup))
+        found.append(KindCost(kind, worker_memory(cells, kind), startup))
     return tuple(found)
