@@ -37,6 +37,24 @@ def test_the_median_lies_between_min_and_max(values: list[float]) -> None:
     assert summary.count == len(values)
 
 
+@given(st.lists(st.floats(min_value=-1e100, max_value=1e100), min_size=1, max_size=50))
+def test_a_summary_is_what_the_statistics_module_gives(values: list[float]) -> None:
+    summary = summarise(values)
+    quartiles = (
+        statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else values * 3
+    )
+    assert (summary.median, summary.q1, summary.q3) == (
+        statistics.median(values),
+        quartiles[0],
+        quartiles[2],
+    )
+    assert (summary.mean, summary.low, summary.high) == (
+        statistics.fmean(values),
+        min(values),
+        max(values),
+    )
+
+
 @given(st.lists(finite, min_size=1, max_size=12), st.lists(finite, min_size=1, max_size=12))
 def test_the_interval_contains_its_point_estimate(
     baseline: list[float], measured: list[float]

@@ -85,8 +85,10 @@ class Figures:
     For jobs that time their operations (requests, reads), ``latencies`` are the percentiles
     (:data:`LATENCY_PERCENTILES`) of every operation's duration over every run, and
     ``operations_per_second`` the operations a run's jobs made / their time, median of runs.
-    With several interpreters, ``vs_reference`` is the reference interpreter's baseline job
-    time / this one's: which cell is fastest overall, across interpreters.
+    These three go over every job's record: they are counted from the ``cell``'s records
+    when first asked for (a terminal's table shows none of them). With several interpreters,
+    ``vs_reference`` is the reference interpreter's baseline job time / this one's: which cell
+    is fastest overall, across interpreters.
     """
 
     samples: int
@@ -106,12 +108,9 @@ class Figures:
     memory_per_worker: Estimate | None
     ideal_job_time: float | None
     overhead: float | None
-    wake_ups: tuple[float, ...]
     jobs_per_second: float | None
     job_latency: float
     vs_reference: float | None = None
-    latencies: tuple[float, ...] = ()
-    operations_per_second: float | None = None
     #: The most jobs that ran at once in any run, from the records (at most the layout's
     #: concurrency): where a pool hands jobs out slower than they finish, below it. Counted
     #: for a sweep's cells, whose levels it checks; ``None`` for a matrix's.
@@ -126,6 +125,26 @@ class Figures:
     #: The highest peak of the tree's processes that ran no job (the cell's own unless it
     #: ran them, a pool's or an engine's others), within ``peak_memory``; ``None``: unknown.
     others_peak_memory: int | None = None
+    #: The cell measured, whose records the figures over every job are counted from, and
+    #: whether its size is its jobs' wait (not so for a user's function).
+    cell: Cell | None = field(default=None, compare=False, repr=False)
+    waits: bool = field(default=True, compare=False, repr=False)
+
+    @cached_property
+    def wake_ups(self) -> tuple[float, ...]:
+        if self.cell is None:
+            return ()
+        return percentiles(wake_up_delays(self.cell, self.waits), WAKE_UP_PERCENTILES)
+
+    @cached_property
+    def latencies(self) -> tuple[float, ...]:
+        if self.cell is None:
+            return ()
+        return percentiles(operation_latencies(self.cell), LATENCY_PERCENTILES)
+
+    @cached_property
+    def operations_per_second(self) -> float | None:
+        return None if self.cell is None else operations_per_second(self.cell)
 
 
 @dataclass(frozen=True)
@@ -700,11 +719,8 @@ def cell_figures(
         most_at_once=held,
         ideal_job_time=ideal_time,
         overhead=None if ideal_time is None else jobs.median - ideal_time,
-        wake_ups=percentiles(wake_up_delays(cell, waits), WAKE_UP_PERCENTILES),
         jobs_per_second=cell.jobs / run if run > 0 else None,
         job_latency=run * cell.layout.concurrency / max(cell.jobs, 1),
-        latencies=percentiles(operation_latencies(cell), LATENCY_PERCENTILES),
-        operations_per_second=operations_per_second(cell),
         session_cpu=_median_of([s.session_cpu for s in samples]),
         session_peak_memory=max(
             (s.session_peak_memory for s in samples if s.session_peak_memory is not None),
@@ -718,4 +734,6 @@ def cell_figures(
         vs_reference=reference_median / jobs.median
         if reference_median is not None and cell.bound != "transfer" and jobs.median > 0
         else None,
+        cell=cell,
+        waits=waits,
     )

@@ -33,23 +33,27 @@ class Summary:
 
 
 def summarise(values: Sequence[float]) -> Summary:
+    """The summary of ``values``, sorted once: the median as :func:`statistics.median` takes
+    it and the quartiles as ``statistics.quantiles(values, n=4, method="inclusive")`` does."""
     if not values:
         raise ValueError("no values to summarise")
-    if len(values) == 1:
-        q1 = q3 = values[0]
-    else:
-        q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
-    mean = statistics.fmean(values)
-    return Summary(
-        median=statistics.median(values),
-        q1=q1,
-        q3=q3,
-        mean=mean,
-        stdev=stdev(values, mean),
-        low=min(values),
-        high=max(values),
-        count=len(values),
-    )
+    ordered = sorted(values)
+    count = len(ordered)
+    middle = count // 2
+    median = ordered[middle] if count % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    q1, q3 = (ordered[0], ordered[0]) if count == 1 else _quartiles(ordered)
+    mean = math.fsum(ordered) / count
+    return Summary(median, q1, q3, mean, stdev(values, mean), ordered[0], ordered[-1], count)
+
+
+def _quartiles(ordered: list[float]) -> tuple[float, float]:
+    """The first and third quartiles of two sorted values or more, interpolated between ranks
+    as :func:`statistics.quantiles` does with ``method="inclusive"``."""
+    found = []
+    for quarter in (1, 3):
+        rank, delta = divmod(quarter * (len(ordered) - 1), 4)
+        found.append((ordered[rank] * (4 - delta) + ordered[rank + 1] * delta) / 4)
+    return found[0], found[1]
 
 
 def stdev(values: Sequence[float], mean: float) -> float:
