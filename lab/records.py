@@ -185,6 +185,9 @@ def compact_column(name: str, values: list[Any]) -> Column:
     return values
 
 
+#: The types of a value one for every job, as a file gives it (not a list, not the compact
+#: form's object of nanoseconds).
+_SCALARS = frozenset({int, float, str, bool, type(None)})
 #: Each field, and the value a file that leaves it out gives every job.
 _DEFAULTS = tuple((name, OMITTED.get(name)) for name in RECORD_FIELDS)
 _ABSENT = object()
@@ -231,7 +234,9 @@ class Records(Sequence[JobRecord]):
         for name, default in _DEFAULTS:
             value = data.get(name, _ABSENT)
             kind = type(value)
-            if kind is list or kind is array or isinstance(value, list | array):
+            if kind in _SCALARS:  # one value every job has (the most common case first)
+                columns[name] = _shared(value, length, shared)
+            elif kind is list or kind is array or isinstance(value, list | array):
                 if len(value) != length:
                     raise ValueError(f"records.{name} has {len(value)} values for {length} jobs")
                 columns[name] = value

@@ -44,6 +44,9 @@ MOST_BYTES = 512 * 2**20
 MOST_DIGITS = 30
 #: How many journals of earlier, interrupted runs may lie beside one results file.
 MOST_JOURNALS = 100
+#: The bytes read from a results file at a time: a file of cells is read a line at a time,
+#: and a line (a cell) is a few KiB; a small buffer would refill for every line or two.
+READ_BUFFER = 2**16
 #: Flags that create a file new, never through a link, never over another file.
 CREATE_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC
 
@@ -209,7 +212,7 @@ def _open(path: Path, most_bytes: int | None) -> BinaryIO:
     """The regular file ``path``, opened without waiting on a FIFO or a device, refused past
     ``most_bytes``."""
     descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    file = os.fdopen(descriptor, "rb")
+    file = os.fdopen(descriptor, "rb", buffering=READ_BUFFER)
     try:
         found = os.fstat(descriptor)
         if not stat.S_ISREG(found.st_mode):
