@@ -176,6 +176,30 @@ def test_a_bad_html_path_is_one_line_and_exit_2_before_anything_runs(
     assert "single" not in found.stdout  # nothing ran
 
 
+def test_a_page_in_the_folder_save_makes_is_written_there(
+    tmp_path: Path, lab_process: LabProcess
+) -> None:
+    saved = tmp_path / "results"  # not there yet: --save makes it
+    found = lab_process.run("matrix", "--tasks", "io", "--runners", "single", "--fast",
+                            "--save", str(saved), "--html", str(saved / "mine.html"),
+                            "--csv", str(saved / "mine.csv"), timeout=60)  # fmt: skip
+    assert found.returncode == 0, found.stderr
+    assert Page((saved / "mine.html").read_text()).data["tables"]
+    assert (saved / "mine.csv").read_text().startswith("task,")
+    assert len(list(saved.glob("lab-*.json"))) == 1
+
+
+def test_a_file_in_a_missing_folder_that_save_does_not_make_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved, elsewhere = tmp_path / "results", tmp_path / "elsewhere" / "mine.html"
+    args = ["matrix", "--tasks", "io", "--fast", "--save", str(saved), "--html", str(elsewhere)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"no folder {elsewhere.parent}" in err
+    assert not saved.exists()
+
+
 @pytest.mark.parametrize("command", ["report", "compare"])
 def test_the_html_page_and_another_output_on_one_path_are_refused(
     tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]

@@ -49,7 +49,7 @@ class Outputs:
         if save is not None:
             check_folder(save, "--save")
         files = {
-            option: None if text is None else file_path(text, option)
+            option: None if text is None else file_path(text, option, save)
             for option, text in (
                 ("--json", args.json),
                 ("--csv", args.csv),
@@ -149,14 +149,18 @@ def write_file(path: Path, text: str) -> None:
 NAME_ADDED = 13
 
 
-def check_file(path: Path, option: str) -> None:
+def check_file(path: Path, option: str, made: Path | None = None) -> None:
     """``path`` can be written over: not a folder nor a device, in an existing folder that
-    takes new files (the file is written beside itself, then renamed), with a name that leaves
+    takes new files (the file is written beside itself, then renamed), or in ``made``, a folder
+    the run makes (``--save``'s, checked with :func:`check_folder`), with a name that leaves
     room for what the lab writes beside it."""
     what = f"{option} {path}"
     found = _stat(path, what)
     if found is None:
         folder = _stat(path.parent, what)
+        if folder is None and made is not None and path.parent.absolute() == made.absolute():
+            _check_name(path, what)
+            return
         if folder is None:
             raise UsageError(f"{what}: no folder {path.parent}")
         if not stat.S_ISDIR(folder.st_mode):
@@ -165,10 +169,15 @@ def check_file(path: Path, option: str) -> None:
         raise UsageError(f"{what}: is a folder; name a file")
     elif not stat.S_ISREG(found.st_mode):
         raise UsageError(f"{what}: is not a regular file")
+    _check_name(path, what)
+    _probe(path.parent, what)
+
+
+def _check_name(path: Path, what: str) -> None:
+    """``path``'s name leaves room for what the lab writes beside it."""
     longest = _name_max(path.parent) - NAME_ADDED
     if len(os.fsencode(path.name)) > longest:
         raise UsageError(f"{what}: the file's name is too long: at most {longest} bytes here")
-    _probe(path.parent, what)
 
 
 def check_folder(folder: Path, option: str) -> None:
@@ -234,11 +243,11 @@ def _given(text: str, option: str) -> Path:
     return Path(text)
 
 
-def file_path(text: str, option: str) -> Path:
-    """The file ``option`` names, checked (:func:`check_file`): a path ending in a slash names a
-    folder, not a file, whatever is there."""
+def file_path(text: str, option: str, made: Path | None = None) -> Path:
+    """The file ``option`` names, checked (:func:`check_file`, ``made``: a folder the run
+    makes): a path ending in a slash names a folder, not a file, whatever is there."""
     path = _given(text, option)
     if text.endswith(("/", os.sep)):
         raise UsageError(f"{option} {text}: ends with a slash, so names a folder; name a file")
-    check_file(path, option)
+    check_file(path, option, made)
     return path
