@@ -491,9 +491,13 @@ def possible_speedup(cell: Cell, cpus: int, gil: bool, releases_gil: bool = Fals
     subinterpreters' threads, each with a GIL of its own, and threads whose jobs release the
     GIL (``releases_gil``, or seen in their CPU)."""
     layout = cell.layout
-    own_gils = cell.kind == INTERPRETERS or releases_gil or released_gil(cell)
-    parallel = layout.processes * (1 if gil and not own_gils else layout.threads)
-    return ideal_speedup(cell, cpus, parallel)
+    threads = layout.threads
+    # one thread a process computes at once with the GIL on, unless each has a GIL of its own
+    # or the jobs release it (a process of one thread need not be asked)
+    if gil and threads > 1:
+        own_gils = cell.kind == INTERPRETERS or releases_gil or released_gil(cell)
+        threads = threads if own_gils else 1
+    return ideal_speedup(cell, cpus, layout.processes * threads)
 
 
 def released_gil(cell: Cell) -> bool:
@@ -681,8 +685,10 @@ def cell_figures(
         speedup = 1.0  # by definition: the baseline against itself has no spread to show
     elif jobs.median > 0:
         base_times = job_times(baseline)
-        speedup = statistics.median(base_times) / jobs.median
         interval = ratio_of_medians(base_times, times)
+        speedup = (
+            statistics.median(base_times) / jobs.median if interval is None else interval.point
+        )
     ideal = ideal_speedup(cell, cpus)
     possible = possible_speedup(cell, cpus, gil_on(cell, gil_default), releases_gil)
     ideal_time = ideal_job_time(cell, waits)

@@ -38,12 +38,14 @@ class Draws:
     pairs: tuple[tuple[int, int, int], ...]
 
 
-def ratio_bounds(
+def ratio_and_bounds(
     numerator: Sequence[float], denominator: Sequence[float], confidence: float, resamples: int
-) -> tuple[float, float]:
-    """The percentile bounds at ``confidence`` of median(numerator) / median(denominator) over
-    ``resamples`` resamples of each (two values a side at least)."""
+) -> tuple[float, float, float]:
+    """median(numerator) / median(denominator) (each median as :func:`statistics.median`
+    takes it), and its percentile bounds at ``confidence`` over ``resamples`` resamples of
+    each (two values a side at least)."""
     tops, bottoms = sorted(numerator), sorted(denominator)
+    point = _median(tops, _middle_of(len(tops))) / _median(bottoms, _middle_of(len(bottoms)))
     drawn = ranked_draws(_order(numerator), _order(denominator), resamples)
     top_medians = [_median(tops, m) for m in drawn.numerators]
     bottom_medians = [_median(bottoms, m) for m in drawn.denominators]
@@ -52,7 +54,7 @@ def ratio_bounds(
     tail = (1 - confidence) / 2
     low = ratios[bisect.bisect_right(ends, int(tail * (resamples - 1)))][0]
     high = ratios[bisect.bisect_right(ends, int((1 - tail) * (resamples - 1) + 0.5))][0]
-    return low, high
+    return point, low, high
 
 
 @functools.lru_cache(maxsize=16)
@@ -95,6 +97,11 @@ def _median(ordered: list[float], middle: Draw) -> float:
     if len(middle) == 1:
         return ordered[middle[0]]
     return (ordered[middle[0]] + ordered[middle[1]]) / 2
+
+
+def _middle_of(count: int) -> Draw:
+    """The ranks the median of ``count`` sorted values is taken from."""
+    return (count // 2,) if count % 2 else (count // 2 - 1, count // 2)
 
 
 def _order(values: Sequence[float]) -> tuple[int, ...]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import math
-import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lab.results.bootstrap import RESAMPLES, ratio_bounds
+from lab.results.bootstrap import RESAMPLES, ratio_and_bounds
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -86,7 +85,6 @@ def ratio_of_medians(
     least two values."""
     if len(numerator) < 2 or len(denominator) < 2:
         return None
-    point = statistics.median(numerator) / statistics.median(denominator)
-    low, high = ratio_bounds(numerator, denominator, confidence, resamples)
+    point, low, high = ratio_and_bounds(numerator, denominator, confidence, resamples)
     # With few samples the percentile bounds can sit on one side of the point; widen to it.
     return Interval(point, min(low, point), max(high, point), confidence)
