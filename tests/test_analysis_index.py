@@ -167,7 +167,7 @@ def scanned_keeping_up(cells: Sequence[CellAnalysis]) -> KeepingUp | None:
         last = fastest(threads), fastest(loops)
         if jobs_time(last[0]) > jobs_time(last[1]) * (1 + KEEPING_UP):
             return KeepingUp(False, level, *last)
-    return None if last is None else KeepingUp(True, levels[-1], *last)
+    return None if last is None else KeepingUp(True, last[0].cell.jobs, *last)
 
 
 times = st.lists(

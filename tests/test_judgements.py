@@ -16,7 +16,7 @@ from lab.results.analysis import Analysis, Estimate, analyse
 from lab.results.classic import Judgement, classic_claims, overall
 from lab.results.model import Cell, Results
 from lab.results.selection import most_workers, run_kinds, typical, worker_memory
-from lab.results.status import Kind, Status
+from lab.results.status import Kind, Status, timeout
 from lab.results.sweep import KeepingUp, short_of_level, sweep_findings
 from lab.results.verdict import verdict_figures
 from lab.runner import EVENT_LOOP, INLINE, OTHER, PROCESSES, THREADS, Layout
@@ -218,8 +218,11 @@ def test_a_transfers_baseline_is_not_its_fastest_way() -> None:
     assert INLINE not in [c.kind for c in send.costs]
 
 
-def _sweep(times: dict[str, tuple[float, ...]], held: int | None = None) -> Analysis:
-    """``io`` at 1, 10 and 100 waiting jobs; the threads hold at most ``held`` at once."""
+def _sweep(
+    times: dict[str, tuple[float, ...]], held: int | None = None, threads_to: int = 100
+) -> Analysis:
+    """``io`` at 1, 10 and 100 waiting jobs; the threads hold at most ``held`` at once, and
+    time out past ``threads_to``."""
     cells = []
     for number, level in enumerate((1, 10, 100)):
         for runner, spans in times.items():
@@ -231,6 +234,8 @@ def _sweep(times: dict[str, tuple[float, ...]], held: int | None = None) -> Anal
             made = cell(runner, layout, [], task="io", bound="io", jobs=level, size=0.2,
                         kind=EVENT_LOOP if loop else THREADS)  # fmt: skip
             made.samples = [sample(span, records=records)] * 2
+            if not loop and level > threads_to:
+                made.samples, made.failure = [], timeout(60)
             cells.append(made)
     run = results(cells, repeat=2)
     run.settings.update(kind="sweep", levels=[1, 10, 100])
@@ -252,6 +257,15 @@ def test_threads_that_keep_up_do_so_to_the_highest_level() -> None:
     assert (found.threads.kept_up, found.threads.level) == (True, 100)
     assert short_of_level(found.threads.threads)
     assert not short_of_level(found.threads.loop)
+
+
+def test_threads_that_time_out_at_a_level_kept_up_only_to_the_level_before() -> None:
+    analysis = _sweep({"threads": (0.2, 0.2, 0.2), "uvloop": (0.2,) * 3}, threads_to=10)
+    (found,) = sweep_findings(analysis, "io")
+    assert found.level == 100 and found.best.cell.runner == "uvloop"
+    assert isinstance(found.threads, KeepingUp)
+    assert (found.threads.kept_up, found.threads.level) == (True, 10)
+    assert found.threads.threads.cell.jobs == 10
 
 
 def test_a_sweep_of_one_runner_is_uncontested_with_no_threads_finding() -> None:

@@ -25,9 +25,8 @@ KEEPING_UP = 0.10
 @dataclass(frozen=True)
 class KeepingUp:
     """Threads against the event loops, level by level where both ran: ``kept_up`` to
-    ``level``, the highest level measured, or stopped at ``level``. ``threads`` and ``loop``
-    are the fastest of each at the level they stopped (when they kept up, at the last level
-    where both ran)."""
+    ``level``, the highest level both were measured at, or stopped at ``level``. ``threads``
+    and ``loop`` are the fastest of each at that level."""
 
     kept_up: bool
     level: int
@@ -81,4 +80,5 @@ def keeping_up(cells: Sequence[CellAnalysis]) -> KeepingUp | None:
         last = fastest(threads), fastest(loops)
         if jobs_time(last[0]) > jobs_time(last[1]) * (1 + KEEPING_UP):
             return KeepingUp(False, level, *last)
-    return None if last is None else KeepingUp(True, levels[-1], *last)
+    # kept up to the last level both ran at: not beyond, where threads timed out or stop
+    return None if last is None else KeepingUp(True, last[0].cell.jobs, *last)
