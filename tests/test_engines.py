@@ -20,6 +20,8 @@ from lab.records import Records
 from lab.report.engines import ENGINES_TITLE, engine_rows, render_engines
 from lab.report.html.content import results_content
 from lab.report.markdown_csv import to_markdown
+from lab.report.table import REMOTE_LEGEND
+from lab.report.terminal import render
 from lab.report.verdict import verdict_rows
 from lab.results.analysis import analyse
 from lab.results.engines import engine_costs, handovers
@@ -153,6 +155,13 @@ def test_an_engine_on_a_remote_cluster_has_no_memory_beside_the_pool() -> None:
     (found,) = engine_costs(analyse(engine_results(outside=True)))
     assert found.memory is None
     assert found.own_memory is None
+
+
+def test_remote_is_explained_in_the_terminal_and_markdown_legends() -> None:
+    built = engine_results(outside=True)
+    assert REMOTE_LEGEND in render(built, "simple", None)
+    assert REMOTE_LEGEND in to_markdown(built)
+    assert REMOTE_LEGEND not in to_markdown(engine_results())
 
 
 def test_a_transfer_is_not_judged_against_one_job_at_a_time() -> None:

@@ -12,6 +12,8 @@ from lab_builders import MIB, cell, results, sample
 
 from lab.jobs import JobRecord
 from lab.report.classic import VERDICTS, classic_rows
+from lab.report.markdown_csv import to_markdown
+from lab.report.sweep_table import AT_ONCE_LEGEND, render_sweep
 from lab.results.analysis import Analysis, Estimate, analyse
 from lab.results.classic import Judgement, classic_claims, overall
 from lab.results.model import Cell, Results
@@ -257,6 +259,12 @@ def test_threads_that_keep_up_do_so_to_the_highest_level() -> None:
     assert (found.threads.kept_up, found.threads.level) == (True, 100)
     assert short_of_level(found.threads.threads)
     assert not short_of_level(found.threads.loop)
+
+
+def test_a_sweeps_markdown_explains_a_runner_short_of_its_level_as_its_terminal_does() -> None:
+    analysis = _sweep({"threads": (0.2, 0.21, 0.21), "uvloop": (0.2,) * 3}, held=25)
+    assert AT_ONCE_LEGEND.splitlines()[0] in render_sweep(analysis, "simple", None)
+    assert AT_ONCE_LEGEND in to_markdown(analysis.results)
 
 
 def test_threads_that_time_out_at_a_level_kept_up_only_to_the_level_before() -> None:

@@ -8,10 +8,8 @@ from typing import TYPE_CHECKING
 
 from lab.report.classic import render_classic
 from lab.report.engines import ENGINES_TITLE, engine_table, engines_legend, fitted_lines
-from lab.report.sweep_table import legend as sweep_legend
-from lab.report.sweep_table import render_sweep_task, sweep_evidence
-from lab.report.table import INTERPRETER_LEGEND, gil_state, render_task, session_names
-from lab.report.table import legend as matrix_legend
+from lab.report.sweep_table import render_sweep_task, sweep_evidence, sweep_legend
+from lab.report.table import gil_state, matrix_legend, render_task
 from lab.report.terminal import render_header
 from lab.report.verdict import render_verdict
 from lab.results.analysis import LATENCY_PERCENTILES, WAKE_UP_PERCENTILES, analyse
@@ -108,19 +106,13 @@ def to_markdown(results: Results) -> str:
     header = "\n".join(f"- {line}" for line in render_header(results).splitlines())
     parts = ["# concurrency-lab results", header]
     sweep = results.kind == SWEEP
-    operations = sorted({t.operation for t in results.tasks if t.operation})
-    sessions = session_names(results)
     render = render_sweep_task if sweep else render_task
-    legend = (
-        sweep_legend(operations, sessions) if sweep else matrix_legend(operations, True, sessions)
-    )
+    legend = sweep_legend(analysis, True) if sweep else "\n".join(matrix_legend(analysis, True))
     for task in results.tasks:
         table = render(analysis, task.name, "github", None, True)
         found = sweep_evidence(analysis, task.name) if sweep else []
         shown = "".join(f"\n\n- {line}" for line in found)
         parts.append(f"## {task.name}\n\n{task.description}\n\n{table}{shown}")
-    if not sweep and len(results.interpreter_labels) > 1:
-        legend += "\n" + INTERPRETER_LEGEND
     parts.append(f"```text\n{legend}\n```")
     verdict = "" if sweep else render_verdict(analysis.compared, "github")
     if verdict:

@@ -123,12 +123,16 @@ def render_sweep(
         found = wrap_lines("\n".join(sweep_evidence(analysis, task.name)), width)
         title = wrap_lines(f"{task.name}: {task.description}", width)
         parts.append(f"{title}\n{table}" + (f"\n{found}" if found else ""))
+    return "\n\n".join([*parts, wrap_lines(sweep_legend(analysis, wide), width)])
+
+
+def sweep_legend(analysis: Analysis, wide: bool) -> str:
+    """The legend of ``analysis``'s sweep tables (every column's when ``wide``)."""
     operations = sorted({t.operation for t in analysis.results.tasks if t.operation})
     sessions = session_names(analysis.results)
     short = any(short_of_level(a) for a in analysis.cells)
     records = any(records_per_waiter(a) is not None for a in analysis.cells)
-    shown = legend(operations, sessions if wide else [], short, records)
-    return "\n\n".join([*parts, wrap_lines(shown, width)])
+    return legend(operations, sessions if wide else [], short, records)
 
 
 def render_sweep_task(
