@@ -44,13 +44,16 @@ lint: $(DEV_DEPS)
 	$(BIN)/mypy lab plugins bench
 
 # CPython with and without the GIL, built from source once into a cache outside the checkout,
-# where the lab's --python finds them (a few minutes each; see .ci/build-python).
+# where the lab's --python finds them (a few minutes each; see .ci/build-python); then what the
+# tests' environments on the free-threaded build compile from source, built once into pip's
+# and uv's caches (see .ci/warm-wheels).
 PYTHONS ?= $(HOME)/.cache/concurrency-lab/pythons
 CPYTHON := 3.13.15
 
 pythons:
 	.ci/build-python $(CPYTHON) $(PYTHONS)/$(CPYTHON)
 	.ci/build-python $(CPYTHON) $(PYTHONS)/$(CPYTHON)t --disable-gil
+	.ci/warm-wheels $(PYTHONS)/$(CPYTHON)t/bin/python3
 
 # Headless Chromium and its driver for the HTML report's browser tests, from Debian's packages
 # (as root; elsewhere it says what to install, and those tests are skipped saying why).
