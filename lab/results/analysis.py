@@ -86,7 +86,8 @@ class Figures:
     (:data:`LATENCY_PERCENTILES`) of every operation's duration over every run, and
     ``operations_per_second`` the operations a run's jobs made / their time, median of runs.
     These three go over every job's record: they are counted from the ``cell``'s records
-    when first asked for (a terminal's table shows none of them). With several interpreters,
+    when first asked for, so a report that shows none of them (a matrix's terminal tables of
+    tasks that time no operations) does not pay for them. With several interpreters,
     ``vs_reference`` is the reference interpreter's baseline job time / this one's: which cell
     is fastest overall, across interpreters.
     """
