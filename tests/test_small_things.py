@@ -20,6 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.text import Text
 
 from lab.cli import main
+from lab.cli.listing import FROM_ELSEWHERE
 from lab.errors import UsageError
 from lab.jobs import JobRecord
 from lab.plan.sweep import parse_levels
@@ -74,6 +75,21 @@ def test_every_line_of_a_matrix_and_its_report_fits_the_width(
             assert shown.returncode == 0, shown.stderr
             assert "the classic comparison" in shown.stdout
             assert too_wide(shown.stdout, width) == [], f"{path.name} at {width}"
+
+
+@pytest.mark.parametrize("width", [80, 100, 250])
+def test_lab_list_fits_the_width_and_says_where_its_origins_went(
+    width: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(width))
+    assert main(["list"]) == 0
+    shown = capsys.readouterr().out
+    assert too_wide(shown, width) == []
+    header = shown.splitlines()[0].split()
+    assert header[:2] == ["runner", "kind"] and "available" in header
+    # where each runner comes from: in its column, or where to look when it gave way
+    assert ("from" in header) != (FROM_ELSEWHERE.split()[0] in shown.split())
+    assert "from" in header or "lab plugins --all" in shown
 
 
 # A repeated sweep level

@@ -8,7 +8,7 @@ import tabulate
 
 from lab.host.manager import BUILTIN_DISTRIBUTION
 from lab.plan.profiles import in_table_order
-from lab.report.fit import Column, fit_table
+from lab.report.fit import Column, fit_table, kept_columns, wrap_lines
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 
 #: The availability of a runner two plugins registered.
 CONFLICT = "no: registered by two plugins"
+#: The column of where each runner and task comes from, the first to give way to a narrow
+#: terminal, and what is said below a table that left it out.
+FROM_HEADER = "from"
+FROM_ELSEWHERE = (
+    "from: lab plugins --all lists each plugin, its distribution and what it registered"
+)
 
 
 def plugin_listing(
@@ -60,7 +66,7 @@ def catalog_listing(catalog: Catalog, width: int | None = None) -> str:
         Column("runner", [r.name for r in runners]),
         Column("kind", [r.kind for r in runners]),
         Column("description", [r.description for r in runners], wrap=True),
-        Column("from", [_owners(catalog.runners, r.name) for r in runners], wrap=True),
+        Column(FROM_HEADER, [_owners(catalog.runners, r.name) for r in runners], drop=1, wrap=True),
         Column(
             "available",
             [
@@ -74,18 +80,26 @@ def catalog_listing(catalog: Catalog, width: int | None = None) -> str:
         Column("task", [t.name for t in tasks]),
         Column("bound", [t.bound for t in tasks]),
         Column("description", [t.description for t in tasks], wrap=True),
-        Column("from", [_owners(catalog.tasks, t.name) for t in tasks], wrap=True),
+        Column(FROM_HEADER, [_owners(catalog.tasks, t.name) for t in tasks], drop=1, wrap=True),
         Column("forms", [", ".join(t.forms) for t in tasks], wrap=True),
     ]
     return "\n\n".join(
         [
-            fit_table(runner_columns, width, "simple"),
+            _fitted(runner_columns, width),
             *_options("--runner-option", [(r.name, r.option_help) for r in runners], width),
-            fit_table(task_columns, width, "simple"),
+            _fitted(task_columns, width),
             *_options("--task-option", [(t.name, t.option_help) for t in tasks], width),
             *_conflicts(catalog),
         ]
     )
+
+
+def _fitted(columns: list[Column], width: int | None) -> str:
+    """The table within ``width``, saying where to find the column of origins if it gave way."""
+    table = fit_table(columns, width, "simple")
+    if any(c.header == FROM_HEADER for c in kept_columns(columns, width, "simple")):
+        return table
+    return f"{table}\n{wrap_lines(FROM_ELSEWHERE, width)}"
 
 
 def _options(
