@@ -8,7 +8,7 @@ import tabulate
 
 from lab.host.manager import BUILTIN_DISTRIBUTION
 from lab.plan.profiles import in_table_order
-from lab.report.fit import Column, fit_table, kept_columns, wrap_lines
+from lab.report.fit import Column, fit_table, wrap_lines
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 #: The availability of a runner two plugins registered.
 CONFLICT = "no: registered by two plugins"
-#: The column of where each runner and task comes from, the first to give way to a narrow
-#: terminal, and what is said below a table that left it out.
+#: The column of where each runner and task comes from, left out where the table cannot fit
+#: the terminal with it however its text wraps, and what is said below a table without it.
 FROM_HEADER = "from"
 FROM_ELSEWHERE = (
     "from: lab plugins --all lists each plugin, its distribution and what it registered"
@@ -66,7 +66,7 @@ def catalog_listing(catalog: Catalog, width: int | None = None) -> str:
         Column("runner", [r.name for r in runners]),
         Column("kind", [r.kind for r in runners]),
         Column("description", [r.description for r in runners], wrap=True),
-        Column(FROM_HEADER, [_owners(catalog.runners, r.name) for r in runners], drop=1, wrap=True),
+        Column(FROM_HEADER, [_owners(catalog.runners, r.name) for r in runners], wrap=True),
         Column(
             "available",
             [
@@ -80,7 +80,7 @@ def catalog_listing(catalog: Catalog, width: int | None = None) -> str:
         Column("task", [t.name for t in tasks]),
         Column("bound", [t.bound for t in tasks]),
         Column("description", [t.description for t in tasks], wrap=True),
-        Column(FROM_HEADER, [_owners(catalog.tasks, t.name) for t in tasks], drop=1, wrap=True),
+        Column(FROM_HEADER, [_owners(catalog.tasks, t.name) for t in tasks], wrap=True),
         Column("forms", [", ".join(t.forms) for t in tasks], wrap=True),
     ]
     return "\n\n".join(
@@ -95,11 +95,13 @@ def catalog_listing(catalog: Catalog, width: int | None = None) -> str:
 
 
 def _fitted(columns: list[Column], width: int | None) -> str:
-    """The table within ``width``, saying where to find the column of origins if it gave way."""
+    """The table within ``width``: without the column of origins (saying where they are) only
+    where it cannot fit with it, its text wrapped as far as it goes."""
     table = fit_table(columns, width, "simple")
-    if any(c.header == FROM_HEADER for c in kept_columns(columns, width, "simple")):
+    if width is None or max(map(len, table.splitlines()), default=0) <= width:
         return table
-    return f"{table}\n{wrap_lines(FROM_ELSEWHERE, width)}"
+    kept = [c for c in columns if c.header != FROM_HEADER]
+    return f"{fit_table(kept, width, 'simple')}\n{wrap_lines(FROM_ELSEWHERE, width)}"
 
 
 def _options(

@@ -56,12 +56,16 @@ def fit_table(columns: list[Column], width: int | None, tablefmt: str) -> str:
     (:func:`_sample`), and the table rendered whole once."""
     if width is None:
         return _render(columns, tablefmt)
-    shown = kept_columns(columns, width, tablefmt)
+    sampled = dict(zip(map(id, columns), _sample(columns, tablefmt), strict=True))
+    shown = list(columns)
+    droppable = sorted((c for c in columns if c.drop is not None), key=lambda c: c.drop or 0)
+    while _width([sampled[id(c)] for c in shown], tablefmt) > width and droppable:
+        shown.remove(droppable.pop(0))
     # Narrow the widest wrapping column, a few characters at a time, until the table fits: the
     # first of the narrowings that fits, found by halving (each wraps to at most the widths of
     # the one before it), or the last. Unwrapped, the table may be narrower than wrapped at its
     # widest values (tabulate closes an escape code where it wraps): that is tried first.
-    measured = _sample(shown, tablefmt)
+    measured = [sampled[id(c)] for c in shown]
     tries = _narrowings(
         {i: _widest("\n".join([c.header, *c.values])) for i, c in enumerate(shown) if c.wrap}
     )
@@ -71,19 +75,6 @@ def fit_table(columns: list[Column], width: int | None, tablefmt: str) -> str:
         range(1, len(tries)), True, key=lambda n: _width(measured, tablefmt, tries[n]) <= width
     )
     return _render(shown, tablefmt, tries[min(first + 1, len(tries) - 1)])
-
-
-def kept_columns(columns: list[Column], width: int | None, tablefmt: str) -> list[Column]:
-    """The columns :func:`fit_table` shows within ``width``: those that can be dropped go in
-    their ``drop`` order while the table, unwrapped, is wider (all of them for ``None``)."""
-    if width is None:
-        return list(columns)
-    sampled = dict(zip(map(id, columns), _sample(columns, tablefmt), strict=True))
-    shown = list(columns)
-    droppable = sorted((c for c in columns if c.drop is not None), key=lambda c: c.drop or 0)
-    while _width([sampled[id(c)] for c in shown], tablefmt) > width and droppable:
-        shown.remove(droppable.pop(0))
-    return shown
 
 
 def _narrowings(limits: dict[int, int]) -> list[dict[int, int] | None]:
