@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from lab.report.fit import Column, fit_table, wrap_lines
 from lab.report.table import workers_text
 from lab.report.units import duration
+from lab.results.analysis import analyse
 from lab.results.comparison import SAME, Judgement, compare_runs
 
 if TYPE_CHECKING:
@@ -59,7 +60,10 @@ class Compared:
 def compare_all(runs: list[tuple[str, Results]]) -> Compared:
     """Compare each later run with the first."""
     (base_name, base), others = runs[0], runs[1:]
-    return Compared(base_name, [(n, compare_runs(base, base_name, r, n)) for n, r in others])
+    analysed = analyse(base)  # once, whatever the number of runs set against it
+    return Compared(
+        base_name, [(n, compare_runs(base, base_name, r, n, analysed)) for n, r in others]
+    )
 
 
 def compare(runs: list[tuple[str, Results]], tablefmt: str) -> tuple[str, bool]:

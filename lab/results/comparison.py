@@ -22,7 +22,7 @@ from lab.results.status import Kind
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from lab.results.analysis import CellAnalysis
+    from lab.results.analysis import Analysis, CellAnalysis
     from lab.results.model import Cell, Results, TaskInfo
     from lab.results.stats import Interval
 
@@ -109,9 +109,15 @@ class Comparison:
         return math.exp(sum(math.log(r) for r in ratios) / len(ratios))
 
 
-def compare_runs(base: Results, base_name: str, other: Results, name: str) -> Comparison:
-    """``other`` against ``base``; runs of different kinds (a matrix and a sweep) raise
-    :class:`UsageError`."""
+def compare_runs(
+    base: Results,
+    base_name: str,
+    other: Results,
+    name: str,
+    base_analysis: Analysis | None = None,
+) -> Comparison:
+    """``other`` against ``base`` (``base_analysis``: its analysis, when it is made
+    already); runs of different kinds (a matrix and a sweep) raise :class:`UsageError`."""
     if base.kind != other.kind:
         raise UsageError(
             f"cannot compare {base_name} (a {base.kind} run) with {name} (a {other.kind} run):"
@@ -129,8 +135,10 @@ def compare_runs(base: Results, base_name: str, other: Results, name: str) -> Co
     def place(cell: Cell) -> tuple[object, ...]:
         return (cell.place[0], *cell.place[2:]) if single else cell.place
 
-    mine = [a for a in analyse(base).cells if a.figures is not None]
-    theirs = {key(a.cell, other_tasks): a for a in analyse(other).cells if a.figures is not None}
+    before = base_analysis or analyse(base)
+    after = before if other is base else analyse(other)
+    mine = [a for a in before.cells if a.figures is not None]
+    theirs = {key(a.cell, other_tasks): a for a in after.cells if a.figures is not None}
     left: list[CellAnalysis] = []
     for analysed in mine:
         counterpart = theirs.pop(key(analysed.cell, base_tasks), None)
