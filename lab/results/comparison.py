@@ -135,10 +135,10 @@ def compare_runs(
     def place(cell: Cell) -> tuple[object, ...]:
         return (cell.place[0], *cell.place[2:]) if single else cell.place
 
-    before = base_analysis or analyse(base)
-    after = before if other is base else analyse(other)
-    mine = [a for a in before.cells if a.figures is not None]
-    theirs = {key(a.cell, other_tasks): a for a in after.cells if a.figures is not None}
+    base_analysed = base_analysis or analyse(base)
+    other_analysed = base_analysed if other is base else analyse(other)
+    mine = [a for a in base_analysed.cells if a.figures is not None]
+    theirs = {key(a.cell, other_tasks): a for a in other_analysed.cells if a.figures is not None}
     left: list[CellAnalysis] = []
     for analysed in mine:
         counterpart = theirs.pop(key(analysed.cell, base_tasks), None)
