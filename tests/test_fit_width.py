@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from lab.report.fit import MIN_TEXT_WIDTH, WRAP_STEP, Column, _render, _widest, fit_table
+from lab.report.fit import MIN_TEXT_WIDTH, WRAP_STEP, Column, _render, fit_table, widest
 
 #: Characters of the reports' values, and some tabulate measures by more than their length.
 PIECES = [*"ab 1.2x%±≤µ→-&_", "  ", "漢", "\n", "\x1b[1m", "\u0301"]
@@ -35,15 +35,15 @@ def fit_measuring_every_row(columns: list[Column], width: int | None, tablefmt: 
     shown = list(columns)
     if width is not None:
         droppable = sorted((c for c in columns if c.drop is not None), key=lambda c: c.drop or 0)
-        while _widest(_render(shown, tablefmt)) > width and droppable:
+        while widest(_render(shown, tablefmt)) > width and droppable:
             shown.remove(droppable.pop(0))
     text = _render(shown, tablefmt)
     if width is None:
         return text
-    limits = {i: _widest("\n".join([c.header, *c.values])) for i, c in enumerate(shown) if c.wrap}
-    while _widest(text) > width and limits and max(limits.values()) > MIN_TEXT_WIDTH:
-        widest = max(limits, key=lambda i: limits[i])
-        limits[widest] = max(MIN_TEXT_WIDTH, limits[widest] - WRAP_STEP)
+    limits = {i: widest("\n".join([c.header, *c.values])) for i, c in enumerate(shown) if c.wrap}
+    while widest(text) > width and limits and max(limits.values()) > MIN_TEXT_WIDTH:
+        narrowed = max(limits, key=lambda i: limits[i])
+        limits[narrowed] = max(MIN_TEXT_WIDTH, limits[narrowed] - WRAP_STEP)
         text = _render(shown, tablefmt, limits)
     return text
 

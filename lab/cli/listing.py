@@ -8,7 +8,7 @@ import tabulate
 
 from lab.host.manager import BUILTIN_DISTRIBUTION
 from lab.plan.profiles import in_table_order
-from lab.report.fit import Column, fit_table, wrap_lines
+from lab.report.fit import Column, fit_table, widest, wrap_lines
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -98,7 +98,7 @@ def _fitted(columns: list[Column], width: int | None) -> str:
     """The table within ``width``: without the column of origins (saying where they are) only
     where it cannot fit with it, its text wrapped as far as it goes."""
     table = fit_table(columns, width, "simple")
-    if width is None or max(map(len, table.splitlines()), default=0) <= width:
+    if width is None or widest(table) <= width:
         return table
     kept = [c for c in columns if c.header != FROM_HEADER]
     return f"{fit_table(kept, width, 'simple')}\n{wrap_lines(FROM_ELSEWHERE, width)}"

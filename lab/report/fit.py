@@ -67,7 +67,7 @@ def fit_table(columns: list[Column], width: int | None, tablefmt: str) -> str:
     # widest values (tabulate closes an escape code where it wraps): that is tried first.
     measured = [sampled[id(c)] for c in shown]
     tries = _narrowings(
-        {i: _widest("\n".join([c.header, *c.values])) for i, c in enumerate(shown) if c.wrap}
+        {i: widest("\n".join([c.header, *c.values])) for i, c in enumerate(shown) if c.wrap}
     )
     if len(tries) == 1 or _width(measured, tablefmt, None) <= width:
         return _render(shown, tablefmt, None)
@@ -131,7 +131,7 @@ def _render(columns: list[Column], tablefmt: str, widths: dict[int, int] | None 
 
 
 def _width(columns: list[Column], tablefmt: str, widths: dict[int, int] | None = None) -> int:
-    return _widest(_render(columns, tablefmt, widths)) if columns else 0
+    return widest(_render(columns, tablefmt, widths)) if columns else 0
 
 
 def _sample(columns: list[Column], tablefmt: str) -> list[Column]:
@@ -163,5 +163,6 @@ def _longest(values: list[str]) -> list[str]:
     return list(dict.fromkeys([max(values, key=len), max(values, key=lambda v: len(v.strip()))]))
 
 
-def _widest(text: str) -> int:
+def widest(text: str) -> int:
+    """The length of ``text``'s longest line."""
     return max((len(line) for line in text.splitlines()), default=0)

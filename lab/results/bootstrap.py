@@ -45,7 +45,7 @@ def ratio_and_bounds(
     takes it), and its percentile bounds at ``confidence`` over ``resamples`` resamples of
     each (two values a side at least)."""
     tops, bottoms = sorted(numerator), sorted(denominator)
-    point = _median(tops, _middle_of(len(tops))) / _median(bottoms, _middle_of(len(bottoms)))
+    point = median_of_sorted(tops) / median_of_sorted(bottoms)
     drawn = ranked_draws(_order(numerator), _order(denominator), resamples)
     top_medians = [_median(tops, m) for m in drawn.numerators]
     bottom_medians = [_median(bottoms, m) for m in drawn.denominators]
@@ -99,9 +99,10 @@ def _median(ordered: list[float], middle: Draw) -> float:
     return (ordered[middle[0]] + ordered[middle[1]]) / 2
 
 
-def _middle_of(count: int) -> Draw:
-    """The ranks the median of ``count`` sorted values is taken from."""
-    return (count // 2,) if count % 2 else (count // 2 - 1, count // 2)
+def median_of_sorted(ordered: list[float]) -> float:
+    """The median of values already sorted, as :func:`statistics.median` takes it."""
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _order(values: Sequence[float]) -> tuple[int, ...]:

@@ -135,7 +135,7 @@ def compare_runs(
     def place(cell: Cell) -> tuple[object, ...]:
         return (cell.place[0], *cell.place[2:]) if single else cell.place
 
-    base_analysed = base_analysis or analyse(base)
+    base_analysed = analyse(base) if base_analysis is None else base_analysis
     other_analysed = base_analysed if other is base else analyse(other)
     mine = [a for a in base_analysed.cells if a.figures is not None]
     theirs = {key(a.cell, other_tasks): a for a in other_analysed.cells if a.figures is not None}

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lab.results.bootstrap import RESAMPLES, ratio_and_bounds
+from lab.results.bootstrap import RESAMPLES, median_of_sorted, ratio_and_bounds
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -38,8 +38,7 @@ def summarise(values: Sequence[float]) -> Summary:
         raise ValueError("no values to summarise")
     ordered = sorted(values)
     count = len(ordered)
-    middle = count // 2
-    median = ordered[middle] if count % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    median = median_of_sorted(ordered)
     q1, q3 = (ordered[0], ordered[0]) if count == 1 else _quartiles(ordered)
     mean = math.fsum(ordered) / count
     return Summary(median, q1, q3, mean, stdev(values, mean), ordered[0], ordered[-1], count)
