@@ -16,8 +16,9 @@ from test_python_versions import built_free_threaded
 
 from lab.boundary.requests import portable_sys_path
 from lab.cli import main
+from lab.distributions import installed
 from lab.envs import interpreters
-from lab.envs.environments import EnvironmentSetupError, installed, reason, run_uv, source
+from lab.envs.environments import EnvironmentSetupError, reason, run_uv, source
 from lab.report.verdict import verdict_rows
 from lab.results.analysis import analyse
 from lab.results.comparison import compare_runs

@@ -17,6 +17,9 @@ from lab.cli import main
 from lab.errors import PluginError
 from lab.host.manager import AUTOLOAD_ENV, TRACE_ENV, PluginSelection, get_plugin_manager
 from lab.host.registry import load_catalog
+from lab.results.analysis import analyse
+from lab.results.journal import load
+from lab.results.status import MEASURED
 from lab.runner import Layout, RunContext, Runner, Workers
 from lab.sessions import InlineSession
 from lab.testing import RunnerConformance
@@ -123,6 +126,40 @@ def test_builtins_are_installed_as_lab_plugins_not_plugins(tmp_path: Path) -> No
     for entry_point in importlib.metadata.entry_points(group="lab"):
         if entry_point.name in BUILTIN_PLUGINS:
             assert entry_point.value.startswith("lab_plugins.")
+
+
+@pytest.mark.parametrize(
+    "entry_points",
+    [None, "[lab]\nleftover = no_such_module_lab\n"],
+    ids=["half-written", "stale"],
+)
+def test_a_builds_leftover_metadata_in_the_folder_does_not_stand_for_the_installed_lab(
+    tmp_path: Path, entry_points: str | None
+) -> None:
+    """``pip install .`` leaves ``concurrency_lab.egg-info`` in the checkout, and
+    ``python -m lab`` puts the current folder first on the path (and on its workers' path):
+    the plugins are still the installed distribution's, while a build writes that folder and
+    after it."""
+    leftover = tmp_path / "concurrency_lab.egg-info"
+    leftover.mkdir()
+    (leftover / "PKG-INFO").write_text(
+        "Metadata-Version: 2.1\nName: concurrency-lab\nVersion: 0.0.0\n"
+    )
+    if entry_points is not None:
+        (leftover / "entry_points.txt").write_text(entry_points)
+    out = subprocess.run(
+        [sys.executable, "-m", "lab", "matrix", "--tasks", "io", "--runners", "threads",
+         "--fast", "--jobs", "1", "--workers", "1", "--sleep", "0.01", "--json", "r.json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "warning" not in out.stderr
+    assert "0.0.0" not in out.stdout  # the version the header gives is the installed one
+    cells = analyse(load(tmp_path / "r.json")).cells
+    assert {(a.cell.runner, a.status.kind in MEASURED) for a in cells} == {
+        ("single", True),
+        ("threads", True),
+    }
 
 
 def test_no_loading_at_import_time() -> None:

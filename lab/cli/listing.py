@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import tabulate
 
-from lab.host.manager import BUILTIN_DISTRIBUTION
+from lab.distributions import LAB_DISTRIBUTION
 from lab.plan.profiles import in_table_order
 from lab.report.fit import Column, fit_table, widest, wrap_lines
 
@@ -37,7 +37,7 @@ def plugin_listing(
         if plugin is None:
             continue
         dist = report.distributions.get(name, "")
-        builtin = dist.split(" ")[0] == BUILTIN_DISTRIBUTION
+        builtin = dist.split(" ")[0] == LAB_DISTRIBUTION
         if builtin and not everything:
             continue
         owner = report.origin(name)

@@ -5,7 +5,6 @@ installed (the same checkout, the same URL, or the same version from the index).
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import os
 import re
@@ -19,19 +18,20 @@ from urllib.parse import unquote, urlparse
 
 import filelock
 
+from lab.distributions import LAB_DISTRIBUTION, installed, plugin_entry_points
 from lab.envs.interpreters import uv_binary
 from lab.errors import LabError
 
 if TYPE_CHECKING:
+    import importlib.metadata
+
     from lab.envs.interpreters import Interpreter
 
 CACHE_ENV = "LAB_ENVS"
 CACHE_DEFAULT = Path.home() / ".cache" / "concurrency-lab" / "envs"
-LAB_DISTRIBUTION = "concurrency-lab"
 #: The lab's extras an environment gets: what the runners need (trio for anyio-trio, the
 #: subinterpreters backport for interpreters on 3.13).
 LAB_EXTRAS = "[trio,interpreters]"
-ENTRY_POINT_GROUP = "lab"
 #: Written last: an environment without it was not finished and is made again.
 COMPLETE = ".complete"
 #: Seconds creating one environment may take (a free-threaded build compiles uvloop).
@@ -58,20 +58,12 @@ def requirements() -> list[list[str]]:
     lab = installed(LAB_DISTRIBUTION)
     found = [source(lab, LAB_EXTRAS)]
     seen = {lab.metadata["Name"].lower()}
-    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+    for entry_point in plugin_entry_points():
         dist = entry_point.dist
         if dist is not None and dist.metadata["Name"].lower() not in seen:
             seen.add(dist.metadata["Name"].lower())
             found.append(source(dist))
     return found
-
-
-def installed(name: str) -> importlib.metadata.Distribution:
-    """The installed distribution ``name``: the one that says where it came from, rather than
-    a build's leftover metadata in the current folder."""
-    found = list(importlib.metadata.distributions(name=name))
-    recorded = [d for d in found if d.read_text("direct_url.json")]
-    return (recorded or found or [importlib.metadata.distribution(name)])[0]
 
 
 def source(dist: importlib.metadata.Distribution, extras: str = "") -> list[str]:
@@ -96,9 +88,7 @@ def installed_state() -> list[object]:
     not reused."""
     state: list[object] = []
     names = [LAB_DISTRIBUTION] + [
-        e.dist.metadata["Name"]
-        for e in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
-        if e.dist is not None
+        e.dist.metadata["Name"] for e in plugin_entry_points() if e.dist is not None
     ]
     for name in dict.fromkeys(names):
         dist = installed(name)
@@ -117,7 +107,7 @@ def folder_for(interpreter: Interpreter, wanted: list[list[str]]) -> Path:
         "executable": os.path.realpath(interpreter.executable),
         "version": interpreter.version,
         "free_threaded": interpreter.free_threaded,
-        "lab": importlib.metadata.version(LAB_DISTRIBUTION),
+        "lab": installed(LAB_DISTRIBUTION).version,
         "requirements": wanted,
         "installed": installed_state(),
     }

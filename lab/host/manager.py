@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import os
-import re
 import sys
 import types
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 from lab import hookspecs
+from lab.distributions import LAB_DISTRIBUTION, normalized, plugin_entry_points
 from lab.errors import PluginError, UsageError
 from lab.jobs import describe_exception
 from lab.markers import PROJECT_NAME
@@ -27,9 +27,6 @@ from lab.markers import PROJECT_NAME
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-ENTRY_POINT_GROUP = "lab"
-#: The distribution whose entry points are the built-in plugins.
-BUILTIN_DISTRIBUTION = "concurrency-lab"
 AUTOLOAD_ENV = "LAB_DISABLE_PLUGIN_AUTOLOAD"
 TRACE_ENV = "LAB_TRACE_PLUGINS"
 
@@ -104,7 +101,7 @@ def get_plugin_manager(
         pm.set_blocked(name)
     autoload = options.should_autoload()
     if autoload or options.builtins:
-        for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        for entry_point in plugin_entry_points():
             if pm.is_blocked(entry_point.name) or pm.has_plugin(entry_point.name):
                 continue
             if not (options.builtins if is_builtin(entry_point) else autoload):
@@ -125,7 +122,7 @@ def get_plugin_manager(
 def is_builtin(entry_point: importlib.metadata.EntryPoint) -> bool:
     """Whether ``entry_point`` is one of the built-in plugins: it comes with this project."""
     dist = entry_point.dist
-    return dist is not None and re.sub(r"[-_.]+", "-", dist.name).lower() == BUILTIN_DISTRIBUTION
+    return dist is not None and normalized(dist.name) == LAB_DISTRIBUTION
 
 
 def _import(reference: str) -> object:

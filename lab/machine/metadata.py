@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psutil
 
+from lab import distributions
 from lab.machine.process_tree import memory_metric, memory_resolution
 
 #: Distributions whose versions are recorded.
@@ -159,7 +160,7 @@ def library_versions() -> dict[str, str]:
     versions = {}
     for name in LIBRARIES:
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-            versions[name] = importlib.metadata.version(name)
+            versions[name] = distributions.version(name)
     return versions
 
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 import functools
 import re
 from importlib import resources
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 
+from lab.distributions import LAB_DISTRIBUTION, version
 from lab.report.html.content import comparison_content, results_content
 from lab.report.html.tables import PAGED_FROM
 
@@ -117,6 +118,6 @@ def _library(names: tuple[str, str]) -> str:
 
 def _lab_version() -> str:
     try:
-        return version("concurrency-lab")
+        return version(LAB_DISTRIBUTION)
     except PackageNotFoundError:
         return "(not installed)"
