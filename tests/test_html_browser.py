@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import LabProcess
+from conftest import LabProcess, finish_side_by_side
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -70,28 +70,26 @@ READY_WITHIN = 60
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A page of each kind, from real runs (the comparison: the matrix against a second
-    matrix run)."""
+    """A page of each kind, from real runs side by side (the comparison: the matrix against a
+    second matrix run)."""
     folder = tmp_path_factory.mktemp("pages")
-    lab = LabProcess(folder / "lab")
-    made: dict[str, Path] = {}
-    try:
-        for kind, (command, _) in PAGES.items():
-            made[kind] = folder / f"{kind}.html"
-            extra = ["--save", str(folder / "saved")] if kind == "matrix" else []
-            found = lab.run(*command, "--html", str(made[kind]), "--json",
-                            str(folder / f"{kind}.json"), "-q", *extra, timeout=300)  # fmt: skip
-            assert found.returncode == 0, found.stderr
-        again = lab.run(*PAGES["matrix"][0], "--json", str(folder / "again.json"), "-q",
-                        timeout=300)  # fmt: skip
-        assert again.returncode == 0, again.stderr
-        made["compare"] = folder / "compare.html"
-        found = lab.run("compare", str(folder / "matrix.json"), str(folder / "again.json"),
+    made = {kind: folder / f"{kind}.html" for kind in PAGES}
+    commands = [
+        [*command, "--html", str(made[kind]), "--json", str(folder / f"{kind}.json"), "-q"]
+        + (["--save", str(folder / "saved")] if kind == "matrix" else [])
+        for kind, (command, _) in PAGES.items()
+    ]
+    commands.append([*PAGES["matrix"][0], "--json", str(folder / "again.json"), "-q"])
+    labs = [LabProcess(folder / f"lab{i}") for i in range(len(commands))]
+    started = [(lab, lab.start(*command)) for lab, command in zip(labs, commands, strict=True)]
+    for found in finish_side_by_side(started, timeout=300):
+        assert found.returncode == 0, found.stderr
+    made["compare"] = folder / "compare.html"
+    found = labs[0].run("compare", str(folder / "matrix.json"), str(folder / "again.json"),
                         "--html", str(made["compare"]), timeout=120)  # fmt: skip
-        assert found.returncode in (0, 3), found.stderr
-    finally:
-        lab.reap()
-    assert lab.leftovers() == []
+    labs[0].reap()
+    assert found.returncode in (0, 3), found.stderr
+    assert [lab.leftovers() for lab in labs] == [[] for _ in labs]
     return made
 
 
