@@ -218,6 +218,11 @@ class Runner(ABC):
     #: workers): the verdict sets what it costs beside a local process pool of as many workers
     #: (a job, a run, its start-up and its memory) and the job size from which it pays.
     distributed: bool = False
+    #: Seconds of CPU its own machinery may spend on each job where no record shows it:
+    #: handing the job out and its record back, pickling, a scheduler's messages about it. On
+    #: CPU-bound work the lab allows this much a job, in the thread that ran it and in the whole
+    #: process tree, before it calls CPU that no record shows work the runner hid.
+    bookkeeping_cpu: float = 0.001
 
     def check_options(self, options: Mapping[str, str]) -> str | None:
         """Why these option values are wrong (``None`` when they are right); every key is one

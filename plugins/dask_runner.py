@@ -470,6 +470,10 @@ class DaskRunner(Runner):
     sweep_limit = 1000
     #: Its workers may be other machines': the verdict sets its costs beside a process pool's.
     distributed = True
+    #: Each job is a task the client sends, the scheduler assigns and a worker runs and reports:
+    #: 1,000 countdowns of 10,000 on a LocalCluster of 2x1 cost the process tree 3.4 ms of CPU
+    #: a job beyond the jobs' own (2 CPUs, 2026), against 0.3 ms for a process pool's.
+    bookkeeping_cpu = 0.01
     option_help = MappingProxyType(
         {
             "scheduler": "a running cluster's scheduler address (tcp://HOST:PORT) to use instead"

@@ -269,6 +269,10 @@ class RayRunner(Runner):
     sweep_limit = 1000
     #: Its workers may be other machines': the verdict sets its costs beside a process pool's.
     distributed = True
+    #: Each job is a task the driver submits and the raylet schedules: 1,000 countdowns of
+    #: 10,000 on 2 workers cost the process tree 1.5 ms of CPU a job beyond the jobs' own, 0.8 ms
+    #: of it in the worker's own thread (2 CPUs, 2026), against 0.3 ms for a process pool's.
+    bookkeeping_cpu = 0.005
     option_help = MappingProxyType(
         {
             "address": "a running Ray cluster's address (HOST:PORT, as `ray start --head"

@@ -205,6 +205,28 @@ def test_the_kernels_count_of_a_threads_cpu_bounds_what_its_records_claim() -> N
     assert validate.problems(honest, 2, Layout(), CPU, 1) == []
 
 
+def test_a_runners_declared_bookkeeping_a_job_is_allowed_in_its_thread_and_its_tree() -> None:
+    """1,000 jobs of 0.2 ms of CPU each: a pool that spends 0.5 ms a job in the job's thread
+    and 0.8 ms in the tree handing them out is honest when its runner declares 1 ms a job
+    (``Runner.bookkeeping_cpu``), and named where it declares less than it spent."""
+    jobs = [record(i, 1.0 + i * 0.001, 1.0003 + i * 0.001, 0.0002) for i in range(1000)]
+
+    def run(bookkeeping: float, thread: float) -> Measurement:
+        return measurement(jobs, bookkeeping_cpu=bookkeeping, thread_cpu=[[10, 11, thread]])
+
+    assert validate.problems(run(0.001, thread=0.7), 1000, Layout(), CPU, 1) == []
+    (in_thread,) = validate.problems(run(0.0002, thread=0.7), 1000, Layout(), CPU, 1)
+    assert in_thread == (
+        "the records cannot be true: thread 11 of process 10 used 0.700 s of CPU in the run,"
+        " more than the 0.200 s its 1000 jobs' records say they used"
+    )
+    (in_tree,) = validate.problems(run(0.0002, thread=0.4), 1000, Layout(), CPU, 1)
+    assert in_tree == (
+        "the run's processes used 1.000 s of CPU, 5.0x the 0.200 s its jobs' records account"
+        " for: it ran work that no record shows"
+    )
+
+
 def test_a_layout_that_was_claimed_but_not_used_is_named_except_in_a_sweep() -> None:
     one_at_a_time = [record(i, 1.0 + i * 0.2, 1.15 + i * 0.2, None) for i in range(4)]
     run = measurement(one_at_a_time)

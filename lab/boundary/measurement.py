@@ -41,6 +41,8 @@ class Measurement:
     error: str | None = None
     gil_enabled: bool | None = None
     outside_tree: bool = False
+    #: The runner's :attr:`lab.runner.Runner.bookkeeping_cpu`: the CPU a job its checks allow.
+    bookkeeping_cpu: float = 0.0
     #: The measuring process's host and clock offset (see :class:`lab.jobs.JobRecord`).
     host: str = ""
     clock_offset: float = 0.0
@@ -234,6 +236,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "records_memory": (int, type(None)),
     "gil_enabled": (bool, type(None)),
     "outside_tree": (bool,),
+    "bookkeeping_cpu": _NUMBER,
     "host": (str,),
     "clock_offset": _NUMBER,
     "operations": (list, type(None)),

@@ -27,12 +27,14 @@ CLOCK_SLACK = 0.001
 REMOTE_CLOCK_SLACK = 0.5
 #: CPU a run's process tree may use beyond what its CPU-bound jobs' records account for,
 #: as a share of that (pools, pickling and queues cost some; a job run twice costs 100 %) and
-#: at least (a few short jobs cost little, but their pool's bookkeeping does not shrink).
+#: at least (a few short jobs cost little, but their pool's bookkeeping does not shrink),
+#: besides the runner's own bookkeeping for each job (``Runner.bookkeeping_cpu``).
 CPU_EXCESS_SHARE = 0.5
 CPU_EXCESS_FLOOR = 0.05
 #: How far the CPU the kernel counted for a thread that ran jobs may be from what its jobs'
 #: records say (between jobs, the thread takes the next one and hands back a record), as a
-#: share and at least, besides the kernel's rounding to clock ticks.
+#: share and at least, besides the kernel's rounding to clock ticks and the runner's own
+#: bookkeeping for each of its jobs (``Runner.bookkeeping_cpu``).
 THREAD_CPU_SHARE = 0.03
 THREAD_CPU_FLOOR = 0.005
 #: How much more CPU than its wall time a job's thread may show: the thread's CPU clock is
@@ -206,7 +208,8 @@ def _untrue_timings(measurement: Measurement, task: Task) -> list[str]:
         if task.bound != "cpu":
             continue
         lasted = sum(r.duration for r in mine)
-        if used > min(lasted, claimed) * (1 + THREAD_CPU_SHARE) + slack:
+        allowed = slack + len(mine) * measurement.bookkeeping_cpu
+        if used > min(lasted, claimed) * (1 + THREAD_CPU_SHARE) + allowed:
             said = "lasted" if lasted < claimed else "used"
             found.append(
                 f"{UNTRUE}{where} used {used:.3f} s of CPU in the run, more than the"
@@ -244,7 +247,8 @@ def _unaccounted_cpu(measurement: Measurement, task: Task) -> str | None:
     if any(r.cpu is None for r in records) or jobs_cpu <= 0:
         return None
     excess = tree - (measurement.cpu_resolution or 0.0) - jobs_cpu
-    if excess <= max(CPU_EXCESS_SHARE * jobs_cpu, CPU_EXCESS_FLOOR):
+    bookkeeping = len(records) * measurement.bookkeeping_cpu
+    if excess <= max(CPU_EXCESS_SHARE * jobs_cpu, CPU_EXCESS_FLOOR) + bookkeeping:
         return None
     return (
         f"the run's processes used {tree:.3f} s of CPU, {tree / jobs_cpu:.1f}x the {jobs_cpu:.3f} s"

@@ -114,6 +114,7 @@ def measure(
         records=records,
         error=error,
         outside_tree=outside_tree,
+        bookkeeping_cpu=runner.bookkeeping_cpu,
         host=host,
         clock_offset=offset,
         session_pids=list(apart),
