@@ -92,6 +92,25 @@ def test_lab_list_fits_the_width_and_says_where_its_origins_went(
     assert "from" in header or "lab plugins --all" in shown
 
 
+@pytest.mark.parametrize("width", [80, 100, 250])
+def test_lab_plugins_fits_the_width_with_every_hook_and_name(
+    width: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A table where it fits; else a paragraph a plugin, leaving out nothing the table says."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    assert main(["plugins", "--all"]) == 0
+    shown = capsys.readouterr().out
+    assert too_wide(shown, width) == []
+    words = shown.replace(",", " ").split()
+    assert {"lab_register_runners", "lab_register_tasks", "threads", "uvloop", "cpu"} <= set(words)
+    table = shown.splitlines()[0].split() == ["plugin", "distribution", "hooks", "runners", "tasks"]
+    assert table or "threads: concurrency-lab" in shown
+    if width == 250:
+        assert table
+    if width == 80:
+        assert not table
+
+
 # A repeated sweep level
 
 

@@ -207,7 +207,7 @@ def main(argv: Sequence[str] | None = None, plugins: Iterable[object] = ()) -> i
         if args.command == "run":
             return run_command.run(args, catalog, selection)
         if args.command == "plugins":
-            print(plugin_listing(pm, report, catalog, everything=args.all))
+            print(plugin_listing(pm, report, catalog, args.all, terminal_width()))
             return 0
         return matrix_command.run(args, catalog, selection)
     except LabError as exc:

@@ -29,9 +29,14 @@ FROM_ELSEWHERE = (
 
 
 def plugin_listing(
-    pm: pluggy.PluginManager, report: LoadReport, catalog: Catalog, everything: bool
+    pm: pluggy.PluginManager,
+    report: LoadReport,
+    catalog: Catalog,
+    everything: bool,
+    width: int | None = None,
 ) -> str:
-    """A table of the plugins (built-ins only when ``everything``) and the load warnings."""
+    """A table of the plugins (built-ins only when ``everything``) and the load warnings;
+    where the table is wider than ``width`` columns, a paragraph a plugin instead."""
     rows = []
     for name, plugin in pm.list_name_plugin():
         if plugin is None:
@@ -54,7 +59,19 @@ def plugin_listing(
     if not rows:
         return "no third-party plugins are installed; lab plugins --all lists the built-in ones"
     headers = ("plugin", "distribution", "hooks", "runners", "tasks")
-    return "\n\n".join([tabulate.tabulate(rows, headers=headers), *_conflicts(catalog)])
+    table = tabulate.tabulate(rows, headers=headers)
+    if width is not None and widest(table) > width:
+        table = "\n".join(_plugin_paragraph(headers, row, width) for row in rows)
+    return "\n\n".join([table, *_conflicts(catalog)])
+
+
+def _plugin_paragraph(headers: tuple[str, ...], row: list[str], width: int) -> str:
+    """One plugin of ``lab plugins`` in lines of their own: its name and distribution, then
+    each of what it has, wrapped within ``width``."""
+    name, dist, *rest = row
+    lines = [f"{name}: {dist}"]
+    lines += [f"  {header}: {text}" for header, text in zip(headers[2:], rest, strict=True) if text]
+    return wrap_lines("\n".join(lines), width, indent="    ")
 
 
 def catalog_listing(catalog: Catalog, width: int | None = None) -> str:
