@@ -19,9 +19,9 @@ sweep: $(RUN_DEPS)
 	$(BIN)/lab sweep --save results $(ARGS)
 
 # The tests measure nothing and mostly wait on the labs they start (a cluster starting, a
-# cell's timeout): one pytest-xdist worker more than the CPUs keeps them busy while one waits,
-# a module (or a class of the conformance kit) to a worker.
-TEST_PROCESSES ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+# cell's timeout): one pytest-xdist worker more than the logical CPUs keeps them busy while one
+# waits, a module (or a class of the conformance kit) to a worker.
+TEST_PROCESSES ?= $(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)')
 PYTEST := $(BIN)/pytest -n $(TEST_PROCESSES) --dist loadscope
 
 test: $(DEV_DEPS)

@@ -4,23 +4,30 @@
 built (``pip install .``) keeps the build's metadata there (``concurrency_lab.egg-info``).
 ``importlib.metadata`` takes the first copy of a distribution on the path, so that copy, stale
 or half-written, would stand for the installed one: its entry points, the built-in plugins
-among them, would be the lab's. An installer writes a ``RECORD`` of the files it installed and
-a build leaves none, so the installed copy is the one read.
+among them, would be the lab's. Of several copies of one distribution, the lab reads the one
+an installer recorded (its ``RECORD``, which a build does not write), and else one outside the
+current folder; only a copy that is the only one is read whatever it is.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import re
 from typing import TYPE_CHECKING
 
+from lab.jobs import describe_exception
+
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Iterable
 
 #: The entry-point group plugins register under.
 ENTRY_POINT_GROUP = "lab"
 #: The lab's own distribution, whose entry points are the built-in plugins.
 LAB_DISTRIBUTION = "concurrency-lab"
+
+Distribution = importlib.metadata.Distribution
+EntryPoint = importlib.metadata.EntryPoint
 
 
 def normalized(name: str) -> str:
@@ -28,40 +35,60 @@ def normalized(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def installed(name: str) -> importlib.metadata.Distribution:
-    """The installed copy of the distribution ``name``: the one an installer recorded, rather
-    than a build's leftover metadata in the current folder."""
+def installed(name: str) -> Distribution:
+    """The installed copy of the distribution ``name`` (see the module's docstring);
+    ``PackageNotFoundError`` when there is none."""
     copies = list(importlib.metadata.distributions(name=name))
     if not copies:
         return importlib.metadata.distribution(name)  # raises PackageNotFoundError
     return _installed_copy(copies)
 
 
-def plugin_entry_points() -> list[importlib.metadata.EntryPoint]:
-    """The ``lab`` entry points of every distribution that has some, each distribution read
-    from its installed copy, in the order of the import path."""
-    names = [
-        normalized(dist.metadata["Name"] or "")
-        for dist in importlib.metadata.distributions()
-        if _plugin_points(dist)
-    ]
-    return [
-        point
-        for name in dict.fromkeys(filter(None, names))
-        for point in _plugin_points(installed(name))
-    ]
-
-
-def _plugin_points(dist: importlib.metadata.Distribution) -> list[importlib.metadata.EntryPoint]:
-    return [point for point in dist.entry_points if point.group == ENTRY_POINT_GROUP]
-
-
-def _installed_copy(
-    copies: Sequence[importlib.metadata.Distribution],
-) -> importlib.metadata.Distribution:
-    return next((d for d in copies if d.read_text("RECORD") is not None), copies[0])
-
-
 def version(name: str) -> str:
     """The version of the installed copy of ``name``; PackageNotFoundError if it is not."""
     return installed(name).version
+
+
+def plugin_entry_points(warn: Callable[[str], None] | None = None) -> list[EntryPoint]:
+    """The ``lab`` entry points of every distribution that has some, each read from its
+    installed copy, in the order of the import path. A copy whose entry points cannot be read
+    is passed over, said through ``warn``."""
+    copies: dict[str, list[Distribution]] = {}
+    for dist in importlib.metadata.distributions():
+        if _plugin_points(dist, warn):
+            name = normalized(dist.metadata["Name"] or "")
+            copies.setdefault(name, []).append(dist)
+    copies.pop("", None)  # no name: half-written metadata
+    return [
+        point
+        for name, found in copies.items()
+        for point in _plugin_points(_installed_copy(_all_copies(name, found)), warn)
+    ]
+
+
+def _all_copies(name: str, found: list[Distribution]) -> list[Distribution]:
+    """Every copy of ``name`` on the path: those ``found`` with entry points, and those without
+    (a newer copy may have dropped them), each once, in the order of the path."""
+    others = [d for d in importlib.metadata.distributions(name=name) if d not in found]
+    return [*found, *others]
+
+
+def _plugin_points(dist: Distribution, warn: Callable[[str], None] | None) -> list[EntryPoint]:
+    try:
+        return [point for point in dist.entry_points if point.group == ENTRY_POINT_GROUP]
+    except Exception as exc:  # a half-written entry_points.txt
+        if warn is not None:
+            where = getattr(dist, "_path", None) or dist.metadata["Name"] or "a distribution"
+            warn(f"the entry points of {where} cannot be read: {describe_exception(exc)}")
+        return []
+
+
+def _installed_copy(copies: Iterable[Distribution]) -> Distribution:
+    """The copy an installer recorded, else one outside the current folder, else the first."""
+    here = os.path.realpath(os.getcwd())
+
+    def rank(dist: Distribution) -> tuple[bool, bool]:
+        elsewhere = os.path.realpath(str(dist.locate_file(""))) != here
+        return dist.read_text("RECORD") is None, not elsewhere
+
+    return min(copies, key=rank)  # the first of the best: min keeps the path's order

@@ -7,6 +7,7 @@ order. The host times ``start`` (pool or loop start-up), ``Session.run`` (the jo
 
 from __future__ import annotations
 
+import math
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -181,6 +182,23 @@ class Session(Protocol):
         ...
 
 
+#: The most CPU a job a runner may declare for its own bookkeeping (``Runner.bookkeeping_cpu``):
+#: past it, the checks could not tell a pool's bookkeeping from jobs it hid or reported short.
+BOOKKEEPING_MAX = 0.01
+#: Of that, the most allowed in the thread that ran the job (taking the next job, handing back
+#: the record): a scheduler's messages cost in other threads and processes.
+THREAD_BOOKKEEPING_MAX = 0.002
+
+
+def bookkeeping_problem(runner: Runner) -> str | None:
+    """Why ``runner``'s declared :attr:`Runner.bookkeeping_cpu` is not one the lab allows."""
+    value = runner.bookkeeping_cpu
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and math.isfinite(value) and 0 <= value <= BOOKKEEPING_MAX:
+        return None
+    return f"bookkeeping_cpu must be seconds from 0 to {BOOKKEEPING_MAX:g}, not {value!r}"
+
+
 class Runner(ABC):
     """A way to run jobs concurrently (or not). Subclass it and register an instance.
 
@@ -220,8 +238,9 @@ class Runner(ABC):
     distributed: bool = False
     #: Seconds of CPU its own machinery may spend on each job where no record shows it:
     #: handing the job out and its record back, pickling, a scheduler's messages about it. On
-    #: CPU-bound work the lab allows this much a job, in the thread that ran it and in the whole
-    #: process tree, before it calls CPU that no record shows work the runner hid.
+    #: CPU-bound work the lab allows this much a job in the cell's process tree, and at most
+    #: :data:`THREAD_BOOKKEEPING_MAX` of it in the thread that ran the job, before it calls CPU
+    #: that no record shows work the runner hid. At most :data:`BOOKKEEPING_MAX`.
     bookkeeping_cpu: float = 0.001
 
     def check_options(self, options: Mapping[str, str]) -> str | None:

@@ -4,6 +4,7 @@ conformance kit, and the checks behind that, one by one, on records built by han
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -225,6 +226,10 @@ def test_a_runners_declared_bookkeeping_a_job_is_allowed_in_its_thread_and_its_t
         "the run's processes used 1.000 s of CPU, 5.0x the 0.200 s its jobs' records account"
         " for: it ran work that no record shows"
     )
+    # a worker's answer past the bounds is held to them: at most 2 ms a job in the thread
+    (held,) = validate.problems(run(1.0, thread=2.3), 1000, Layout(), CPU, 1)
+    assert held.startswith("the records cannot be true: thread 11 of process 10 used 2.300 s")
+    assert validate.problems(run(math.nan, thread=0.7), 1000, Layout(), CPU, 1) == [in_thread]
 
 
 def test_a_layout_that_was_claimed_but_not_used_is_named_except_in_a_sweep() -> None:

@@ -82,7 +82,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     commands.append([*PAGES["matrix"][0], "--json", str(folder / "again.json"), "-q"])
     labs = [LabProcess(folder / f"lab{i}") for i in range(len(commands))]
     started = [(lab, lab.start(*command)) for lab, command in zip(labs, commands, strict=True)]
-    for found in finish_side_by_side(started, timeout=300):
+    for found in finish_side_by_side(started, timeout=600):
         assert found.returncode == 0, found.stderr
     made["compare"] = folder / "compare.html"
     found = labs[0].run("compare", str(folder / "matrix.json"), str(folder / "again.json"),

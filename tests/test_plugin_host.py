@@ -14,6 +14,7 @@ import pytest
 
 import lab
 from lab.cli import main
+from lab.distributions import installed, normalized, plugin_entry_points
 from lab.errors import PluginError
 from lab.host.manager import AUTOLOAD_ENV, TRACE_ENV, PluginSelection, get_plugin_manager
 from lab.host.registry import load_catalog
@@ -25,7 +26,7 @@ from lab.sessions import InlineSession
 from lab.testing import RunnerConformance
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 BUILTIN_PLUGINS = {
     "ray",
@@ -72,9 +73,13 @@ def install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[str, s
     monkeypatch.syspath_prepend(str(tmp_path))
     fakes: list[FakeDistribution] = []
     real = importlib.metadata.distributions
-    monkeypatch.setattr(
-        importlib.metadata, "distributions", lambda **kw: itertools.chain(real(**kw), fakes)
-    )
+
+    def distributions(**kw: str) -> Iterator[importlib.metadata.Distribution]:
+        wanted = normalized(kw.get("name", ""))
+        named = [f for f in fakes if not wanted or normalized(f.dist_name) == wanted]
+        return itertools.chain(real(**kw), named)
+
+    monkeypatch.setattr(importlib.metadata, "distributions", distributions)
 
     def add(dist: str, plugin: str, source: str) -> None:
         module = f"fake_{plugin.replace('-', '_')}_{len(fakes)}"
@@ -129,17 +134,21 @@ def test_builtins_are_installed_as_lab_plugins_not_plugins(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize(
-    "entry_points",
-    [None, "[lab]\nleftover = no_such_module_lab\n"],
-    ids=["half-written", "stale"],
+    ("entry_points", "warned"),
+    [
+        (None, ""),
+        ("[lab]\nleftover = no_such_module_lab\n", ""),
+        ("[lab]\nthreads = lab_plugins.thr\n[la", "cannot be read"),
+    ],
+    ids=["half-written", "stale", "truncated"],
 )
 def test_a_builds_leftover_metadata_in_the_folder_does_not_stand_for_the_installed_lab(
-    tmp_path: Path, entry_points: str | None
+    tmp_path: Path, entry_points: str | None, warned: str
 ) -> None:
     """``pip install .`` leaves ``concurrency_lab.egg-info`` in the checkout, and
     ``python -m lab`` puts the current folder first on the path (and on its workers' path):
     the plugins are still the installed distribution's, while a build writes that folder and
-    after it."""
+    after it; entry points that cannot be read are a warning naming where they are."""
     leftover = tmp_path / "concurrency_lab.egg-info"
     leftover.mkdir()
     (leftover / "PKG-INFO").write_text(
@@ -153,13 +162,36 @@ def test_a_builds_leftover_metadata_in_the_folder_does_not_stand_for_the_install
         cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    assert "warning" not in out.stderr
-    assert "0.0.0" not in out.stdout  # the version the header gives is the installed one
+    warnings = [line for line in out.stderr.splitlines() if "warning" in line]
+    assert all(warned and warned in w and "concurrency_lab.egg-info" in w for w in warnings)
+    assert bool(warnings) == bool(warned), out.stderr
+    assert "concurrency-lab 0.0.0" not in out.stdout  # the header's version: the installed one
     cells = analyse(load(tmp_path / "r.json")).cells
     assert {(a.cell.runner, a.status.kind in MEASURED) for a in cells} == {
         ("single", True),
         ("threads", True),
     }
+
+
+def test_of_copies_no_installer_recorded_the_one_outside_the_current_folder_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plugin installed the old way (``setup.py develop``: metadata beside its sources, no
+    ``RECORD``) and a stale build of it in the current folder, first on the path."""
+    here, checkout = tmp_path / "here", tmp_path / "checkout"
+    for folder, version, point in [(here, "0.0", "stale"), (checkout, "1.0", "mine")]:
+        info = folder / "lab_mine.egg-info"
+        info.mkdir(parents=True)
+        (info / "PKG-INFO").write_text(
+            f"Metadata-Version: 2.1\nName: lab-mine\nVersion: {version}\n"
+        )
+        (info / "entry_points.txt").write_text(f"[lab]\n{point} = lab_mine\n")
+    monkeypatch.syspath_prepend(str(checkout))
+    monkeypatch.syspath_prepend(str(here))
+    monkeypatch.chdir(here)
+    mine = [p for p in plugin_entry_points() if p.dist and p.dist.name == "lab-mine"]
+    assert [(p.name, p.dist.version if p.dist else "") for p in mine] == [("mine", "1.0")]
+    assert installed("lab-mine").version == "1.0"
 
 
 def test_no_loading_at_import_time() -> None:
@@ -343,6 +375,26 @@ def test_a_hook_that_raises_loses_what_it_registered(install: Callable[..., None
         "plugin 'half' (lab-half 1.2.3) failed in lab_register_runners: KeyError: 'oops';"
         " skipped it"
     ]
+
+
+@pytest.mark.parametrize("declared", ["0.5", "-0.001", "float('nan')", "'1 ms'"])
+def test_a_runner_declaring_bookkeeping_past_the_bound_is_skipped_saying_why(
+    install: Callable[..., None], declared: str
+) -> None:
+    """A runner may declare at most ``BOOKKEEPING_MAX`` of CPU a job for its own bookkeeping:
+    more would let it hide work or report its jobs short."""
+    source = RUNNER_SOURCE.format(name="greedy").replace(
+        'description = "an extra runner"',
+        f'description = "an extra runner"\n        bookkeeping_cpu = {declared}',
+    )
+    install("lab-greedy", "greedy", source)
+    catalog, report, _ = load_catalog()
+    assert "greedy" not in catalog.runners.items
+    [warning] = report.warnings
+    assert warning.startswith(
+        "plugin 'greedy' (lab-greedy 1.2.3) failed in lab_register_runners: ValueError: runner"
+        " 'greedy': bookkeeping_cpu must be seconds from 0 to 0.01, not "
+    ), warning
 
 
 def test_registering_the_wrong_type_is_an_error(install: Callable[..., None]) -> None:

@@ -425,7 +425,7 @@ def test_a_cell_that_outlives_its_timeout_on_a_running_ray_cluster_cancels_its_j
     result = lab.run(
         "matrix", "--json", str(path), "-p", "lab_test_plugins", "--runners", "ray",
         "--tasks", "hang-on-a-cluster", "--size", "hang-on-a-cluster=0.05", "--workers", "2",
-        "--fast", "--jobs", "2", "--timeout", "30",
+        "--fast", "--jobs", "2", "--timeout", "60",
         "--runner-option", f"ray.address={head.address}",
         timeout=RUN_TIMEOUT,
     )  # fmt: skip
@@ -433,9 +433,9 @@ def test_a_cell_that_outlives_its_timeout_on_a_running_ray_cluster_cancels_its_j
     [analysed] = ray_cells(list(analyse(load(path)).cells))
     assert analysed.status.kind is Kind.TIMEOUT, analysed.status
     assert analysed.status.detail == (
-        "30 s; cancelled the cell's 2 unfinished jobs on the Ray cluster (their workers were ended)"
+        "60 s; cancelled the cell's 2 unfinished jobs on the Ray cluster (their workers were ended)"
     ), analysed.status
-    assert "timeout after 30 s; cancelled the cell's 2 unfinished jobs" in result.stdout, (
+    assert "timeout after 60 s; cancelled the cell's 2 unfinished jobs" in result.stdout, (
         result.stdout
     )
     assert lab.leftovers() == []

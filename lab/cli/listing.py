@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import tabulate
 
-from lab.distributions import LAB_DISTRIBUTION
+from lab.distributions import LAB_DISTRIBUTION, normalized
 from lab.plan.profiles import in_table_order
 from lab.report.fit import Column, fit_table, widest, wrap_lines
 
@@ -42,7 +42,7 @@ def plugin_listing(
         if plugin is None:
             continue
         dist = report.distributions.get(name, "")
-        builtin = dist.split(" ")[0] == LAB_DISTRIBUTION
+        builtin = normalized(dist.split(" ")[0]) == LAB_DISTRIBUTION
         if builtin and not everything:
             continue
         owner = report.origin(name)
@@ -62,7 +62,7 @@ def plugin_listing(
     table = tabulate.tabulate(rows, headers=headers)
     if width is not None and widest(table) > width:
         table = "\n".join(_plugin_paragraph(headers, row, width) for row in rows)
-    return "\n\n".join([table, *_conflicts(catalog)])
+    return "\n\n".join([table, *(wrap_lines(c, width, "    ") for c in _conflicts(catalog))])
 
 
 def _plugin_paragraph(headers: tuple[str, ...], row: list[str], width: int) -> str:

@@ -101,7 +101,7 @@ def get_plugin_manager(
         pm.set_blocked(name)
     autoload = options.should_autoload()
     if autoload or options.builtins:
-        for entry_point in plugin_entry_points():
+        for entry_point in plugin_entry_points(report.warnings.append):
             if pm.is_blocked(entry_point.name) or pm.has_plugin(entry_point.name):
                 continue
             if not (options.builtins if is_builtin(entry_point) else autoload):

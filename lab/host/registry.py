@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from lab.errors import PluginError, UsageError
 from lab.host.manager import PluginSelection, get_plugin_manager
 from lab.jobs import describe_exception
-from lab.runner import Runner
+from lab.runner import Runner, bookkeeping_problem
 from lab.task import Task
 
 if TYPE_CHECKING:
@@ -46,6 +46,9 @@ class Registry(Generic[T]):
                     f"{owner} registered {item!r} as a {self.kind}, "
                     f"but it is not a {self.item_type.__name__}"
                 )
+            problem = bookkeeping_problem(item) if isinstance(item, Runner) else None
+            if problem is not None:
+                raise ValueError(f"runner {item.name!r}: {problem}")
             name = item.name
             if name in self.items:
                 self.conflicts.setdefault(name, [self.owners[name]]).append(owner)

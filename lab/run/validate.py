@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 from collections import Counter
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from lab.jobs import error_line, error_traceback
 from lab.records import Records, in_order, running_at_most
+from lab.runner import BOOKKEEPING_MAX, THREAD_BOOKKEEPING_MAX
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -193,6 +195,7 @@ def _untrue_timings(measurement: Measurement, task: Task) -> list[str]:
         if (r.host == here or not r.host) and r.cpu is not None:
             by_thread.setdefault((r.pid, r.thread_id), []).append(r)
     slack = 2 * measurement.cpu_tick + THREAD_CPU_FLOOR
+    per_job = _bookkeeping(measurement)
     for pid, thread, used in measurement.thread_cpu:
         mine = by_thread.get((int(pid), int(thread)))
         if not mine:
@@ -208,7 +211,7 @@ def _untrue_timings(measurement: Measurement, task: Task) -> list[str]:
         if task.bound != "cpu":
             continue
         lasted = sum(r.duration for r in mine)
-        allowed = slack + len(mine) * measurement.bookkeeping_cpu
+        allowed = slack + len(mine) * min(per_job, THREAD_BOOKKEEPING_MAX)
         if used > min(lasted, claimed) * (1 + THREAD_CPU_SHARE) + allowed:
             said = "lasted" if lasted < claimed else "used"
             found.append(
@@ -247,13 +250,20 @@ def _unaccounted_cpu(measurement: Measurement, task: Task) -> str | None:
     if any(r.cpu is None for r in records) or jobs_cpu <= 0:
         return None
     excess = tree - (measurement.cpu_resolution or 0.0) - jobs_cpu
-    bookkeeping = len(records) * measurement.bookkeeping_cpu
+    bookkeeping = len(records) * _bookkeeping(measurement)
     if excess <= max(CPU_EXCESS_SHARE * jobs_cpu, CPU_EXCESS_FLOOR) + bookkeeping:
         return None
     return (
         f"the run's processes used {tree:.3f} s of CPU, {tree / jobs_cpu:.1f}x the {jobs_cpu:.3f} s"
         " its jobs' records account for: it ran work that no record shows"
     )
+
+
+def _bookkeeping(measurement: Measurement) -> float:
+    """The CPU a job the runner declared for its own bookkeeping, within what the lab allows
+    (a worker's answer is checked again here: the runner ran in it)."""
+    declared = measurement.bookkeeping_cpu
+    return min(max(declared, 0.0), BOOKKEEPING_MAX) if math.isfinite(declared) else 0.0
 
 
 @dataclass(frozen=True)

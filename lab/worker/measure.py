@@ -64,6 +64,7 @@ def measure(
     ``close``. With the ``recorder`` the jobs were made with, the records are the recorder's,
     by column, with those the runner returned from other processes.
     """
+    bookkeeping = runner.bookkeeping_cpu  # as declared, before the runner runs anything
     t0 = clock()
     try:
         session: Session = runner.start(layout, context)
@@ -114,7 +115,7 @@ def measure(
         records=records,
         error=error,
         outside_tree=outside_tree,
-        bookkeeping_cpu=runner.bookkeeping_cpu,
+        bookkeeping_cpu=bookkeeping,
         host=host,
         clock_offset=offset,
         session_pids=list(apart),
