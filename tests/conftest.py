@@ -38,11 +38,28 @@ def fault_tests() -> set[str]:
     return set(re.findall(r"`(test_\w+)`", FAULTS_DOC.read_text(encoding="utf-8")))
 
 
+#: The modules whose tests take minutes between them (clusters that start, interpreters set up,
+#: browsers): collected first, so that pytest-xdist hands them out first and none of them is
+#: the last to end, alone, while the other workers have nothing left.
+LONG_FIRST = (
+    "test_ray_runner.py",
+    "test_conformance.py",
+    "test_html_browser.py",
+    "test_python_versions.py",
+    "test_interpreters.py",
+    "test_matrix_end_to_end.py",
+    "test_dask_runner.py",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the tests docs/faults.md names, so that the document is the suite's index. The
+    """The long modules first (:data:`LONG_FIRST`; each module's tests in their order), and
+    the tests docs/faults.md names marked, so that the document is the suite's index. The
     conformance kit's checks are marked on the runners a class of the kit says
     (``in_fault_suite``, see ``tests/test_conformance.py``); unmarked, they still run in the
     whole suite."""
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
     named = fault_tests()
     for item in items:
         if getattr(item, "originalname", item.name) in named and getattr(
