@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import re
+import warnings
 from typing import TYPE_CHECKING
 
 from lab.jobs import describe_exception
@@ -56,8 +57,7 @@ def plugin_entry_points(warn: Callable[[str], None] | None = None) -> list[Entry
     copies: dict[str, list[Distribution]] = {}
     for dist in importlib.metadata.distributions():
         if _plugin_points(dist, warn):
-            name = normalized(dist.metadata["Name"] or "")
-            copies.setdefault(name, []).append(dist)
+            copies.setdefault(normalized(_name(dist)), []).append(dist)
     copies.pop("", None)  # no name: half-written metadata
     return [
         point
@@ -78,9 +78,20 @@ def _plugin_points(dist: Distribution, warn: Callable[[str], None] | None) -> li
         return [point for point in dist.entry_points if point.group == ENTRY_POINT_GROUP]
     except Exception as exc:  # a half-written entry_points.txt
         if warn is not None:
-            where = getattr(dist, "_path", None) or dist.metadata["Name"] or "a distribution"
+            where = getattr(dist, "_path", None) or _name(dist) or "a distribution"
             warn(f"the entry points of {where} cannot be read: {describe_exception(exc)}")
         return []
+
+
+def _name(dist: Distribution) -> str:
+    """The name ``dist``'s metadata gives; ``""`` for metadata without one (half-written),
+    which newer Pythons say with ``KeyError`` and older ones with ``None``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12 and 3.13: None, deprecated
+        try:
+            return dist.metadata["Name"] or ""
+        except KeyError:
+            return ""
 
 
 def _installed_copy(copies: Iterable[Distribution]) -> Distribution:

@@ -134,16 +134,17 @@ def test_builtins_are_installed_as_lab_plugins_not_plugins(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize(
-    ("entry_points", "warned"),
+    ("named", "entry_points", "warned"),
     [
-        (None, ""),
-        ("[lab]\nleftover = no_such_module_lab\n", ""),
-        ("[lab]\nthreads = lab_plugins.thr\n[la", "cannot be read"),
+        (True, None, ""),
+        (True, "[lab]\nleftover = no_such_module_lab\n", ""),
+        (True, "[lab]\nthreads = lab_plugins.thr\n[la", "cannot be read"),
+        (False, "[lab]\nleftover = no_such_module_lab\n", ""),
     ],
-    ids=["half-written", "stale", "truncated"],
+    ids=["half-written", "stale", "truncated", "nameless"],
 )
 def test_a_builds_leftover_metadata_in_the_folder_does_not_stand_for_the_installed_lab(
-    tmp_path: Path, entry_points: str | None, warned: str
+    tmp_path: Path, named: bool, entry_points: str | None, warned: str
 ) -> None:
     """``pip install .`` leaves ``concurrency_lab.egg-info`` in the checkout, and
     ``python -m lab`` puts the current folder first on the path (and on its workers' path):
@@ -151,9 +152,10 @@ def test_a_builds_leftover_metadata_in_the_folder_does_not_stand_for_the_install
     after it; entry points that cannot be read are a warning naming where they are."""
     leftover = tmp_path / "concurrency_lab.egg-info"
     leftover.mkdir()
-    (leftover / "PKG-INFO").write_text(
-        "Metadata-Version: 2.1\nName: concurrency-lab\nVersion: 0.0.0\n"
-    )
+    if named:
+        (leftover / "PKG-INFO").write_text(
+            "Metadata-Version: 2.1\nName: concurrency-lab\nVersion: 0.0.0\n"
+        )
     if entry_points is not None:
         (leftover / "entry_points.txt").write_text(entry_points)
     out = subprocess.run(
