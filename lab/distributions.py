@@ -55,22 +55,20 @@ def plugin_entry_points(warn: Callable[[str], None] | None = None) -> list[Entry
     installed copy, in the order of the import path. A copy whose entry points cannot be read
     is passed over, said through ``warn``."""
     copies: dict[str, list[Distribution]] = {}
+    points: dict[int, list[EntryPoint]] = {}  # by copy, those read already
     for dist in importlib.metadata.distributions():
-        if _plugin_points(dist, warn):
+        if found := _plugin_points(dist, warn):
+            points[id(dist)] = found
             copies.setdefault(normalized(_name(dist)), []).append(dist)
     copies.pop("", None)  # no name: half-written metadata
-    return [
-        point
+    # Of each name, the copies with entry points, then every copy (a newer one may have none).
+    chosen = [
+        _installed_copy([*found, *importlib.metadata.distributions(name=name)])
         for name, found in copies.items()
-        for point in _plugin_points(_installed_copy(_all_copies(name, found)), warn)
     ]
-
-
-def _all_copies(name: str, found: list[Distribution]) -> list[Distribution]:
-    """Every copy of ``name`` on the path: those ``found`` with entry points, and those without
-    (a newer copy may have dropped them), each once, in the order of the path."""
-    others = [d for d in importlib.metadata.distributions(name=name) if d not in found]
-    return [*found, *others]
+    return [
+        point for dist in chosen for point in points.get(id(dist)) or _plugin_points(dist, warn)
+    ]
 
 
 def _plugin_points(dist: Distribution, warn: Callable[[str], None] | None) -> list[EntryPoint]:
