@@ -24,9 +24,15 @@ from typing import Any, TypeVar
 
 import psutil
 import pytest
+from hypothesis import HealthCheck, settings
 
 from lab.host.registry import Catalog, load_catalog
 from lab.report.fit import DEFAULT_WIDTH
+
+# No test asserts a duration: hypothesis's deadline for an example, and its health check of
+# slow generation, would on a busy machine (a bootstrap example took 256 ms against 200).
+settings.register_profile("lab", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("lab")
 
 SUPPORT = Path(__file__).parent / "support"
 MARKER_ENV = "LAB_TEST_MARKER"
